@@ -1,0 +1,366 @@
+//! Player configuration: what to play and where from, validated once, plus
+//! the Cloudflare Stream delivery URLs built from it.
+//!
+//! Hosts give the configuration as strings (URL query, element attributes,
+//! `mount()` options); everything that reaches a URL is checked here so a
+//! typo ends in a plain message instead of a broken request.
+
+use std::fmt;
+
+/// Configuration as the host wrote it, every field optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawConfig {
+    pub input: Option<String>,
+    pub video: Option<String>,
+    pub customer: Option<String>,
+    pub base: Option<String>,
+    pub token: Option<String>,
+    pub autoplay: Option<String>,
+    pub muted: Option<String>,
+}
+
+impl RawConfig {
+    /// Reads `key=value` pairs (already percent-decoded) such as a URL query.
+    pub fn from_pairs<I, K, V>(pairs: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: Into<String>,
+    {
+        let mut raw = RawConfig::default();
+        for (key, value) in pairs {
+            let slot = match key.as_ref() {
+                "input" => &mut raw.input,
+                "video" => &mut raw.video,
+                "customer" => &mut raw.customer,
+                "base" => &mut raw.base,
+                "token" => &mut raw.token,
+                "autoplay" => &mut raw.autoplay,
+                "muted" => &mut raw.muted,
+                _ => continue,
+            };
+            // The first occurrence wins, as URLSearchParams.get does.
+            if slot.is_none() {
+                *slot = Some(value.into());
+            }
+        }
+        raw
+    }
+}
+
+/// What the player follows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A live input: its broadcasts come and go, each with a new video uid.
+    Input(String),
+    /// One video: a broadcast (live or finished) or a recording.
+    Video(String),
+}
+
+impl Source {
+    pub fn uid(&self) -> &str {
+        match self {
+            Source::Input(uid) | Source::Video(uid) => uid,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlayerConfig {
+    pub source: Source,
+    /// Delivery base without a trailing slash, e.g. `https://customer-abc.cloudflarestream.com`.
+    pub base: String,
+    /// A signed token, used in place of the uid in delivery URLs.
+    pub token: Option<String>,
+    pub autoplay: bool,
+    pub muted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigError {
+    MissingSource,
+    BothSources,
+    InvalidUid { field: &'static str },
+    InvalidCustomer,
+    InvalidBase,
+    BaseAndCustomer,
+    InvalidToken,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = match self {
+            ConfigError::MissingSource => {
+                "Nothing to play: add ?input=<live input id> (or ?video=<video id>) to the address."
+            }
+            ConfigError::BothSources => "Give either input or video, not both.",
+            ConfigError::InvalidUid { field: "input" } => {
+                "The input id is not valid: use the live input's id from Cloudflare Stream (letters, digits, - and _)."
+            }
+            ConfigError::InvalidUid { .. } => {
+                "The video id is not valid: use the video's id from Cloudflare Stream (letters, digits, - and _)."
+            }
+            ConfigError::InvalidCustomer => {
+                "The customer code is not valid: use the code from customer-<code>.cloudflarestream.com."
+            }
+            ConfigError::InvalidBase => {
+                "The base address is not valid: use an http:// or https:// address without a query, e.g. https://videodelivery.net."
+            }
+            ConfigError::BaseAndCustomer => "Give either customer or base, not both.",
+            ConfigError::InvalidToken => "The token is not valid: pass the signed token as Cloudflare issued it.",
+        };
+        f.write_str(text)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn is_uid(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn is_token(s: &str) -> bool {
+    // Signed tokens are JWTs: base64url parts joined by dots.
+    (1..=4096).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+fn is_customer(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+/// Accepts `http(s)://host[:port][/path]`, returns it without a trailing slash.
+fn clean_base(s: &str) -> Option<String> {
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))?;
+    let host = rest.split('/').next().unwrap_or("");
+    let bad_char = |c: char| {
+        c.is_whitespace() || c.is_control() || matches!(c, '?' | '#' | '"' | '<' | '>' | '\\' | '@')
+    };
+    if host.is_empty() || s.chars().any(bad_char) {
+        return None;
+    }
+    Some(s.trim_end_matches('/').to_string())
+}
+
+fn flag(value: &Option<String>, default: bool) -> bool {
+    match value.as_deref().map(str::trim) {
+        None => default,
+        // A bare attribute (`<x muted>`) or `?muted` means on.
+        Some("" | "1" | "true" | "yes" | "on") => true,
+        Some(_) => false,
+    }
+}
+
+fn non_empty(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl PlayerConfig {
+    /// Validates `raw`. Without `base` or `customer`, delivery is `page_origin`
+    /// (the local origin serves the page and the stream from one address).
+    pub fn parse(raw: &RawConfig, page_origin: &str) -> Result<Self, ConfigError> {
+        let source = match (non_empty(&raw.input), non_empty(&raw.video)) {
+            (None, None) => return Err(ConfigError::MissingSource),
+            (Some(_), Some(_)) => return Err(ConfigError::BothSources),
+            (Some(input), None) if is_uid(input) => Source::Input(input.to_string()),
+            (Some(_), None) => return Err(ConfigError::InvalidUid { field: "input" }),
+            (None, Some(video)) if is_uid(video) => Source::Video(video.to_string()),
+            (None, Some(_)) => return Err(ConfigError::InvalidUid { field: "video" }),
+        };
+        let base = match (non_empty(&raw.customer), non_empty(&raw.base)) {
+            (Some(_), Some(_)) => return Err(ConfigError::BaseAndCustomer),
+            (Some(code), None) if is_customer(code) => {
+                format!("https://customer-{code}.cloudflarestream.com")
+            }
+            (Some(_), None) => return Err(ConfigError::InvalidCustomer),
+            (None, Some(base)) => clean_base(base).ok_or(ConfigError::InvalidBase)?,
+            (None, None) => clean_base(page_origin).ok_or(ConfigError::InvalidBase)?,
+        };
+        let token = match non_empty(&raw.token) {
+            Some(t) if is_token(t) => Some(t.to_string()),
+            Some(_) => return Err(ConfigError::InvalidToken),
+            None => None,
+        };
+        Ok(PlayerConfig {
+            source,
+            base,
+            token,
+            autoplay: flag(&raw.autoplay, true),
+            muted: flag(&raw.muted, false),
+        })
+    }
+
+    /// The path segment naming the source: the signed token when there is one.
+    fn id(&self) -> &str {
+        self.token.as_deref().unwrap_or(self.source.uid())
+    }
+
+    pub fn lifecycle_url(&self) -> String {
+        format!("{}/{}/lifecycle", self.base, self.id())
+    }
+
+    pub fn views_url(&self) -> String {
+        format!("{}/{}/views", self.base, self.id())
+    }
+
+    /// The HLS manifest of the source: by input uid, the current broadcast.
+    pub fn manifest_url(&self) -> String {
+        format!("{}/{}/manifest/video.m3u8", self.base, self.id())
+    }
+
+    /// The HLS manifest of one video (a recording or a given broadcast).
+    pub fn video_manifest_url(&self, video_uid: &str) -> String {
+        format!("{}/{}/manifest/video.m3u8", self.base, video_uid)
+    }
+
+    pub fn thumbnail_url(&self, height: u32) -> String {
+        format!(
+            "{}/{}/thumbnails/thumbnail.jpg?time=1s&height={height}",
+            self.base,
+            self.id()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(pairs: &[(&str, &str)]) -> RawConfig {
+        RawConfig::from_pairs(pairs.iter().map(|(k, v)| (*k, v.to_string())))
+    }
+
+    const ORIGIN: &str = "http://127.0.0.1:8080";
+
+    #[test]
+    fn builds_delivery_urls() {
+        let cases: &[(&[(&str, &str)], &str, &str)] = &[
+            (
+                &[("input", "demo")],
+                "http://127.0.0.1:8080/demo/lifecycle",
+                "http://127.0.0.1:8080/demo/manifest/video.m3u8",
+            ),
+            (
+                &[("input", "abc123"), ("customer", "f33zs165nr7gyfy4")],
+                "https://customer-f33zs165nr7gyfy4.cloudflarestream.com/abc123/lifecycle",
+                "https://customer-f33zs165nr7gyfy4.cloudflarestream.com/abc123/manifest/video.m3u8",
+            ),
+            (
+                &[
+                    ("video", "55b9b5ce"),
+                    ("base", "https://videodelivery.net/"),
+                ],
+                "https://videodelivery.net/55b9b5ce/lifecycle",
+                "https://videodelivery.net/55b9b5ce/manifest/video.m3u8",
+            ),
+            (
+                &[
+                    ("input", "abc"),
+                    ("base", "https://videodelivery.net"),
+                    ("token", "eyJh.eyJz.sig-_"),
+                ],
+                "https://videodelivery.net/eyJh.eyJz.sig-_/lifecycle",
+                "https://videodelivery.net/eyJh.eyJz.sig-_/manifest/video.m3u8",
+            ),
+        ];
+        for (pairs, lifecycle, manifest) in cases {
+            let config = PlayerConfig::parse(&raw(pairs), ORIGIN).expect("valid config");
+            assert_eq!(config.lifecycle_url(), *lifecycle, "{pairs:?}");
+            assert_eq!(config.manifest_url(), *manifest, "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn views_thumbnail_and_video_urls() {
+        let config = PlayerConfig::parse(&raw(&[("input", "demo")]), "http://h:1/").unwrap();
+        assert_eq!(config.views_url(), "http://h:1/demo/views");
+        assert_eq!(
+            config.thumbnail_url(270),
+            "http://h:1/demo/thumbnails/thumbnail.jpg?time=1s&height=270"
+        );
+        assert_eq!(
+            config.video_manifest_url("v1"),
+            "http://h:1/v1/manifest/video.m3u8"
+        );
+    }
+
+    #[test]
+    fn rejects_bad_config_with_what_to_pass() {
+        let cases: &[(&[(&str, &str)], ConfigError)] = &[
+            (&[], ConfigError::MissingSource),
+            (&[("input", "  ")], ConfigError::MissingSource),
+            (&[("input", "a"), ("video", "b")], ConfigError::BothSources),
+            (
+                &[("input", "bad$$")],
+                ConfigError::InvalidUid { field: "input" },
+            ),
+            (
+                &[("input", "../x")],
+                ConfigError::InvalidUid { field: "input" },
+            ),
+            (
+                &[("video", "a b")],
+                ConfigError::InvalidUid { field: "video" },
+            ),
+            (
+                &[("input", "a"), ("customer", "Evil.com/")],
+                ConfigError::InvalidCustomer,
+            ),
+            (
+                &[("input", "a"), ("base", "javascript:alert(1)")],
+                ConfigError::InvalidBase,
+            ),
+            (
+                &[("input", "a"), ("base", "https://x?y")],
+                ConfigError::InvalidBase,
+            ),
+            (
+                &[("input", "a"), ("base", "https://")],
+                ConfigError::InvalidBase,
+            ),
+            (
+                &[("input", "a"), ("base", "https://u@evil")],
+                ConfigError::InvalidBase,
+            ),
+            (
+                &[("input", "a"), ("base", "https://x"), ("customer", "c")],
+                ConfigError::BaseAndCustomer,
+            ),
+            (
+                &[("input", "a"), ("token", "a/b")],
+                ConfigError::InvalidToken,
+            ),
+        ];
+        for (pairs, want) in cases {
+            assert_eq!(
+                PlayerConfig::parse(&raw(pairs), ORIGIN),
+                Err(want.clone()),
+                "{pairs:?}"
+            );
+            assert!(want.to_string().len() > 20);
+        }
+        assert!(ConfigError::MissingSource.to_string().contains("?input="));
+    }
+
+    #[test]
+    fn flags_and_first_value_wins() {
+        let c = PlayerConfig::parse(&raw(&[("input", "a"), ("input", "b")]), ORIGIN).unwrap();
+        assert_eq!(c.source, Source::Input("a".into()));
+        assert!(c.autoplay && !c.muted);
+        let c = PlayerConfig::parse(
+            &raw(&[("input", "a"), ("autoplay", "0"), ("muted", "")]),
+            ORIGIN,
+        )
+        .unwrap();
+        assert!(!c.autoplay && c.muted);
+        let c = PlayerConfig::parse(&raw(&[("input", "a"), ("muted", "false")]), ORIGIN).unwrap();
+        assert!(!c.muted);
+    }
+}

@@ -1,0 +1,10 @@
+//! Pure logic of the live player, shared with the server.
+//!
+//! Nothing here touches a browser, a framework or the network: each module
+//! is data in, data out, and is unit-tested natively.
+
+pub mod cloudflare;
+pub mod config;
+pub mod format;
+pub mod machine;
+pub mod policy;

@@ -1,0 +1,938 @@
+//! The player's state machine: `step(event) -> commands`.
+//!
+//! It decides *what* should happen (poll again in 6 s, load this manifest,
+//! tear playback down, recover the decoder); the interop layer carries the
+//! commands out and reports back with events. Time and randomness come in
+//! through [`Ctx`], so every transition is a plain, natively tested function.
+
+use crate::cloudflare::Lifecycle;
+use crate::config::{PlayerConfig, Source};
+use crate::policy::{playback_retry_delay, Poll, PollPolicy};
+
+/// The states of the DOM contract (`data-player-state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Phase {
+    /// Before the first lifecycle answer.
+    Loading,
+    /// Nothing is live: "the stream will start soon".
+    Waiting,
+    /// Live according to lifecycle, not playing yet (or reconnecting).
+    Starting,
+    /// Frames are playing.
+    Live,
+    /// A broadcast just ended.
+    Ended,
+    /// A finished video plays on demand.
+    Replay,
+    /// Something failed; the player keeps retrying by itself.
+    Error,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Loading => "loading",
+            Phase::Waiting => "waiting",
+            Phase::Starting => "starting",
+            Phase::Live => "live",
+            Phase::Ended => "ended",
+            Phase::Replay => "replay",
+            Phase::Error => "error",
+        }
+    }
+}
+
+/// Why a request to the origin failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchError {
+    Timeout,
+    Network,
+    Status(u16),
+    RateLimited { retry_after_ms: Option<u64> },
+    Malformed,
+}
+
+/// A playback failure that the media layer could not fix by itself (hls.js
+/// has spent its own retries, or the native element gave up).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlaybackIssue {
+    /// The manifest is missing, empty (204) or unparsable: not playable yet.
+    NotPlayable,
+    /// Segments or playlists cannot be fetched.
+    Network,
+    /// The decoder or the media buffer failed.
+    Media,
+    /// Anything else: rebuild from scratch.
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Lifecycle(Result<Lifecycle, FetchError>),
+    /// The `<video>` shows frames.
+    FirstFrame,
+    /// The media reached its end (`EXT-X-ENDLIST` played out).
+    MediaEnded,
+    Playback(PlaybackIssue),
+    /// A [`Command::RetryPlayback`] timer fired.
+    RetryDue,
+    /// The viewer pressed "Try again".
+    RetryNow,
+    /// The page became visible again.
+    Visible,
+}
+
+/// What the interop layer must do. Timers replace any pending timer of the
+/// same kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    PollLifecycle {
+        in_ms: u64,
+    },
+    StopPolling,
+    /// Tear down any current playback and play `url`.
+    Load {
+        url: String,
+        live: bool,
+    },
+    /// Tear down playback and release everything it holds.
+    Unload,
+    /// `hls.recoverMediaError()` on the current playback.
+    RecoverMedia,
+    RetryPlayback {
+        in_ms: u64,
+    },
+    CancelRetry,
+}
+
+/// The environment of one step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ctx {
+    pub now_ms: u64,
+    /// Uniform in [0, 1], for jitter.
+    pub rand01: f64,
+    pub hidden: bool,
+}
+
+/// How long "the stream has ended" stays up before the page waits again.
+pub const ENDED_HOLD_MS: u64 = 15_000;
+/// Cloudflare may take ~30 s after `live: true` before the manifest plays;
+/// past this the viewer is told, while retries go on.
+pub const STARTING_GRACE_MS: u64 = 60_000;
+/// `recoverMediaError` at most this often (hls.js's advice); a second fatal
+/// media error sooner rebuilds the player instead.
+pub const MEDIA_RECOVERY_INTERVAL_MS: u64 = 5_000;
+
+/// The playback the machine has committed to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Session {
+    url: String,
+    live: bool,
+    started_ms: u64,
+    attempts: u32,
+    played: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Machine {
+    config: PlayerConfig,
+    policy: PollPolicy,
+    phase: Phase,
+    since_ms: u64,
+    message: Option<String>,
+    retry_at_ms: Option<u64>,
+    video_uid: Option<String>,
+    /// The broadcast whose end was seen in the media; not reloaded while
+    /// lifecycle still lags behind and calls it live.
+    ended_uid: Option<String>,
+    session: Option<Session>,
+    lifecycle_failures: u32,
+    retry_after_ms: Option<u64>,
+    last_media_recovery_ms: Option<u64>,
+}
+
+impl Machine {
+    /// A new machine and the commands that start it.
+    pub fn new(config: PlayerConfig, policy: PollPolicy, now_ms: u64) -> (Self, Vec<Command>) {
+        let machine = Machine {
+            config,
+            policy,
+            phase: Phase::Loading,
+            since_ms: now_ms,
+            message: None,
+            retry_at_ms: None,
+            video_uid: None,
+            ended_uid: None,
+            session: None,
+            lifecycle_failures: 0,
+            retry_after_ms: None,
+            last_media_recovery_ms: None,
+        };
+        (machine, vec![Command::PollLifecycle { in_ms: 0 }])
+    }
+
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+    /// When the current phase began (e.g. how long the viewer has waited).
+    pub fn since_ms(&self) -> u64 {
+        self.since_ms
+    }
+    /// A plain sentence for the viewer, when the phase needs more than its name.
+    pub fn message(&self) -> Option<&str> {
+        self.message.as_deref()
+    }
+    /// When the next automatic retry happens, for a "trying again in N s".
+    pub fn retry_at_ms(&self) -> Option<u64> {
+        self.retry_at_ms
+    }
+    /// The current or last broadcast.
+    pub fn video_uid(&self) -> Option<&str> {
+        self.video_uid.as_deref()
+    }
+    pub fn config(&self) -> &PlayerConfig {
+        &self.config
+    }
+    pub fn policy(&self) -> &PollPolicy {
+        &self.policy
+    }
+
+    fn enter(&mut self, phase: Phase, ctx: Ctx) {
+        if self.phase != phase {
+            self.phase = phase;
+            self.since_ms = ctx.now_ms;
+        }
+    }
+
+    fn poll(&self, ctx: Ctx) -> Command {
+        let kind = match &self.session {
+            Some(s) if s.live => Poll::LifecycleLive,
+            _ => Poll::LifecycleWaiting,
+        };
+        let in_ms = self.policy.next_delay(
+            kind,
+            self.lifecycle_failures,
+            self.retry_after_ms,
+            ctx.hidden,
+            ctx.rand01,
+        );
+        Command::PollLifecycle { in_ms }
+    }
+
+    fn load(&mut self, url: String, live: bool, ctx: Ctx, out: &mut Vec<Command>) {
+        out.push(Command::CancelRetry);
+        out.push(Command::Load {
+            url: url.clone(),
+            live,
+        });
+        self.session = Some(Session {
+            url,
+            live,
+            started_ms: ctx.now_ms,
+            attempts: 0,
+            played: false,
+        });
+        self.retry_at_ms = None;
+        self.message = None;
+    }
+
+    fn unload(&mut self, out: &mut Vec<Command>) {
+        if self.session.take().is_some() {
+            out.push(Command::CancelRetry);
+            out.push(Command::Unload);
+        }
+        self.retry_at_ms = None;
+    }
+
+    pub fn step(&mut self, event: Event, ctx: Ctx) -> Vec<Command> {
+        let mut out = Vec::new();
+        match event {
+            Event::Lifecycle(Ok(lifecycle)) => self.on_lifecycle(lifecycle, ctx, &mut out),
+            Event::Lifecycle(Err(error)) => self.on_lifecycle_error(error, ctx, &mut out),
+            Event::FirstFrame => {
+                if let Some(session) = &mut self.session {
+                    session.played = true;
+                    session.attempts = 0;
+                    let phase = if session.live {
+                        Phase::Live
+                    } else {
+                        Phase::Replay
+                    };
+                    self.message = None;
+                    self.retry_at_ms = None;
+                    self.enter(phase, ctx);
+                }
+            }
+            Event::MediaEnded => {
+                if self.session.as_ref().is_some_and(|s| s.live) {
+                    self.unload(&mut out);
+                    self.ended_uid = self.video_uid.clone();
+                    self.message = None;
+                    self.enter(Phase::Ended, ctx);
+                    // Ask lifecycle soon: the next broadcast may already be up.
+                    out.push(Command::PollLifecycle { in_ms: 1_000 });
+                }
+            }
+            Event::Playback(issue) => self.on_playback_issue(issue, ctx, &mut out),
+            Event::RetryDue => {
+                if let Some(session) = &self.session {
+                    out.push(Command::Load {
+                        url: session.url.clone(),
+                        live: session.live,
+                    });
+                    self.retry_at_ms = None;
+                }
+            }
+            Event::RetryNow => {
+                self.lifecycle_failures = 0;
+                self.retry_after_ms = None;
+                if let Some(session) = &self.session {
+                    out.push(Command::CancelRetry);
+                    out.push(Command::Load {
+                        url: session.url.clone(),
+                        live: session.live,
+                    });
+                    self.retry_at_ms = None;
+                }
+                out.push(Command::PollLifecycle { in_ms: 0 });
+            }
+            Event::Visible => {
+                // Catch up at once, unless the origin asked us to hold off.
+                let polling = !matches!(&self.session, Some(s) if !s.live);
+                if polling && self.lifecycle_failures == 0 {
+                    out.push(Command::PollLifecycle {
+                        in_ms: (ctx.rand01 * 1_000.0) as u64,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    fn on_lifecycle(&mut self, lifecycle: Lifecycle, ctx: Ctx, out: &mut Vec<Command>) {
+        self.lifecycle_failures = 0;
+        self.retry_after_ms = None;
+        if lifecycle.live {
+            let uid = lifecycle.video_uid;
+            let same_broadcast = uid.is_some() && uid == self.video_uid;
+            let playing_it = same_broadcast && self.session.as_ref().is_some_and(|s| s.live);
+            let already_ended = uid.is_some() && uid == self.ended_uid;
+            if playing_it {
+                if self.phase == Phase::Error && self.retry_at_ms.is_none() {
+                    // A lifecycle outage is over; playback went on meanwhile.
+                    self.message = None;
+                    let phase = match &self.session {
+                        Some(s) if s.played => Phase::Live,
+                        _ => Phase::Starting,
+                    };
+                    self.enter(phase, ctx);
+                }
+            } else if already_ended {
+                self.enter(Phase::Ended, ctx);
+            } else if self.phase == Phase::Replay && matches!(self.config.source, Source::Input(_))
+            {
+                // A viewer replaying a recording is not yanked away.
+            } else {
+                self.video_uid = uid;
+                let url = self.config.manifest_url();
+                self.load(url, true, ctx, out);
+                self.enter(Phase::Starting, ctx);
+            }
+            out.push(self.poll(ctx));
+            return;
+        }
+
+        // Not live.
+        match self.config.source {
+            Source::Video(_) => {
+                if self.session.as_ref().is_some_and(|s| !s.live) {
+                    return;
+                }
+                // A finished video: play it on demand; lifecycle is done.
+                self.unload(out);
+                let url = self.config.manifest_url();
+                self.load(url, false, ctx, out);
+                self.enter(Phase::Replay, ctx);
+                out.push(Command::StopPolling);
+            }
+            Source::Input(_) => {
+                if self.session.as_ref().is_some_and(|s| s.live) {
+                    self.unload(out);
+                    self.ended_uid = self.video_uid.clone();
+                    self.message = None;
+                    self.enter(Phase::Ended, ctx);
+                } else if self.phase == Phase::Ended && ctx.now_ms < self.since_ms + ENDED_HOLD_MS {
+                    // Let "the stream has ended" be read before waiting again.
+                } else if self.phase != Phase::Replay {
+                    self.message = None;
+                    self.retry_at_ms = None;
+                    self.enter(Phase::Waiting, ctx);
+                }
+                out.push(self.poll(ctx));
+            }
+        }
+    }
+
+    fn on_lifecycle_error(&mut self, error: FetchError, ctx: Ctx, out: &mut Vec<Command>) {
+        self.lifecycle_failures = self.lifecycle_failures.saturating_add(1);
+        self.retry_after_ms = match &error {
+            FetchError::RateLimited { retry_after_ms } => *retry_after_ms,
+            _ => None,
+        };
+        let poll = self.poll(ctx);
+        let Command::PollLifecycle { in_ms } = poll else {
+            return;
+        };
+        out.push(poll);
+        if self.session.is_some() {
+            // Playback goes on without lifecycle; the media layer reports its
+            // own trouble.
+            return;
+        }
+        // One failed poll while waiting is not worth alarming anyone.
+        if self.phase == Phase::Loading
+            || self.lifecycle_failures >= 2
+            || self.phase == Phase::Error
+        {
+            let text = match (&error, &self.config.source) {
+                (FetchError::Status(404), Source::Input(_)) => {
+                    "This live stream was not found. Check the input id in the address."
+                }
+                (FetchError::Status(404), Source::Video(_)) => {
+                    "This video was not found. Check the video id in the address."
+                }
+                (FetchError::Status(401 | 403), _) => {
+                    "This stream is not available to you: the link may have expired."
+                }
+                (FetchError::RateLimited { .. }, _) => "The stream service is busy right now.",
+                (FetchError::Timeout, _) => "The stream service is not answering.",
+                (FetchError::Malformed, _) => {
+                    "The stream service sent an answer we could not read."
+                }
+                _ => "We can't reach the stream service.",
+            };
+            self.message = Some(text.to_string());
+            self.retry_at_ms = Some(ctx.now_ms + in_ms);
+            self.enter(Phase::Error, ctx);
+        }
+    }
+
+    fn on_playback_issue(&mut self, issue: PlaybackIssue, ctx: Ctx, out: &mut Vec<Command>) {
+        let Some(session) = &mut self.session else {
+            return; // A late report from playback already torn down.
+        };
+        if issue == PlaybackIssue::Media {
+            let recent = self
+                .last_media_recovery_ms
+                .is_some_and(|t| ctx.now_ms < t + MEDIA_RECOVERY_INTERVAL_MS);
+            if !recent {
+                self.last_media_recovery_ms = Some(ctx.now_ms);
+                out.push(Command::RecoverMedia);
+                return;
+            }
+        }
+        let in_ms = playback_retry_delay(session.attempts, ctx.rand01);
+        session.attempts = session.attempts.saturating_add(1);
+        let live = session.live;
+        if session.played {
+            // It was playing: a fresh grace period to get it back.
+            session.played = false;
+            session.started_ms = ctx.now_ms;
+        }
+        let in_grace = ctx.now_ms < session.started_ms + STARTING_GRACE_MS;
+        out.push(Command::Unload);
+        out.push(Command::RetryPlayback { in_ms });
+        self.retry_at_ms = Some(ctx.now_ms + in_ms);
+        if live && in_grace {
+            self.message = None;
+            self.enter(Phase::Starting, ctx);
+        } else {
+            self.message = Some(
+                if live {
+                    "The stream is live but can't be played right now."
+                } else {
+                    "This video can't be played right now."
+                }
+                .to_string(),
+            );
+            self.enter(Phase::Error, ctx);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RawConfig;
+
+    const ORIGIN: &str = "http://o";
+
+    fn input() -> PlayerConfig {
+        let raw = RawConfig {
+            input: Some("in1".into()),
+            ..Default::default()
+        };
+        PlayerConfig::parse(&raw, ORIGIN).unwrap()
+    }
+    fn video() -> PlayerConfig {
+        let raw = RawConfig {
+            video: Some("vid1".into()),
+            ..Default::default()
+        };
+        PlayerConfig::parse(&raw, ORIGIN).unwrap()
+    }
+    fn at(now_ms: u64) -> Ctx {
+        Ctx {
+            now_ms,
+            rand01: 0.5,
+            hidden: false,
+        }
+    }
+    fn live(uid: &str) -> Event {
+        Event::Lifecycle(Ok(Lifecycle {
+            is_input: true,
+            video_uid: Some(uid.into()),
+            live: true,
+        }))
+    }
+    fn idle() -> Event {
+        Event::Lifecycle(Ok(Lifecycle {
+            is_input: true,
+            video_uid: None,
+            live: false,
+        }))
+    }
+    fn failed(e: FetchError) -> Event {
+        Event::Lifecycle(Err(e))
+    }
+    const MANIFEST: &str = "http://o/in1/manifest/video.m3u8";
+    fn load_live() -> Command {
+        Command::Load {
+            url: MANIFEST.into(),
+            live: true,
+        }
+    }
+
+    /// Runs events from a fresh machine, returning it and the last commands.
+    fn run(config: PlayerConfig, events: &[(u64, Event)]) -> (Machine, Vec<Command>) {
+        let (mut m, mut cmds) = Machine::new(config, PollPolicy::default(), 0);
+        for (t, e) in events {
+            cmds = m.step(e.clone(), at(*t));
+        }
+        (m, cmds)
+    }
+
+    #[test]
+    fn starts_by_polling_at_once() {
+        let (m, cmds) = Machine::new(input(), PollPolicy::default(), 0);
+        assert_eq!(m.phase(), Phase::Loading);
+        assert_eq!(cmds, vec![Command::PollLifecycle { in_ms: 0 }]);
+    }
+
+    #[test]
+    fn transitions_case_table() {
+        use Phase::*;
+        // (events, phase after the last one, commands of the last one)
+        let cases: Vec<(&str, Vec<(u64, Event)>, Phase, Vec<Command>)> = vec![
+            (
+                "idle input waits, no manifest",
+                vec![(0, idle())],
+                Waiting,
+                vec![Command::PollLifecycle { in_ms: 6_000 }],
+            ),
+            (
+                "live input loads the manifest",
+                vec![(0, live("a"))],
+                Starting,
+                vec![
+                    Command::CancelRetry,
+                    load_live(),
+                    Command::PollLifecycle { in_ms: 20_000 },
+                ],
+            ),
+            (
+                "waiting then live",
+                vec![(0, idle()), (6_000, live("a"))],
+                Starting,
+                vec![
+                    Command::CancelRetry,
+                    load_live(),
+                    Command::PollLifecycle { in_ms: 20_000 },
+                ],
+            ),
+            (
+                "first frame is live",
+                vec![(0, live("a")), (500, Event::FirstFrame)],
+                Live,
+                vec![],
+            ),
+            (
+                "same broadcast keeps playing",
+                vec![(0, live("a")), (1, Event::FirstFrame), (20_000, live("a"))],
+                Live,
+                vec![Command::PollLifecycle { in_ms: 20_000 }],
+            ),
+            (
+                "end of broadcast unloads",
+                vec![(0, live("a")), (1, Event::FirstFrame), (20_000, idle())],
+                Ended,
+                vec![
+                    Command::CancelRetry,
+                    Command::Unload,
+                    Command::PollLifecycle { in_ms: 6_000 },
+                ],
+            ),
+            (
+                "ended is held for a while",
+                vec![
+                    (0, live("a")),
+                    (1, Event::FirstFrame),
+                    (20_000, idle()),
+                    (26_000, idle()),
+                ],
+                Ended,
+                vec![Command::PollLifecycle { in_ms: 6_000 }],
+            ),
+            (
+                "then waits again",
+                vec![
+                    (0, live("a")),
+                    (1, Event::FirstFrame),
+                    (20_000, idle()),
+                    (36_000, idle()),
+                ],
+                Waiting,
+                vec![Command::PollLifecycle { in_ms: 6_000 }],
+            ),
+            (
+                "a new broadcast plays without reload",
+                vec![
+                    (0, live("a")),
+                    (1, Event::FirstFrame),
+                    (20_000, idle()),
+                    (26_000, live("b")),
+                ],
+                Starting,
+                vec![
+                    Command::CancelRetry,
+                    load_live(),
+                    Command::PollLifecycle { in_ms: 20_000 },
+                ],
+            ),
+            (
+                "a restart with a new uid rebuilds",
+                vec![(0, live("a")), (1, Event::FirstFrame), (20_000, live("b"))],
+                Starting,
+                vec![
+                    Command::CancelRetry,
+                    load_live(),
+                    Command::PollLifecycle { in_ms: 20_000 },
+                ],
+            ),
+            (
+                "media end while live",
+                vec![
+                    (0, live("a")),
+                    (1, Event::FirstFrame),
+                    (9_000, Event::MediaEnded),
+                ],
+                Ended,
+                vec![
+                    Command::CancelRetry,
+                    Command::Unload,
+                    Command::PollLifecycle { in_ms: 1_000 },
+                ],
+            ),
+            (
+                "lagging lifecycle does not reload an ended broadcast",
+                vec![
+                    (0, live("a")),
+                    (1, Event::FirstFrame),
+                    (9_000, Event::MediaEnded),
+                    (10_000, live("a")),
+                ],
+                Ended,
+                vec![Command::PollLifecycle { in_ms: 6_000 }],
+            ),
+            (
+                "first lifecycle failure is an error",
+                vec![(0, failed(FetchError::Status(500)))],
+                Error,
+                vec![Command::PollLifecycle { in_ms: 6_000 }],
+            ),
+            (
+                "one failure while waiting is tolerated",
+                vec![(0, idle()), (6_000, failed(FetchError::Timeout))],
+                Waiting,
+                vec![Command::PollLifecycle { in_ms: 6_000 }],
+            ),
+            (
+                "two failures while waiting are an error",
+                vec![
+                    (0, idle()),
+                    (6_000, failed(FetchError::Timeout)),
+                    (12_000, failed(FetchError::Malformed)),
+                ],
+                Error,
+                vec![Command::PollLifecycle { in_ms: 6_000 }],
+            ),
+            (
+                "recovers from a lifecycle outage",
+                vec![
+                    (0, failed(FetchError::Network)),
+                    (6_000, failed(FetchError::Network)),
+                    (12_000, idle()),
+                ],
+                Waiting,
+                vec![Command::PollLifecycle { in_ms: 6_000 }],
+            ),
+            (
+                "lifecycle failures don't stop playback",
+                vec![
+                    (0, live("a")),
+                    (1, Event::FirstFrame),
+                    (20_000, failed(FetchError::Status(503))),
+                    (40_000, failed(FetchError::Status(503))),
+                ],
+                Live,
+                vec![Command::PollLifecycle { in_ms: 20_000 }],
+            ),
+            (
+                "not playable yet: retry while starting",
+                vec![
+                    (0, live("a")),
+                    (1_000, Event::Playback(PlaybackIssue::NotPlayable)),
+                ],
+                Starting,
+                vec![Command::Unload, Command::RetryPlayback { in_ms: 1_000 }],
+            ),
+            (
+                "retry timer reloads",
+                vec![
+                    (0, live("a")),
+                    (1_000, Event::Playback(PlaybackIssue::NotPlayable)),
+                    (2_000, Event::RetryDue),
+                ],
+                Starting,
+                vec![load_live()],
+            ),
+            (
+                "past the grace period it is an error, still retrying",
+                vec![
+                    (0, live("a")),
+                    (61_000, Event::Playback(PlaybackIssue::NotPlayable)),
+                ],
+                Error,
+                vec![Command::Unload, Command::RetryPlayback { in_ms: 1_000 }],
+            ),
+            (
+                "a network failure while live reconnects",
+                vec![
+                    (0, live("a")),
+                    (1, Event::FirstFrame),
+                    (90_000, Event::Playback(PlaybackIssue::Network)),
+                ],
+                Starting,
+                vec![Command::Unload, Command::RetryPlayback { in_ms: 1_000 }],
+            ),
+            (
+                "media error recovers in place",
+                vec![
+                    (0, live("a")),
+                    (1, Event::FirstFrame),
+                    (9_000, Event::Playback(PlaybackIssue::Media)),
+                ],
+                Live,
+                vec![Command::RecoverMedia],
+            ),
+            (
+                "a second media error within 5 s rebuilds",
+                vec![
+                    (0, live("a")),
+                    (1, Event::FirstFrame),
+                    (9_000, Event::Playback(PlaybackIssue::Media)),
+                    (10_000, Event::Playback(PlaybackIssue::Media)),
+                ],
+                Starting,
+                vec![Command::Unload, Command::RetryPlayback { in_ms: 1_000 }],
+            ),
+            (
+                "media errors 5 s apart recover each time",
+                vec![
+                    (0, live("a")),
+                    (1, Event::FirstFrame),
+                    (9_000, Event::Playback(PlaybackIssue::Media)),
+                    (14_000, Event::Playback(PlaybackIssue::Media)),
+                ],
+                Live,
+                vec![Command::RecoverMedia],
+            ),
+            (
+                "late playback report after unload is ignored",
+                vec![
+                    (0, live("a")),
+                    (1, Event::FirstFrame),
+                    (20_000, idle()),
+                    (20_001, Event::Playback(PlaybackIssue::Network)),
+                ],
+                Ended,
+                vec![],
+            ),
+            (
+                "retry now reloads and polls",
+                vec![
+                    (0, live("a")),
+                    (61_000, Event::Playback(PlaybackIssue::Other)),
+                    (62_000, Event::RetryNow),
+                ],
+                Error,
+                vec![
+                    Command::CancelRetry,
+                    load_live(),
+                    Command::PollLifecycle { in_ms: 0 },
+                ],
+            ),
+        ];
+        for (name, events, phase, cmds) in cases {
+            let (m, got) = run(input(), &events);
+            assert_eq!(m.phase(), phase, "{name}");
+            assert_eq!(got, cmds, "{name}");
+        }
+    }
+
+    #[test]
+    fn retries_back_off_while_starting() {
+        let mut events = vec![(0, live("a"))];
+        let mut delays = Vec::new();
+        let (mut m, _) = run(input(), &events);
+        for t in 1..=6u64 {
+            let cmds = m.step(Event::Playback(PlaybackIssue::NotPlayable), at(t * 1_000));
+            for c in cmds {
+                if let Command::RetryPlayback { in_ms } = c {
+                    delays.push(in_ms);
+                }
+            }
+            events.push((t, Event::RetryDue));
+        }
+        assert_eq!(delays, vec![1_000, 2_000, 4_000, 8_000, 15_000, 15_000]);
+        assert_eq!(m.phase(), Phase::Starting);
+        m.step(Event::FirstFrame, at(40_000));
+        assert_eq!(m.phase(), Phase::Live);
+    }
+
+    #[test]
+    fn rate_limit_waits_for_retry_after() {
+        let (m, cmds) = run(
+            input(),
+            &[
+                (0, idle()),
+                (
+                    6_000,
+                    failed(FetchError::RateLimited {
+                        retry_after_ms: Some(20_000),
+                    }),
+                ),
+            ],
+        );
+        let Command::PollLifecycle { in_ms } = cmds[0] else {
+            panic!("{cmds:?}")
+        };
+        assert!((20_000..=24_000).contains(&in_ms), "{in_ms}");
+        assert_eq!(m.phase(), Phase::Waiting);
+    }
+
+    #[test]
+    fn error_messages_are_plain_and_say_when_it_retries() {
+        let (m, _) = run(input(), &[(1_000, failed(FetchError::Status(404)))]);
+        assert_eq!(m.phase(), Phase::Error);
+        assert!(m.message().unwrap().contains("not found"));
+        assert_eq!(m.retry_at_ms(), Some(7_000));
+        let (m, _) = run(video(), &[(0, failed(FetchError::Status(404)))]);
+        assert!(m.message().unwrap().contains("video"));
+        let (m, _) = run(
+            input(),
+            &[(0, failed(FetchError::Status(404))), (6_000, idle())],
+        );
+        assert_eq!(
+            (m.phase(), m.message(), m.retry_at_ms()),
+            (Phase::Waiting, None, None)
+        );
+    }
+
+    #[test]
+    fn a_finished_video_replays_without_polling() {
+        let not_live = Event::Lifecycle(Ok(Lifecycle {
+            is_input: false,
+            video_uid: Some("vid1".into()),
+            live: false,
+        }));
+        let (m, cmds) = run(video(), &[(0, not_live)]);
+        assert_eq!(m.phase(), Phase::Replay);
+        assert_eq!(
+            cmds,
+            vec![
+                Command::CancelRetry,
+                Command::Load {
+                    url: "http://o/vid1/manifest/video.m3u8".into(),
+                    live: false
+                },
+                Command::StopPolling
+            ]
+        );
+    }
+
+    #[test]
+    fn a_live_video_plays_live_then_replays() {
+        let v = |live| {
+            Event::Lifecycle(Ok(Lifecycle {
+                is_input: false,
+                video_uid: Some("vid1".into()),
+                live,
+            }))
+        };
+        let (m, _) = run(video(), &[(0, v(true)), (1, Event::FirstFrame)]);
+        assert_eq!(m.phase(), Phase::Live);
+        let (m, cmds) = run(
+            video(),
+            &[(0, v(true)), (1, Event::FirstFrame), (20_000, v(false))],
+        );
+        assert_eq!(m.phase(), Phase::Replay);
+        assert!(cmds.contains(&Command::Unload));
+        assert!(cmds.contains(&Command::Load {
+            url: "http://o/vid1/manifest/video.m3u8".into(),
+            live: false
+        }));
+    }
+
+    #[test]
+    fn hidden_tab_polls_three_times_slower() {
+        let (mut m, _) = Machine::new(input(), PollPolicy::default(), 0);
+        let cmds = m.step(
+            idle(),
+            Ctx {
+                now_ms: 0,
+                rand01: 0.5,
+                hidden: true,
+            },
+        );
+        assert_eq!(cmds, vec![Command::PollLifecycle { in_ms: 18_000 }]);
+        let cmds = m.step(
+            Event::Visible,
+            Ctx {
+                now_ms: 1,
+                rand01: 0.5,
+                hidden: false,
+            },
+        );
+        assert_eq!(cmds, vec![Command::PollLifecycle { in_ms: 500 }]);
+    }
+
+    #[test]
+    fn waiting_since_is_kept_across_polls() {
+        let (m, _) = run(
+            input(),
+            &[(1_000, idle()), (7_000, idle()), (13_000, idle())],
+        );
+        assert_eq!(m.since_ms(), 1_000);
+    }
+}
