@@ -1,0 +1,414 @@
+//! One RTMP connection: handshake, then feed socket bytes to `rml_rtmp`'s `ServerSession`,
+//! write its responses back in order, and forward a publication as FLV to the handler's channel.
+
+use crate::flv::{ScriptValue, TagTooLarge};
+use crate::sequencer::{FlvSequencer, Track};
+use crate::{Config, PublishHandler};
+use bytes::Bytes;
+use rml_rtmp::handshake::{Handshake, HandshakeError, HandshakeProcessResult, PeerType};
+use rml_rtmp::sessions::{
+    ServerSession, ServerSessionConfig, ServerSessionError, ServerSessionEvent,
+    ServerSessionResult, StreamMetadata,
+};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc::Sender;
+use tokio::time::timeout;
+
+/// Why a connection ended abnormally (logged by `serve`; never fatal to the server).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ConnError {
+    #[error("socket: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("client sent nothing for {0:?}")]
+    Idle(Duration),
+    #[error("client did not read our responses for {0:?}")]
+    WriteStalled(Duration),
+    #[error("handshake failed: {0}")]
+    Handshake(#[from] HandshakeError),
+    #[error("RTMP protocol error: {0}")]
+    Session(#[from] ServerSessionError),
+    #[error("publish of {app}/{key} rejected by the handler")]
+    PublishRejected { app: String, key: String },
+    #[error("second publish ({key}) on a connection that is already publishing")]
+    SecondPublish { key: String },
+    #[error("play of {key} refused: this server only ingests")]
+    PlayRefused { key: String },
+    #[error("consumer of {key} closed its channel")]
+    ConsumerGone { key: String },
+    #[error("consumer of {key} accepted nothing for {timeout:?}")]
+    ConsumerStalled { key: String, timeout: Duration },
+    #[error("FLV muxing: {0}")]
+    Flv(#[from] TagTooLarge),
+}
+
+/// The publication in progress on this connection.
+struct Publication {
+    app: String,
+    key: String,
+    tx: Sender<Bytes>,
+    sequencer: FlvSequencer,
+}
+
+struct Conn {
+    socket: TcpStream,
+    session: ServerSession,
+    handler: Arc<dyn PublishHandler>,
+    idle: Duration,
+    publication: Option<Publication>,
+    /// Outbound RTMP bytes; written in order before the next read so chunk headers stay valid.
+    out: Vec<u8>,
+}
+
+/// Runs one connection to its end.
+pub(crate) async fn run(
+    mut socket: TcpStream,
+    handler: Arc<dyn PublishHandler>,
+    config: &Config,
+) -> Result<(), ConnError> {
+    let idle = config.idle_timeout;
+    // Control responses are tiny and the publisher waits on them; don't let Nagle delay them.
+    if let Err(err) = socket.set_nodelay(true) {
+        tracing::debug!(%err, "set_nodelay failed");
+    }
+    let mut buf = vec![0u8; 64 * 1024];
+
+    let mut handshake = Handshake::new(PeerType::Server);
+    let leftover = loop {
+        let n = read_with_timeout(&mut socket, &mut buf, idle).await?;
+        if n == 0 {
+            return Ok(()); // gone before the handshake finished: nothing to clean up
+        }
+        match handshake.process_bytes(&buf[..n])? {
+            HandshakeProcessResult::InProgress { response_bytes } => {
+                write_with_timeout(&mut socket, &response_bytes, idle).await?;
+            }
+            HandshakeProcessResult::Completed {
+                response_bytes,
+                remaining_bytes,
+            } => {
+                write_with_timeout(&mut socket, &response_bytes, idle).await?;
+                break remaining_bytes;
+            }
+        }
+    };
+
+    let (session, initial) = ServerSession::new(ServerSessionConfig::new())?;
+    let mut conn = Conn {
+        socket,
+        session,
+        handler,
+        idle,
+        publication: None,
+        out: Vec::new(),
+    };
+    let result = conn.serve(initial, &leftover, &mut buf).await;
+    // Whatever ended the connection, hand over what the sequencer still holds, then drop the
+    // Sender (with `conn`), which tells the consumer the publisher is gone.
+    if !matches!(result, Err(ConnError::ConsumerGone { .. })) {
+        if let Err(err) = conn.end_publication().await {
+            tracing::debug!(%err, "final FLV flush failed");
+        }
+    }
+    result
+}
+
+impl Conn {
+    async fn serve(
+        &mut self,
+        initial: Vec<ServerSessionResult>,
+        leftover: &[u8],
+        buf: &mut [u8],
+    ) -> Result<(), ConnError> {
+        self.process(initial).await?;
+        if !leftover.is_empty() {
+            let results = self.session.handle_input(leftover)?;
+            self.process(results).await?;
+        }
+        loop {
+            let n = self.read(buf).await?;
+            if n == 0 {
+                return Ok(());
+            }
+            let results = self.session.handle_input(&buf[..n])?;
+            self.process(results).await?;
+        }
+    }
+
+    /// Reads from the client; also ends the connection as soon as the consumer goes away,
+    /// even while the publisher is quiet.
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, ConnError> {
+        let Conn {
+            socket,
+            publication,
+            idle,
+            ..
+        } = self;
+        let consumer_gone = async {
+            match publication {
+                Some(p) => {
+                    p.tx.closed().await;
+                    p.key.clone()
+                }
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            n = read_with_timeout(socket, buf, *idle) => n,
+            key = consumer_gone => Err(ConnError::ConsumerGone { key }),
+        }
+    }
+
+    async fn process(&mut self, results: Vec<ServerSessionResult>) -> Result<(), ConnError> {
+        for result in results {
+            match result {
+                ServerSessionResult::OutboundResponse(packet) => {
+                    self.out.extend_from_slice(&packet.bytes)
+                }
+                ServerSessionResult::RaisedEvent(event) => self.event(event).await?,
+                ServerSessionResult::UnhandleableMessageReceived(payload) => {
+                    tracing::trace!(type_id = payload.type_id, "ignored RTMP message");
+                }
+            }
+        }
+        self.flush().await
+    }
+
+    /// Queues the outbound packets of an accept/reject; those calls raise no events.
+    fn queue(&mut self, results: Vec<ServerSessionResult>) {
+        for result in results {
+            if let ServerSessionResult::OutboundResponse(packet) = result {
+                self.out.extend_from_slice(&packet.bytes);
+            }
+        }
+    }
+
+    async fn flush(&mut self) -> Result<(), ConnError> {
+        if !self.out.is_empty() {
+            write_with_timeout(&mut self.socket, &self.out, self.idle).await?;
+            self.out.clear();
+        }
+        Ok(())
+    }
+
+    async fn event(&mut self, event: ServerSessionEvent) -> Result<(), ConnError> {
+        match event {
+            ServerSessionEvent::ConnectionRequested {
+                request_id,
+                app_name,
+            } => {
+                // Any app may connect; the handler judges app + key at publish time.
+                tracing::debug!(app = %app_name, "RTMP connect");
+                let results = self.session.accept_request(request_id)?;
+                self.queue(results);
+            }
+            ServerSessionEvent::PublishStreamRequested {
+                request_id,
+                app_name,
+                stream_key,
+                ..
+            } => self.publish(request_id, app_name, stream_key).await?,
+            ServerSessionEvent::PlayStreamRequested {
+                request_id,
+                stream_key,
+                ..
+            } => {
+                let results = self.session.reject_request(
+                    request_id,
+                    "NetStream.Play.Failed",
+                    "this server only accepts publishers",
+                )?;
+                self.queue(results);
+                self.flush().await?;
+                return Err(ConnError::PlayRefused { key: stream_key });
+            }
+            ServerSessionEvent::PublishStreamFinished { .. } => self.end_publication().await?,
+            ServerSessionEvent::UnhandleableAmf0Command { command_name, .. } => {
+                // FCUnpublish is how OBS/ffmpeg announce the end before deleteStream; rml_rtmp
+                // does not interpret it.
+                if command_name == "FCUnpublish" {
+                    self.end_publication().await?;
+                } else {
+                    tracing::trace!(%command_name, "ignored AMF0 command");
+                }
+            }
+            ServerSessionEvent::StreamMetadataChanged { metadata, .. } => {
+                if let Some(p) = &mut self.publication {
+                    let mut chunks = Vec::new();
+                    p.sequencer
+                        .metadata(&metadata_props(&metadata), &mut chunks)?;
+                    send(p, chunks, self.idle).await?;
+                }
+            }
+            ServerSessionEvent::AudioDataReceived {
+                data, timestamp, ..
+            } => self.media(Track::Audio, timestamp.value, data).await?,
+            ServerSessionEvent::VideoDataReceived {
+                data, timestamp, ..
+            } => self.media(Track::Video, timestamp.value, data).await?,
+            other => tracing::trace!(?other, "ignored RTMP event"),
+        }
+        Ok(())
+    }
+
+    async fn publish(
+        &mut self,
+        request_id: u32,
+        app: String,
+        key: String,
+    ) -> Result<(), ConnError> {
+        if self.publication.is_some() {
+            // Real publishers use one publication per connection; refusing keeps one
+            // Sender per connection and the end-of-stream signal unambiguous.
+            let results = self.session.reject_request(
+                request_id,
+                "NetStream.Publish.BadConnection",
+                "already publishing on this connection",
+            )?;
+            self.queue(results);
+            self.flush().await?;
+            return Err(ConnError::SecondPublish { key });
+        }
+        match self.handler.on_publish(&app, &key) {
+            Some(tx) => {
+                tracing::info!(%app, %key, "publish started");
+                let results = self.session.accept_request(request_id)?;
+                self.queue(results);
+                self.publication = Some(Publication {
+                    app,
+                    key,
+                    tx,
+                    sequencer: FlvSequencer::new(),
+                });
+                Ok(())
+            }
+            None => {
+                let results = self.session.reject_request(
+                    request_id,
+                    "NetStream.Publish.BadName",
+                    "unknown stream key",
+                )?;
+                self.queue(results);
+                self.flush().await?;
+                Err(ConnError::PublishRejected { app, key })
+            }
+        }
+    }
+
+    async fn media(&mut self, track: Track, timestamp: u32, data: Bytes) -> Result<(), ConnError> {
+        // Media outside an accepted publication (e.g. after FCUnpublish) is dropped.
+        if let Some(p) = &mut self.publication {
+            let mut chunks = Vec::new();
+            p.sequencer.media(track, timestamp, data, &mut chunks)?;
+            send(p, chunks, self.idle).await?;
+        }
+        Ok(())
+    }
+
+    /// Flushes held FLV data and drops the Sender, which the consumer sees as end of stream.
+    async fn end_publication(&mut self) -> Result<(), ConnError> {
+        if let Some(mut p) = self.publication.take() {
+            tracing::info!(app = %p.app, key = %p.key, "publish ended");
+            let mut chunks = Vec::new();
+            p.sequencer.finish(&mut chunks)?;
+            send(&mut p, chunks, self.idle).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Sends FLV chunks in order. Awaiting each send is the backpressure: while the consumer is
+/// slow we stop reading the socket, so the publisher's TCP window fills instead of our memory.
+async fn send(p: &mut Publication, chunks: Vec<Bytes>, idle: Duration) -> Result<(), ConnError> {
+    for chunk in chunks {
+        match timeout(idle, p.tx.send(chunk)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return Err(ConnError::ConsumerGone { key: p.key.clone() }),
+            Err(_) => {
+                return Err(ConnError::ConsumerStalled {
+                    key: p.key.clone(),
+                    timeout: idle,
+                })
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn read_with_timeout(
+    socket: &mut TcpStream,
+    buf: &mut [u8],
+    idle: Duration,
+) -> Result<usize, ConnError> {
+    match timeout(idle, socket.read(buf)).await {
+        Ok(n) => Ok(n?),
+        Err(_) => Err(ConnError::Idle(idle)),
+    }
+}
+
+async fn write_with_timeout(
+    socket: &mut TcpStream,
+    bytes: &[u8],
+    idle: Duration,
+) -> Result<(), ConnError> {
+    match timeout(idle, socket.write_all(bytes)).await {
+        Ok(r) => Ok(r?),
+        Err(_) => Err(ConnError::WriteStalled(idle)),
+    }
+}
+
+/// onMetaData properties in a fixed order. rml_rtmp hands us only the fields it parsed, so
+/// this is a faithful subset of what the publisher sent (codec ids, size, rates, encoder).
+fn metadata_props(m: &StreamMetadata) -> Vec<(String, ScriptValue)> {
+    let numbers = [
+        ("width", m.video_width.map(f64::from)),
+        ("height", m.video_height.map(f64::from)),
+        ("videocodecid", m.video_codec_id.map(f64::from)),
+        ("videodatarate", m.video_bitrate_kbps.map(f64::from)),
+        ("framerate", m.video_frame_rate.map(f64::from)),
+        ("audiocodecid", m.audio_codec_id.map(f64::from)),
+        ("audiodatarate", m.audio_bitrate_kbps.map(f64::from)),
+        ("audiosamplerate", m.audio_sample_rate.map(f64::from)),
+        ("audiochannels", m.audio_channels.map(f64::from)),
+    ];
+    let mut props: Vec<(String, ScriptValue)> = numbers
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k.to_string(), ScriptValue::Number(v))))
+        .collect();
+    if let Some(stereo) = m.audio_is_stereo {
+        props.push(("stereo".to_string(), ScriptValue::Boolean(stereo)));
+    }
+    if let Some(encoder) = &m.encoder {
+        props.push(("encoder".to_string(), ScriptValue::String(encoder.clone())));
+    }
+    props
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_props_order_and_types() {
+        let mut m = StreamMetadata::new();
+        m.video_width = Some(320);
+        m.video_codec_id = Some(7);
+        m.video_frame_rate = Some(30.0);
+        m.audio_codec_id = Some(10);
+        m.audio_is_stereo = Some(false);
+        m.encoder = Some("Lavf59".into());
+        let got = metadata_props(&m);
+        let want: Vec<(String, ScriptValue)> = vec![
+            ("width".into(), ScriptValue::Number(320.0)),
+            ("videocodecid".into(), ScriptValue::Number(7.0)),
+            ("framerate".into(), ScriptValue::Number(30.0)),
+            ("audiocodecid".into(), ScriptValue::Number(10.0)),
+            ("stereo".into(), ScriptValue::Boolean(false)),
+            ("encoder".into(), ScriptValue::String("Lavf59".into())),
+        ];
+        assert_eq!(got, want);
+        assert!(metadata_props(&StreamMetadata::new()).is_empty());
+    }
+}

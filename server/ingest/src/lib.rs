@@ -1,0 +1,112 @@
+//! RTMP ingest: accepts publishers (Jibri, OBS, ffmpeg) on one TCP port and hands each
+//! publication to a [`PublishHandler`] as an FLV byte stream.
+//!
+//! Why this design:
+//! - `ffmpeg -listen 1 -i rtmp://...` accepts one publisher per listening port and exits when
+//!   it leaves, so it cannot route many stream keys on one port or survive reconnects.
+//! - `rml_rtmp` 0.8 gives the RTMP handshake and the server-side message state machine
+//!   (connect/createStream/publish, chunking, acks) as a sans-I/O library. We own the socket
+//!   loop, so we decide per stream key (the handler), enforce timeouts, and apply backpressure
+//!   from the consumer all the way to the publisher's TCP window.
+//! - We mux FLV ourselves ([`flv`]) because it is tiny and lets the consumer run a plain
+//!   `ffmpeg -f flv -i pipe:0 -c copy ...` remux with no re-encode.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use rtmp_ingest::PublishHandler;
+//!
+//! struct Keys;
+//! impl PublishHandler for Keys {
+//!     fn on_publish(&self, _app: &str, key: &str) -> Option<tokio::sync::mpsc::Sender<bytes::Bytes>> {
+//!         if key != "secret" {
+//!             return None;
+//!         }
+//!         let (tx, _rx) = tokio::sync::mpsc::channel(64); // give _rx to an ffmpeg remuxer
+//!         Some(tx)
+//!     }
+//! }
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:1935").await?;
+//! rtmp_ingest::serve(listener, Arc::new(Keys)).await
+//! # }
+//! ```
+
+mod connection;
+pub mod flv;
+mod sequencer;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use sequencer::{FlvSequencer, Track};
+
+/// Decides which publications are accepted and where their FLV bytes go.
+pub trait PublishHandler: Send + Sync + 'static {
+    /// A client asked to publish `stream_key` under RTMP app `app`. Return a channel that receives the FLV byte
+    /// stream (FLV file header first, then tags, in order); dropping/closing it on the ingest side means the
+    /// publisher is gone. Return None to reject the publish.
+    fn on_publish(
+        &self,
+        app: &str,
+        stream_key: &str,
+    ) -> Option<tokio::sync::mpsc::Sender<bytes::Bytes>>;
+}
+
+/// Tunables for [`serve_with_config`]; [`serve`] uses the defaults.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// A connection is closed when, for this long, the client sends nothing, or the socket
+    /// cannot be written, or the consumer's channel accepts nothing.
+    pub idle_timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            idle_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Accepts RTMP connections forever, one tokio task per connection, with default [`Config`].
+///
+/// A misbehaving client only ends its own connection. Accept errors (e.g. out of file
+/// descriptors) are logged and retried after a short pause rather than ending the server.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    handler: Arc<dyn PublishHandler>,
+) -> std::io::Result<()> {
+    serve_with_config(listener, handler, Config::default()).await
+}
+
+/// [`serve`] with explicit [`Config`].
+pub async fn serve_with_config(
+    listener: tokio::net::TcpListener,
+    handler: Arc<dyn PublishHandler>,
+    config: Config,
+) -> std::io::Result<()> {
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "RTMP ingest listening");
+    }
+    loop {
+        match listener.accept().await {
+            Ok((socket, peer)) => {
+                let handler = Arc::clone(&handler);
+                let config = config.clone();
+                tokio::spawn(async move {
+                    match connection::run(socket, handler, &config).await {
+                        Ok(()) => tracing::debug!(%peer, "RTMP connection closed"),
+                        Err(err) => tracing::info!(%peer, %err, "RTMP connection closed"),
+                    }
+                });
+            }
+            Err(err) => {
+                // Usually EMFILE or a connection reset before accept; back off so a persistent
+                // error does not spin a core.
+                tracing::warn!(%err, "accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
