@@ -1,0 +1,284 @@
+#!/usr/bin/env node
+// Benchmark (a script, not a test):
+//   1. time from navigation start to first video frame, same live stream,
+//      same Chromium, cold cache (fresh browser context per run), runs
+//      interleaved across players: (a) the watch page, (b) bare hls.js with
+//      the player's hls.js config, (c) Video.js, (d) Mux Player;
+//   2. bytes shipped per dist asset (raw / gzip / brotli) and what the
+//      alternatives ship;
+//   3. requests per viewer per minute while waiting and while live.
+// Writes bench/output/latest.json and prints markdown tables.
+//
+//   node bench/run.mjs [--runs 5] [--size 1280x720] [--preset veryfast] [--abr]
+//                      [--rpm-seconds 60] [--skip-rpm] [--players a,b,c,d]
+//
+// Needs target/debug/server (cargo build -p server) and dist/ (trunk build).
+
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startServer, launchBrowser, sleep, waitFor, classify, REPO, DIST } from '../tests/e2e/harness.mjs';
+import { measureDist, sizesOf, fmt } from '../scripts/check-budget.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const opt = (name, def) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : def; };
+const RUNS = Number(opt('--runs', 5));
+const SIZE = opt('--size', '1280x720');
+const PRESET = opt('--preset', 'veryfast');
+const ABR = args.includes('--abr');
+const RPM_SECONDS = Number(opt('--rpm-seconds', 60));
+const SKIP_RPM = args.includes('--skip-rpm');
+const ONLY = opt('--players', null);
+const FRAME_TIMEOUT = 30_000;
+
+process.env.E2E_QUIET = process.env.E2E_QUIET ?? '1';
+const say = (...a) => console.error('[bench]', ...a);
+
+// ------------------------------------------------------------ static server
+// Serves bench/pages and the npm assets the pages need (and dist/, so the
+// bare page can load the very hls.js file the player ships). Loopback only.
+const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.woff': 'font/woff', '.woff2': 'font/woff2', '.svg': 'image/svg+xml', '.wasm': 'application/wasm' };
+const ROOTS = [
+  ['/pages/', path.join(HERE, 'pages')],
+  ['/node_modules/hls.js/dist/', path.join(REPO, 'node_modules/hls.js/dist')],
+  ['/node_modules/video.js/dist/', path.join(REPO, 'node_modules/video.js/dist')],
+  ['/node_modules/@mux/mux-player/dist/', path.join(REPO, 'node_modules/@mux/mux-player/dist')],
+  ['/dist/', DIST],
+];
+function startStatic() {
+  const srv = http.createServer((req, res) => {
+    const u = new URL(req.url, 'http://x');
+    for (const [prefix, root] of ROOTS) {
+      if (!u.pathname.startsWith(prefix)) continue;
+      const file = path.join(root, decodeURIComponent(u.pathname.slice(prefix.length)));
+      if (!file.startsWith(root)) break;
+      fs.readFile(file, (err, buf) => {
+        if (err) { res.writeHead(404); res.end(); return; }
+        res.writeHead(200, { 'content-type': TYPES[path.extname(file)] || 'application/octet-stream', 'cache-control': 'max-age=3600' });
+        res.end(buf);
+      });
+      return;
+    }
+    res.writeHead(404); res.end();
+  });
+  return new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve(srv)));
+}
+
+// ------------------------------------------------------------ first frame
+// Installed before any page script, same for every player: marks the first
+// presented video frame (requestVideoFrameCallback), `loadeddata` and
+// `playing`, in ms since navigation start. It also sees videos inside shadow
+// roots (Mux Player), by listening on every shadow root that gets attached.
+const FIRST_FRAME = `(() => {
+  const ff = window.__ff = {};
+  const mark = (k, v) => { if (ff[k] === undefined) ff[k] = v === undefined ? performance.now() : v; };
+  const hook = (v) => {
+    if (!(v instanceof HTMLVideoElement) || v.__ffHooked) return;
+    v.__ffHooked = true;
+    if (v.requestVideoFrameCallback) v.requestVideoFrameCallback((now, meta) => { mark('frame', now); mark('presented', meta.presentationTime); });
+  };
+  const onEvent = (e) => {
+    hook(e.target);
+    if (e.target instanceof HTMLVideoElement && (e.type === 'loadeddata' || e.type === 'playing')) mark(e.type);
+  };
+  const TYPES = ['loadstart', 'loadedmetadata', 'loadeddata', 'playing'];
+  const listen = (t) => TYPES.forEach((type) => t.addEventListener(type, onEvent, true));
+  listen(window);
+  const attach = Element.prototype.attachShadow;
+  Element.prototype.attachShadow = function (...a) { const root = attach.apply(this, a); listen(root); return root; };
+})();`;
+
+async function measureOnce(browser, url, { warm = false } = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const external = [];
+  context.on('request', (r) => { if (!/^(https?:\/\/127\.0\.0\.1|data:|blob:)/.test(r.url())) external.push(r.url()); });
+  try {
+    const page = await context.newPage();
+    await page.addInitScript(FIRST_FRAME);
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e.message || e)));
+    const one = async () => {
+      await page.goto(url, { waitUntil: 'commit' });
+      const ff = await waitFor(() => page.evaluate(() => (window.__ff && window.__ff.frame !== undefined ? window.__ff : null)),
+        { timeout: FRAME_TIMEOUT, interval: 50, what: `first frame of ${url}` });
+      const nav = await page.evaluate(() => {
+        const n = performance.getEntriesByType('navigation')[0];
+        return n ? { responseEnd: n.responseEnd, domContentLoaded: n.domContentLoadedEventEnd, load: n.loadEventEnd } : null;
+      });
+      return { ...ff, nav };
+    };
+    const cold = await one();
+    const warmRun = warm ? await one() : null;
+    return { cold, warm: warmRun, errors, external };
+  } finally {
+    await context.close();
+  }
+}
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const r0 = (x) => (x == null ? null : Math.round(x));
+
+// ------------------------------------------------------------ main
+async function main() {
+  const t0 = Date.now();
+  const result = { date: new Date().toISOString(), machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, settings: { runs: RUNS, size: SIZE, preset: PRESET, abr: ABR } };
+  let server, browser, statics;
+  try {
+    say(`starting origin (broadcast ${SIZE} ${PRESET}${ABR ? ' abr' : ''})`);
+    server = await startServer({ name: 'bench', videoSize: SIZE, preset: PRESET });
+    statics = await startStatic();
+    const S = `http://127.0.0.1:${statics.address().port}`;
+    browser = await launchBrowser({ autoplay: true });
+    result.chromium = browser.version();
+
+    const { uid } = await server.control.createInput({ name: 'bench-live' });
+    const startOpts = { size: SIZE, preset: PRESET, ...(ABR ? { abr: true } : {}) };
+    const { videoUID } = await server.control.startBroadcast(uid, startOpts);
+    say(`live input ${uid} (video ${videoUID}); letting the playlist fill`);
+    await sleep(8000); // a few segments, so every player can start 3 segments behind the edge
+
+    const manifest = `${server.url}/${uid}/manifest/video.m3u8`;
+    const hlsFile = fs.readdirSync(DIST).find((f) => /^hls.*\.js$/.test(f));
+    const hlsUrl = hlsFile ? `${S}/dist/${hlsFile}` : `${S}/node_modules/hls.js/dist/hls.light.min.js`;
+    const { $comment, ...hlsConfig } = JSON.parse(fs.readFileSync(path.join(HERE, 'pages/hls-config.json'), 'utf8'));
+    const enc = encodeURIComponent;
+    let players = [
+      { key: 'a', name: '(a) watch page', url: `${server.url}/?input=${enc(uid)}` },
+      { key: 'b', name: '(b) bare hls.js', url: `${S}/pages/bare-hlsjs.html?src=${enc(manifest)}&hls=${enc(hlsUrl)}&config=${enc(JSON.stringify(hlsConfig))}` },
+      { key: 'c', name: '(c) Video.js 8', url: `${S}/pages/videojs.html?src=${enc(manifest)}` },
+      { key: 'd', name: '(d) Mux Player 3', url: `${S}/pages/mux-player.html?src=${enc(manifest)}` },
+    ];
+    if (ONLY) players = players.filter((p) => ONLY.split(',').includes(p.key));
+    result.hlsjsUsedByBarePage = hlsFile ? `dist/${hlsFile}` : 'node_modules/hls.js/dist/hls.light.min.js';
+
+    // One discarded warm-up per player (OS file cache, Chromium's first start).
+    for (const p of players) {
+      try { await measureOnce(browser, p.url); } catch (e) { say(`warm-up ${p.key} failed: ${e.message.split('\n')[0]}`); }
+    }
+    const samples = Object.fromEntries(players.map((p) => [p.key, []]));
+    for (let i = 0; i < RUNS; i++) {
+      const order = players.map((_, j) => players[(i + j) % players.length]); // rotate: interleaved
+      for (const p of order) {
+        try {
+          const m = await measureOnce(browser, p.url, { warm: true });
+          samples[p.key].push(m);
+          say(`run ${i + 1}/${RUNS} ${p.name}: first frame ${r0(m.cold.frame)} ms cold, ${r0(m.warm.frame)} ms warm`);
+        } catch (e) {
+          samples[p.key].push({ error: e.message.split('\n')[0] });
+          say(`run ${i + 1}/${RUNS} ${p.name}: FAILED ${e.message.split('\n')[0]}`);
+        }
+        await sleep(300);
+      }
+    }
+    result.firstFrame = players.map((p) => {
+      const ok = samples[p.key].filter((s) => !s.error);
+      const pick = (k, which = 'cold') => ok.map((s) => s[which] && s[which][k]).filter((x) => typeof x === 'number');
+      const stat = (xs) => (xs.length ? { min: r0(Math.min(...xs)), median: r0(median(xs)) } : { min: null, median: null });
+      return {
+        key: p.key, name: p.name, runs: ok.length, failures: samples[p.key].filter((s) => s.error).map((s) => s.error),
+        frame: stat(pick('frame')), loadeddata: stat(pick('loadeddata')), playing: stat(pick('playing')),
+        warmFrame: stat(pick('frame', 'warm')),
+        samples: ok.map((s) => r0(s.cold.frame)),
+        externalRequests: [...new Set(ok.flatMap((s) => s.external))].slice(0, 10),
+        pageErrors: [...new Set(ok.flatMap((s) => s.errors))].slice(0, 5),
+      };
+    });
+    const a = result.firstFrame.find((x) => x.key === 'a');
+    const b = result.firstFrame.find((x) => x.key === 'b');
+    if (a && b && a.frame.median && b.frame.median) {
+      result.ratioAtoB = { median: +(a.frame.median / b.frame.median).toFixed(2), min: +(a.frame.min / b.frame.min).toFixed(2), medianDeltaMs: a.frame.median - b.frame.median };
+    }
+
+    // ---- bytes shipped
+    result.dist = measureDist({});
+    const asset = (label, files) => {
+      const s = files.map((f) => sizesOf(fs.readFileSync(path.join(REPO, f)))).reduce((x, y) => ({ raw: x.raw + y.raw, gzip: x.gzip + y.gzip, brotli: x.brotli + y.brotli }), { raw: 0, gzip: 0, brotli: 0 });
+      return { label, files, ...s };
+    };
+    result.alternatives = [
+      asset('(b) hls.js (full build)', ['node_modules/hls.js/dist/hls.min.js']),
+      asset('(b) hls.js (light build)', ['node_modules/hls.js/dist/hls.light.min.js']),
+      asset('(c) Video.js 8 (JS + CSS)', ['node_modules/video.js/dist/video.min.js', 'node_modules/video.js/dist/video-js.min.css']),
+      asset('(d) Mux Player 3 (one bundle, hls.js inside)', ['node_modules/@mux/mux-player/dist/mux-player.js']),
+    ];
+
+    // ---- requests per viewer per minute
+    if (!SKIP_RPM) {
+      say(`requests per viewer: one page waiting, one page live, ${RPM_SECONDS} s`);
+      const idle = await server.control.createInput({ name: 'bench-idle' });
+      const ctxW = await browser.newContext();
+      const ctxL = await browser.newContext();
+      const counts = { waiting: {}, live: {} };
+      const track = (ctx, key, id) => ctx.on('request', (r) => { const k = classify(r.url(), id); if (k && counts[key].on) counts[key][k] = (counts[key][k] || 0) + 1; });
+      track(ctxW, 'waiting', idle.uid);
+      track(ctxL, 'live', uid);
+      const pw = await ctxW.newPage();
+      const pl = await ctxL.newPage();
+      await pw.goto(`${server.url}/?input=${enc(idle.uid)}`);
+      await pl.goto(`${server.url}/?input=${enc(uid)}`);
+      await waitFor(async () => (await pw.evaluate(() => document.querySelector('[data-player-state]')?.getAttribute('data-player-state'))) === 'waiting', { timeout: 20_000, what: 'waiting page' });
+      await waitFor(async () => (await pl.evaluate(() => { const v = document.querySelector('video'); return v && !v.paused && v.currentTime > 1; })), { timeout: 30_000, what: 'live page playing' });
+      await sleep(2000);
+      await server.control.resetStats();
+      counts.waiting.on = counts.live.on = true;
+      const tStart = Date.now();
+      await sleep(RPM_SECONDS * 1000);
+      const stats = await server.control.stats();
+      const secs = (Date.now() - tStart) / 1000;
+      counts.waiting.on = counts.live.on = false;
+      const perMin = (o) => Object.fromEntries(Object.entries(o || {}).filter(([k]) => k !== 'on').map(([k, v]) => [k, +(v * 60 / secs).toFixed(1)]));
+      const total = (o) => +Object.entries(o || {}).filter(([k]) => k !== 'on').reduce((s, [, v]) => s + v, 0).toFixed(1);
+      result.requestsPerViewerPerMinute = {
+        seconds: +secs.toFixed(1),
+        waiting: { origin: perMin(stats.inputs?.[idle.uid]), page: perMin(counts.waiting) },
+        live: { origin: perMin(stats.inputs?.[uid]), page: perMin(counts.live) },
+      };
+      for (const k of ['waiting', 'live']) {
+        const r = result.requestsPerViewerPerMinute[k];
+        r.originTotal = total(r.origin);
+        r.pageTotal = total(r.page);
+      }
+      await ctxW.close();
+      await ctxL.close();
+    }
+    result.elapsedSeconds = Math.round((Date.now() - t0) / 1000);
+  } finally {
+    if (browser) await browser.close().catch(() => {});
+    if (statics) statics.close();
+    if (server) await server.stop();
+  }
+
+  fs.mkdirSync(path.join(HERE, 'output'), { recursive: true });
+  fs.writeFileSync(path.join(HERE, 'output/latest.json'), JSON.stringify(result, null, 2) + '\n');
+  console.log(report(result));
+  console.error(`[bench] wrote bench/output/latest.json (${result.elapsedSeconds} s)`);
+}
+
+function report(r) {
+  const L = [];
+  L.push(`### First frame after navigation (ms; cold cache, ${r.settings.runs} interleaved runs; stream ${r.settings.size} ${r.settings.preset}${r.settings.abr ? ' ABR' : ''}; ${r.chromium ? 'Chromium ' + r.chromium : ''}, ${r.machine.cpus} cores)`, '');
+  L.push('| player | min | median | warm median | `loadeddata` median | runs |', '| --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const p of r.firstFrame) {
+    L.push(`| ${p.name} | ${p.frame.min ?? '—'} | ${p.frame.median ?? '—'} | ${p.warmFrame.median ?? '—'} | ${p.loadeddata.median ?? '—'} | ${p.runs}${p.failures.length ? ` (+${p.failures.length} failed)` : ''} |`);
+  }
+  if (r.ratioAtoB) L.push('', `(a)/(b) = **${r.ratioAtoB.median}** on medians (${r.ratioAtoB.medianDeltaMs >= 0 ? '+' : ''}${r.ratioAtoB.medianDeltaMs} ms), ${r.ratioAtoB.min} on minimums.`);
+  L.push('', '### Bytes shipped (player dist/)', '', '| file | raw | gzip | brotli |', '| --- | ---: | ---: | ---: |');
+  for (const f of r.dist.files) L.push(`| ${f.file} | ${fmt(f.raw)} | ${fmt(f.gzip)} | ${fmt(f.brotli)} |`);
+  L.push('', '| budget group | gzip | budget | |', '| --- | ---: | ---: | --- |');
+  for (const g of r.dist.groups) L.push(`| ${g.name} | ${fmt(g.gzip)} | ${g.maxGzip == null ? '—' : fmt(g.maxGzip)} | ${g.ok ? 'ok' : 'OVER'} |`);
+  L.push('', '| what the alternatives ship | raw | gzip | brotli |', '| --- | ---: | ---: | ---: |');
+  for (const a of r.alternatives) L.push(`| ${a.label} | ${fmt(a.raw)} | ${fmt(a.gzip)} | ${fmt(a.brotli)} |`);
+  const q = r.requestsPerViewerPerMinute;
+  if (q) {
+    L.push('', `### Requests per viewer per minute (one page each, ${q.seconds} s, counted by the origin)`, '', '| state | total | lifecycle | views | manifest | playlist | segment | thumbnail |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const k of ['waiting', 'live']) {
+      const o = q[k].origin || {};
+      L.push(`| ${k} | ${q[k].originTotal} | ${o.lifecycle ?? 0} | ${o.views ?? 0} | ${o.manifest ?? 0} | ${o.playlist ?? 0} | ${o.segment ?? 0} | ${o.thumbnail ?? 0} |`);
+    }
+  }
+  return L.join('\n');
+}
+
+main().catch((e) => { console.error(`[bench] failed: ${e.stack || e.message}`); process.exit(1); });

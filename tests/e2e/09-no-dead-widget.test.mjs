@@ -1,0 +1,49 @@
+// Media that stops arriving (segments 404, or the encoder dies without
+// ending the stream) must not leave a frozen "live" widget: the page ends in
+// a clear state with a message, and plays the next broadcast.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { useEnv, assertNoPanic } from './harness.mjs';
+
+const env = useEnv({ name: 'no-dead-widget' });
+
+// Clear states: not `live` with a frozen frame. `starting` is accepted for
+// segments 404 (the input is still live: retrying is right).
+const CLEAR = ['ended', 'waiting', 'error', 'starting'];
+
+
+async function scenario(label, breakIt, { allowStarting }) {
+  const { uid } = await env.input(label);
+  await env.control.startBroadcast(uid);
+  const p = await env.open({ query: { input: uid }, id: uid, name: label });
+  await p.waitForState('live', 30_000);
+  await p.waitForPlaying({ timeout: 30_000 });
+  await p.setMarker();
+
+  const tBreak = Date.now();
+  await breakIt(uid);
+  const allowed = allowStarting ? CLEAR : CLEAR.filter((x) => x !== 'starting');
+  const s = await p.waitUntil((x) => allowed.includes(x.state) && x.messageVisible,
+    { timeout: 75_000, what: `a clear state (${allowed.join('/')}) with a message` });
+  const tClear = Date.now();
+  console.log(`# ${label}: "${s.state}" with message "${s.message}" ${((tClear - tBreak) / 1000).toFixed(1)} s after the break`);
+
+  // Next broadcast → plays again without a reload.
+  await env.control.clearFaults(uid);
+  await env.control.stop(uid, 'clean').catch(() => {});
+  const tNew = Date.now();
+  await env.control.start(uid, {});
+  await p.waitUntil((x) => x.state === 'live' && x.log.states.some((e) => e.s === 'live' && e.t >= tClear),
+    { timeout: 75_000, what: 'live again with the next broadcast' });
+  await p.waitForPlaying({ timeout: 30_000 });
+  assert.ok(await p.markerSurvived(), `${label}: no page reload`);
+  console.log(`# ${label}: next broadcast playing ${((Date.now() - tNew) / 1000).toFixed(1)} s after start`);
+  assertNoPanic(assert, p);
+}
+
+describe('no dead widget', { concurrency: true }, () => {
+  it('segments 404 while live', { timeout: 200_000 }, () =>
+    scenario('segments404', (uid) => env.control.setFaults(uid, { segments404: true }), { allowStarting: true }));
+  it('abrupt encoder stop', { timeout: 200_000 }, () =>
+    scenario('abrupt', (uid) => env.control.stop(uid, 'abrupt'), { allowStarting: false }));
+});

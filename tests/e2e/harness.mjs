@@ -1,0 +1,509 @@
+// End-to-end harness: the local origin (`server`), its control API, headless
+// Chromium through playwright-core, and a page object for the watch page.
+//
+// Every spec file calls `useEnv()` once at top level: it starts one server
+// (fresh data dir) and one browser before the tests and always stops both
+// after them, also when a test fails or the run is interrupted.
+//
+// Reads from the page go through a raw CDP `Runtime.evaluate` WITHOUT a user
+// gesture. Playwright's own evaluate/locator/waitForFunction run with
+// `userGesture: true`, which gives the page sticky user activation and makes
+// Chromium allow autoplay with sound: the autoplay spec would pass for the
+// wrong reason. So the page object never uses them before a deliberate click.
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { before, after } from 'node:test';
+import { chromium } from 'playwright-core';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const DIST = process.env.E2E_DIST || path.join(REPO, 'dist');
+export const OUTPUT = path.join(REPO, 'tests/output');
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
+];
+export const AUTOPLAY_ARG = '--autoplay-policy=no-user-gesture-required';
+export const STATES = ['loading', 'waiting', 'starting', 'live', 'ended', 'replay', 'error'];
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function log(...a) {
+  if (process.env.E2E_QUIET) return;
+  console.error(`[e2e ${new Date().toISOString().slice(11, 23)}]`, ...a);
+}
+
+// Poll `fn` until it returns a truthy value; returns that value. On timeout
+// throws with `describe()` (if given) appended, so failures explain themselves.
+export async function waitFor(fn, { timeout = 10_000, interval = 200, what = 'condition', describe } = {}) {
+  const deadline = Date.now() + timeout;
+  let last;
+  let lastErr;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      lastErr = e;
+    }
+    if (Date.now() >= deadline) break;
+    await sleep(interval);
+  }
+  let detail = '';
+  if (describe) {
+    try { detail = '\n' + (await describe()); } catch (e) { detail = `\n(describe failed: ${e.message})`; }
+  }
+  throw new Error(`timed out after ${timeout} ms waiting for ${what}${lastErr ? ` (last error: ${lastErr.message})` : ''}${detail}`);
+}
+
+// ---------------------------------------------------------------- server
+
+const live = new Set(); // child processes still running, killed on exit
+process.on('exit', () => {
+  for (const p of live) {
+    try { process.kill(-p.pid, 'SIGKILL'); } catch {}
+  }
+});
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, () => {
+    for (const p of live) {
+      try { process.kill(-p.pid, 'SIGTERM'); } catch {}
+    }
+    process.exit(130);
+  });
+}
+
+export function serverBinary() {
+  return process.env.SERVER_BIN || path.join(REPO, 'target/debug/server');
+}
+
+// Starts `target/debug/server` on free ports with a fresh data dir. Resolves
+// once it printed its READY line.
+export async function startServer({ name = 'server', args = [], videoSize = '640x360', preset = 'ultrafast', dist = DIST } = {}) {
+  const bin = serverBinary();
+  if (!fs.existsSync(bin)) throw new Error(`server binary missing: ${bin} (build it with: cargo build -p server)`);
+  if (!fs.existsSync(path.join(dist, 'index.html'))) {
+    throw new Error(`player not built: ${path.join(dist, 'index.html')} missing (build it with: trunk build --release --offline)`);
+  }
+  fs.mkdirSync(OUTPUT, { recursive: true });
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `e2e-${name}-`));
+  const logPath = path.join(OUTPUT, `${name}.server.log`);
+  const logFile = fs.createWriteStream(logPath);
+  const argv = ['--port', '0', '--rtmp-port', '0', '--data-dir', dataDir, '--dist', dist,
+    '--video-size', videoSize, '--preset', preset, ...args];
+  // Own process group: if SIGTERM is not enough we can take the ffmpeg
+  // children down with the group id of the process we started.
+  const proc = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  live.add(proc);
+  let exited = null;
+  const exitPromise = new Promise((resolve) => proc.once('exit', (code, signal) => {
+    exited = { code, signal };
+    live.delete(proc);
+    resolve(exited);
+  }));
+  const stderrTail = [];
+  proc.stderr.setEncoding('utf8');
+  proc.stderr.on('data', (d) => {
+    logFile.write(d);
+    for (const line of d.split('\n')) if (line) { stderrTail.push(line); if (stderrTail.length > 60) stderrTail.shift(); }
+  });
+  let stdoutBuf = '';
+  const ready = new Promise((resolve, reject) => {
+    proc.stdout.setEncoding('utf8');
+    proc.stdout.on('data', (d) => {
+      logFile.write(`[stdout] ${d}`);
+      stdoutBuf += d;
+      const m = stdoutBuf.match(/READY http=(\S+) rtmp=(\S+)/);
+      if (m) resolve({ http: m[1], rtmp: m[2] });
+    });
+    exitPromise.then((e) => reject(new Error(`server exited before READY (${JSON.stringify(e)}):\n${stderrTail.join('\n')}`)));
+    setTimeout(() => reject(new Error(`server printed no READY line within 30 s:\n${stderrTail.join('\n')}`)), 30_000).unref();
+  });
+  let urls;
+  try {
+    urls = await ready;
+  } catch (e) {
+    try { process.kill(-proc.pid, 'SIGKILL'); } catch {}
+    throw e;
+  }
+  log(`server ${name} ready at ${urls.http} (log: ${path.relative(REPO, logPath)})`);
+  const server = {
+    name, proc, dataDir, logPath, ...urls,
+    url: urls.http.replace(/\/$/, ''),
+    control: null,
+    stderrTail: () => stderrTail.join('\n'),
+    leftovers: [],
+    async stop() {
+      if (!exited) {
+        try { proc.kill('SIGTERM'); } catch {}
+        const t = setTimeout(() => { try { process.kill(-proc.pid, 'SIGKILL'); } catch {} }, 10_000);
+        await exitPromise;
+        clearTimeout(t);
+      }
+      // Did the server stop its ffmpeg children? The group should be empty.
+      try {
+        process.kill(-proc.pid, 0);
+        server.leftovers.push(`processes left in the server's group after it exited (${JSON.stringify(exited)})`);
+        log(`WARNING: server ${name} left processes behind after SIGTERM; killing its group`);
+        try { process.kill(-proc.pid, 'SIGKILL'); } catch {}
+      } catch { /* ESRCH: nothing left, as it should be */ }
+      logFile.end();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  server.control = new Control(server.url);
+  return server;
+}
+
+// ---------------------------------------------------------------- control API
+
+export class Control {
+  constructor(base) { this.base = base; }
+
+  async req(method, p, body, { expect } = {}) {
+    const res = await fetch(this.base + p, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const text = await res.text();
+    if (!res.ok || (expect && res.status !== expect)) {
+      throw new Error(`${method} ${p} -> ${res.status} ${text.slice(0, 300)}`);
+    }
+    if (!text) return null;
+    try { return JSON.parse(text); } catch { return text; }
+  }
+
+  createInput(opts = {}) { return this.req('POST', '/control/inputs', opts); }
+  start(uid, opts = {}) { return this.req('POST', `/control/inputs/${encodeURIComponent(uid)}/start`, opts); }
+  stop(uid, mode = 'clean') { return this.req('POST', `/control/inputs/${encodeURIComponent(uid)}/stop`, { mode }); }
+  setViewers(uid, count) { return this.req('PUT', `/control/inputs/${encodeURIComponent(uid)}/viewers`, { count }); }
+  setFaults(uid, faults) { return this.req('PUT', `/control/inputs/${encodeURIComponent(uid)}/faults`, faults); }
+  clearFaults(uid) { return this.req('DELETE', `/control/inputs/${encodeURIComponent(uid)}/faults`); }
+  stats() { return this.req('GET', '/control/stats'); }
+  resetStats() { return this.req('POST', '/control/stats/reset', {}); }
+  async inputStats(uid) {
+    const s = await this.stats();
+    return (s && s.inputs && s.inputs[uid]) || { lifecycle: 0, views: 0, manifest: 0, playlist: 0, segment: 0, thumbnail: 0 };
+  }
+
+  // Delivery side, as a viewer sees it.
+  async lifecycle(id) {
+    const res = await fetch(`${this.base}/${encodeURIComponent(id)}/lifecycle`, { signal: AbortSignal.timeout(15_000) });
+    const text = await res.text();
+    try { return { status: res.status, ...JSON.parse(text) }; } catch { return { status: res.status, text }; }
+  }
+
+  async manifestStatus(id) {
+    const res = await fetch(`${this.base}/${encodeURIComponent(id)}/manifest/video.m3u8`, { signal: AbortSignal.timeout(15_000) });
+    await res.arrayBuffer();
+    return res.status;
+  }
+
+  // Starts a broadcast and waits until the origin both says live and serves
+  // a playable manifest (unless a fault is set that prevents it).
+  async startBroadcast(uid, opts = {}, { waitPlayable = true, timeout = 45_000 } = {}) {
+    const r = await this.start(uid, opts);
+    if (waitPlayable) {
+      await waitFor(async () => {
+        const lc = await this.lifecycle(uid);
+        return lc.live === true && (await this.manifestStatus(uid)) === 200;
+      }, { timeout, interval: 500, what: `broadcast on ${uid} to become live and playable` });
+    }
+    return r;
+  }
+}
+
+// ---------------------------------------------------------------- browser
+
+export async function launchBrowser({ autoplay = true, extraArgs = [] } = {}) {
+  const args = [...CHROMIUM_ARGS, ...(autoplay ? [AUTOPLAY_ARG] : []), ...extraArgs];
+  // launch() gives every browser a fresh temporary user-data-dir.
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+}
+
+// Installed before any page script: a log of every data-player-state value
+// and every aria-live announcement, with wall-clock times comparable with the
+// Node side.
+const INIT_SCRIPT = `(() => {
+  const e2e = window.__e2e = { states: [], announcements: [] };
+  let lastState, lastAnn;
+  const rec = () => {
+    const root = document.querySelector('[data-player-state]');
+    const s = root ? root.getAttribute('data-player-state') : null;
+    if (s !== lastState) { lastState = s; e2e.states.push({ s, t: Date.now() }); }
+    const live = document.querySelector('[aria-live]');
+    const a = live ? live.textContent.trim() : null;
+    if (a !== lastAnn) { lastAnn = a; if (a) e2e.announcements.push({ a, t: Date.now() }); }
+  };
+  new MutationObserver(rec).observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+})();`;
+
+// One CDP round trip: everything a test asserts about the player.
+const SNAPSHOT = `(() => {
+  const vis = (el) => {
+    if (!el || el.hidden || el.closest('[hidden]')) return false;
+    if (el.checkVisibility) return el.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true });
+    return el.getClientRects().length > 0;
+  };
+  const root = document.querySelector('[data-player-state]');
+  const video = (root && root.querySelector('video')) || document.querySelector('video');
+  const btn = (a) => {
+    const b = document.querySelector('button[data-action="' + a + '"]');
+    return b ? { present: true, visible: vis(b), text: b.textContent.trim(), label: b.getAttribute('aria-label') } : { present: false, visible: false };
+  };
+  const viewers = document.querySelector('[data-viewers]');
+  const msg = document.querySelector('[data-message]');
+  const liveRegion = document.querySelector('[aria-live]');
+  return {
+    t: Date.now(),
+    rootPresent: !!root,
+    state: root ? root.getAttribute('data-player-state') : null,
+    bodyText: (document.body ? document.body.innerText : '').slice(0, 400),
+    message: msg ? msg.textContent.trim() : null,
+    messageVisible: vis(msg) && !!(msg && msg.textContent.trim()),
+    viewersPresent: !!viewers,
+    viewersText: viewers ? viewers.textContent.trim() : null,
+    viewersHidden: !viewers || !vis(viewers),
+    ariaLive: liveRegion ? liveRegion.textContent.trim() : null,
+    ariaLivePresent: !!liveRegion,
+    videoInRoot: !!(root && video && root.contains(video)),
+    video: video ? {
+      currentTime: video.currentTime, paused: video.paused, muted: video.muted, volume: video.volume,
+      readyState: video.readyState, ended: video.ended, error: video.error ? video.error.code + ' ' + video.error.message : null,
+      src: video.currentSrc || video.src || null, width: video.videoWidth,
+    } : null,
+    buttons: { unmute: btn('unmute'), goLive: btn('go-live'), retry: btn('retry') },
+    marker: window.__e2eMarker || null,
+    log: window.__e2e || null,
+  };
+})()`;
+
+export function classify(url, id) {
+  let u;
+  try { u = new URL(url); } catch { return null; }
+  const p = u.pathname;
+  const prefix = `/${encodeURIComponent(id)}/`;
+  if (id && !p.startsWith(prefix) && !p.startsWith(`/${id}/`)) return null;
+  if (/\/lifecycle$/.test(p)) return 'lifecycle';
+  if (/\/views$/.test(p)) return 'views';
+  if (/\/manifest\/video\.m3u8$/.test(p)) return 'manifest';
+  if (/\.m3u8$/.test(p)) return 'playlist';
+  if (/\/thumbnails\//.test(p)) return 'thumbnail';
+  if (/\.(ts|m4s|mp4|aac|m4a|m4v)$/.test(p)) return 'segment';
+  return 'other';
+}
+
+export class PlayerPage {
+  constructor(page, cdp, { id, name }) {
+    this.page = page;
+    this.cdp = cdp;
+    this.id = id;
+    this.name = name;
+    this.requests = []; // { kind, url, t, status, tEnd, failed }
+    this.console = []; // { type, text, t }
+    this.pageErrors = [];
+    this.loads = 0;
+    this.closed = false;
+  }
+
+  // Opens the watch page: `query` is the query string (without '?') or an
+  // object; `id` is the uid whose delivery requests are recorded.
+  static async open(browser, baseUrl, { query = '', id = null, name = 'player', viewport = { width: 1280, height: 720 }, context: ctxOpts = {} } = {}) {
+    const context = await browser.newContext({ viewport, ...ctxOpts });
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    const qs = typeof query === 'string' ? query : new URLSearchParams(query).toString();
+    const p = new PlayerPage(page, cdp, { id, name });
+    p.context = context;
+    p.url = `${baseUrl.replace(/\/$/, '')}/?${qs}`;
+    await page.addInitScript(INIT_SCRIPT);
+    page.on('request', (r) => {
+      const kind = classify(r.url(), id);
+      if (!kind) return;
+      const entry = { kind, url: r.url(), type: r.resourceType(), t: Date.now(), status: null, tEnd: null, failed: null };
+      p.requests.push(entry);
+      p._byReq = p._byReq || new WeakMap();
+      p._byReq.set(r, entry);
+    });
+    page.on('response', (res) => {
+      const e = p._byReq && p._byReq.get(res.request());
+      if (e) { e.status = res.status(); e.tEnd = Date.now(); }
+    });
+    page.on('requestfailed', (r) => {
+      const e = p._byReq && p._byReq.get(r);
+      if (e) { e.failed = (r.failure() && r.failure().errorText) || 'failed'; e.tEnd = Date.now(); }
+    });
+    page.on('console', (m) => p.console.push({ type: m.type(), text: m.text(), t: Date.now() }));
+    page.on('pageerror', (err) => p.pageErrors.push({ text: String(err && (err.stack || err.message) || err), t: Date.now() }));
+    page.on('load', () => { p.loads += 1; });
+    await page.goto(p.url, { waitUntil: 'commit' });
+    return p;
+  }
+
+  async close() {
+    if (this.closed) return;
+    this.closed = true;
+    try { await this.context.close(); } catch {}
+  }
+
+  // Runtime.evaluate without userGesture: reading never grants activation.
+  async peek(expression) {
+    const r = await this.cdp.send('Runtime.evaluate', { expression, returnByValue: true });
+    if (r.exceptionDetails) throw new Error(`page evaluate failed: ${r.exceptionDetails.text} ${r.exceptionDetails.exception ? r.exceptionDetails.exception.description : ''}`);
+    return r.result.value;
+  }
+
+  snapshot() { return this.peek(SNAPSHOT); }
+  async state() { return (await this.snapshot()).state; }
+  async message() { return (await this.snapshot()).message; }
+  async viewersText() { const s = await this.snapshot(); return s.viewersHidden ? null : s.viewersText; }
+  async videoCurrentTime() { const s = await this.snapshot(); return s.video ? s.video.currentTime : null; }
+  async stateLog() { return (await this.peek('window.__e2e ? window.__e2e.states : []')) || []; }
+  async stateSequence() { return (await this.stateLog()).map((x) => x.s); }
+
+  async setMarker() {
+    this.marker = `m${Math.random().toString(36).slice(2)}`;
+    await this.peek(`window.__e2eMarker = ${JSON.stringify(this.marker)}`);
+    this.loadsAtMarker = this.loads;
+    return this.marker;
+  }
+  // True when the document that got the marker is still the one shown.
+  async markerSurvived() {
+    return (await this.peek('window.__e2eMarker || null')) === this.marker && this.loads === this.loadsAtMarker;
+  }
+
+  requestsOf(kind, since = 0) { return this.requests.filter((r) => r.kind === kind && r.t >= since); }
+
+  consoleErrors() { return this.console.filter((c) => c.type === 'error'); }
+
+  // Console output that means the wasm panicked or trapped.
+  panics() {
+    const bad = /panicked|RuntimeError: unreachable|unreachable executed|wasm-bindgen: imported JS function that was not marked as `catch` threw/i;
+    return [
+      ...this.console.filter((c) => bad.test(c.text)).map((c) => `console.${c.type}: ${c.text}`),
+      ...this.pageErrors.filter((e) => bad.test(e.text)).map((e) => `pageerror: ${e.text}`),
+    ];
+  }
+
+  async describe() {
+    let snap = null;
+    try { snap = await this.snapshot(); } catch (e) { snap = { error: e.message }; }
+    const log = snap && snap.log;
+    const t0 = log && log.states && log.states[0] ? log.states[0].t : Date.now();
+    const rel = (t) => `+${((t - t0) / 1000).toFixed(1)}s`;
+    const lines = [];
+    lines.push(`page ${this.name}: ${this.url}`);
+    if (snap) {
+      const { log: _l, ...rest } = snap;
+      lines.push(`snapshot: ${JSON.stringify(rest)}`);
+    }
+    if (log) {
+      lines.push(`states: ${log.states.map((x) => `${x.s}@${rel(x.t)}`).join(' → ')}`);
+      lines.push(`aria-live: ${log.announcements.map((x) => `"${x.a}"@${rel(x.t)}`).join(' | ').slice(0, 800)}`);
+    }
+    const reqs = this.requests.slice(-25).map((r) => `${r.kind}@${rel(r.t)}=${r.status ?? r.failed ?? '…'}`);
+    lines.push(`requests (last 25 of ${this.requests.length}): ${reqs.join(' ')}`);
+    const errs = [...this.pageErrors.map((e) => `pageerror: ${e.text}`), ...this.consoleErrors().map((c) => c.text)].slice(-10);
+    if (errs.length) lines.push(`console errors (last 10): ${errs.join(' | ').slice(0, 1500)}`);
+    try {
+      fs.mkdirSync(OUTPUT, { recursive: true });
+      const shot = path.join(OUTPUT, `${this.name}-${Date.now()}.png`);
+      await this.page.screenshot({ path: shot, timeout: 5000 });
+      lines.push(`screenshot: ${path.relative(REPO, shot)}`);
+    } catch {}
+    return lines.join('\n');
+  }
+
+  // Resolves with the snapshot once `pred(snapshot)` holds.
+  waitUntil(pred, { timeout = 15_000, interval = 200, what = 'player condition' } = {}) {
+    return waitFor(async () => { const s = await this.snapshot(); return pred(s) ? s : null; },
+      { timeout, interval, what: `${what} on ${this.name}`, describe: () => this.describe() });
+  }
+
+  waitForState(states, timeout = 15_000) {
+    const want = [].concat(states);
+    return this.waitUntil((s) => want.includes(s.state), { timeout, what: `data-player-state in [${want.join(', ')}]` });
+  }
+
+  // Waits until the state log contains `seq` as a subsequence (in order).
+  waitForSequence(seq, timeout = 30_000, since = 0) {
+    return this.waitUntil((s) => {
+      const states = ((s.log && s.log.states) || []).filter((x) => x.t >= since).map((x) => x.s);
+      let i = 0;
+      for (const st of states) if (st === seq[i]) i += 1;
+      return i >= seq.length;
+    }, { timeout, what: `state sequence ${seq.join(' → ')}` });
+  }
+
+  // The video is playing: not paused, and currentTime advanced by `advance`
+  // seconds between samples taken by this wait (so a frozen frame fails).
+  async waitForPlaying({ timeout = 30_000, advance = 1.0 } = {}) {
+    let base = null;
+    return this.waitUntil((s) => {
+      const v = s.video;
+      if (!v || v.paused || v.readyState < 2) { base = null; return false; }
+      if (base === null || v.currentTime < base - 0.05) { base = v.currentTime; return false; }
+      return v.currentTime >= base + advance;
+    }, { timeout, what: `video playing (currentTime advancing by ${advance}s)` });
+  }
+
+  // Samples currentTime over `ms`: true when it advanced by at least `min`.
+  async isPlaying(ms = 1500, min = 0.5) {
+    const a = await this.snapshot();
+    await sleep(ms);
+    const b = await this.snapshot();
+    return !!(a.video && b.video && !b.video.paused && b.video.currentTime - a.video.currentTime >= min);
+  }
+
+  async clickUnmute() {
+    await this.page.click('button[data-action="unmute"]', { timeout: 5000 });
+  }
+}
+
+// ---------------------------------------------------------------- per-file env
+
+// Registers before/after hooks for a spec file: one server, one browser.
+// Returns an object whose fields are filled in by the time tests run.
+export function useEnv({ name, autoplay = true, server: serverOpts = {} } = {}) {
+  const env = {
+    server: null, browser: null, control: null, pages: [],
+    async open(opts) {
+      const p = await PlayerPage.open(env.browser, env.server.url, { name: `${name}-${opts.name || opts.id || 'page'}`, ...opts });
+      env.pages.push(p);
+      return p;
+    },
+    async input(label) {
+      return env.control.createInput({ name: `${name}-${label || 'input'}` });
+    },
+  };
+  before(async () => {
+    env.server = await startServer({ name, ...serverOpts });
+    env.control = env.server.control;
+    env.browser = await launchBrowser({ autoplay });
+  }, { timeout: 60_000 });
+  after(async () => {
+    for (const p of env.pages) await p.close();
+    if (env.browser) { try { await env.browser.close(); } catch {} }
+    if (env.server) await env.server.stop();
+  }, { timeout: 30_000 });
+  return env;
+}
+
+// Asserts the page never panicked; call at the end of every test.
+export function assertNoPanic(assert, ...pages) {
+  for (const p of pages) {
+    const bad = p.panics();
+    assert.deepEqual(bad, [], `${p.name}: the player panicked or trapped`);
+  }
+}
