@@ -2,6 +2,7 @@
 //! write its responses back in order, and forward a publication as FLV to the handler's channel.
 
 use crate::flv::{ScriptValue, TagTooLarge};
+use crate::guard::{GuardError, InputGuard};
 use crate::sequencer::{FlvSequencer, Track};
 use crate::{Config, PublishHandler};
 use bytes::Bytes;
@@ -30,6 +31,8 @@ pub(crate) enum ConnError {
     Handshake(#[from] HandshakeError),
     #[error("RTMP protocol error: {0}")]
     Session(#[from] ServerSessionError),
+    #[error("refused client input: {0}")]
+    Guard(#[from] GuardError),
     #[error("publish of {app}/{key} rejected by the handler")]
     PublishRejected { app: String, key: String },
     #[error("second publish ({key}) on a connection that is already publishing")]
@@ -55,6 +58,8 @@ struct Publication {
 struct Conn {
     socket: TcpStream,
     session: ServerSession,
+    /// Sees every byte before `session` does; see `guard`.
+    guard: InputGuard,
     handler: Arc<dyn PublishHandler>,
     idle: Duration,
     publication: Option<Publication>,
@@ -99,6 +104,7 @@ pub(crate) async fn run(
     let mut conn = Conn {
         socket,
         session,
+        guard: InputGuard::new(),
         handler,
         idle,
         publication: None,
@@ -124,17 +130,21 @@ impl Conn {
     ) -> Result<(), ConnError> {
         self.process(initial).await?;
         if !leftover.is_empty() {
-            let results = self.session.handle_input(leftover)?;
-            self.process(results).await?;
+            self.input(leftover).await?;
         }
         loop {
             let n = self.read(buf).await?;
             if n == 0 {
                 return Ok(());
             }
-            let results = self.session.handle_input(&buf[..n])?;
-            self.process(results).await?;
+            self.input(&buf[..n]).await?;
         }
+    }
+
+    async fn input(&mut self, bytes: &[u8]) -> Result<(), ConnError> {
+        self.guard.check(bytes)?;
+        let results = self.session.handle_input(bytes)?;
+        self.process(results).await
     }
 
     /// Reads from the client; also ends the connection as soon as the consumer goes away,

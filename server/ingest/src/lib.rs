@@ -34,6 +34,7 @@
 
 mod connection;
 pub mod flv;
+mod guard;
 mod sequencer;
 
 use std::sync::Arc;
