@@ -6,5 +6,6 @@
 pub mod cloudflare;
 pub mod config;
 pub mod format;
+pub mod hls_config;
 pub mod machine;
 pub mod policy;

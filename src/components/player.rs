@@ -1,0 +1,236 @@
+//! The player: a `<video>` with overlays for every state and a small
+//! control bar. All logic lives in the driver and in `player_core`.
+
+use super::icons;
+use crate::driver::{Driver, PlayerSignals};
+use leptos::html::{Div, Video};
+use leptos::prelude::*;
+use player_core::config::{PlayerConfig, Source};
+use player_core::format::{clock, viewers_label};
+use player_core::machine::Phase;
+use send_wrapper::SendWrapper;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+type Shared = SendWrapper<Rc<RefCell<Driver>>>;
+
+/// The headline for each state (also what screen readers hear).
+fn headline(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Loading => "Loading the stream…",
+        Phase::Waiting => "The stream will start soon",
+        Phase::Starting => "The broadcast is starting…",
+        Phase::Live => "Live now",
+        Phase::Ended => "The stream has ended",
+        Phase::Replay => "Playing the recording",
+        Phase::Error => "The stream can't be shown right now",
+    }
+}
+
+#[component]
+pub fn Player(
+    config: PlayerConfig,
+    /// Where hls.js is fetched from when the browser lacks native HLS.
+    #[prop(into)]
+    hls_src: String,
+) -> impl IntoView {
+    let s = PlayerSignals::new();
+    let video_ref = NodeRef::<Video>::new();
+    let root_ref = NodeRef::<Div>::new();
+    let driver: StoredValue<Option<Shared>> = StoredValue::new(None);
+    let is_input = matches!(config.source, Source::Input(_));
+    let thumbnail = is_input.then(|| config.thumbnail_url(360));
+    let (thumb_ok, set_thumb_ok) = signal(true);
+
+    video_ref.on_load(move |video| {
+        let d = Driver::start(config, video, s, hls_src);
+        driver.set_value(Some(SendWrapper::new(d)));
+    });
+    // Unmounting drops the driver: timers, requests, listeners, hls.js.
+    on_cleanup(move || {
+        driver.try_update_value(|d| d.take());
+    });
+    let act = move |f: fn(&mut Driver)| {
+        driver.with_value(|d| {
+            if let Some(Ok(mut d)) = d.as_ref().map(|d| d.try_borrow_mut()) {
+                f(&mut d);
+            }
+        })
+    };
+
+    let phase = move || s.phase.get();
+    let playing_phase = move || matches!(phase(), Phase::Live | Phase::Replay);
+    let overlay = move || !playing_phase();
+    let meta = move || {
+        let now = s.now_ms.get();
+        match (phase(), s.retry_at_ms.get()) {
+            (Phase::Error | Phase::Starting, Some(at)) if at > now => {
+                Some(format!("Trying again in {} s", (at - now).div_ceil(1000)))
+            }
+            (Phase::Waiting, _) => Some(format!(
+                "Waiting for {}",
+                clock(now.saturating_sub(s.since_ms.get()) / 1000)
+            )),
+            (Phase::Ended, _) => Some("The next broadcast will start here.".to_string()),
+            _ => None,
+        }
+    };
+    let fullscreen = move |_| {
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        if document.fullscreen_element().is_some() {
+            document.exit_fullscreen();
+        } else if let Some(root) = root_ref.get_untracked() {
+            let _ = root.request_fullscreen();
+        }
+    };
+
+    view! {
+        <div
+            class="jlp"
+            node_ref=root_ref
+            data-player-state=move || phase().as_str()
+            data-buffering=move || s.buffering.get().then_some("")
+        >
+            <div class="jlp-stage">
+                <video
+                    node_ref=video_ref
+                    class="jlp-video"
+                    playsinline=true
+                    prop:controls=move || phase() == Phase::Replay
+                    aria-label="Live stream video"
+                ></video>
+                <Show when=overlay>
+                    <div class="jlp-overlay">
+                        {thumbnail.clone().map(|src| view! {
+                            <img
+                                class="jlp-poster"
+                                src=src
+                                alt=""
+                                hidden=move || !thumb_ok.get()
+                                on:error=move |_| set_thumb_ok.set(false)
+                            />
+                        })}
+                        <div class="jlp-card">
+                            <span class="jlp-spinner" aria-hidden="true"></span>
+                            <p class="jlp-title">{move || headline(phase())}</p>
+                            <p class="jlp-message" data-message="">
+                                {move || s.message.get().unwrap_or_default()}
+                            </p>
+                            <p class="jlp-meta">{meta}</p>
+                            <Show when=move || phase() == Phase::Error>
+                                <button
+                                    class="jlp-button"
+                                    data-action="retry"
+                                    on:click=move |_| act(Driver::retry_now)
+                                >
+                                    "Try again"
+                                </button>
+                            </Show>
+                        </div>
+                    </div>
+                </Show>
+                <div class="jlp-top">
+                    <Show when=move || phase() == Phase::Live>
+                        <span class="jlp-badge">"Live"</span>
+                    </Show>
+                    <span class="jlp-viewers" data-viewers="" hidden=move || s.viewers.get().is_none()>
+                        {move || s.viewers.get().map(viewers_label)}
+                    </span>
+                </div>
+                <Show when=move || s.buffering.get() && playing_phase()>
+                    <span class="jlp-spinner jlp-buffering" aria-hidden="true"></span>
+                </Show>
+                <button
+                    class="jlp-unmute"
+                    data-action="unmute"
+                    hidden=move || !(s.muted_fallback.get() && playing_phase())
+                    on:click=move |_| act(|d| d.set_muted(false))
+                >
+                    {icons::muted()}
+                    "Tap to unmute"
+                </button>
+                <Show when=move || phase() == Phase::Live && s.paused.get() && !s.muted_fallback.get()>
+                    <button
+                        class="jlp-bigplay"
+                        data-action="play"
+                        aria-label="Play"
+                        on:click=move |_| act(Driver::toggle_play)
+                    >
+                        {icons::play()}
+                    </button>
+                </Show>
+                <Show when=move || phase() == Phase::Live>
+                    <div class="jlp-controls" role="group" aria-label="Player controls">
+                        <button
+                            class="jlp-control"
+                            data-action="toggle-play"
+                            aria-label=move || if s.paused.get() { "Play" } else { "Pause" }
+                            on:click=move |_| act(Driver::toggle_play)
+                        >
+                            {move || if s.paused.get() { icons::play().into_any() } else { icons::pause().into_any() }}
+                        </button>
+                        <button
+                            class="jlp-control"
+                            data-action="toggle-mute"
+                            aria-label=move || if s.muted.get() { "Unmute" } else { "Mute" }
+                            aria-pressed=move || s.muted.get().to_string()
+                            on:click=move |_| {
+                                let muted = s.muted.get_untracked();
+                                act(if muted { |d: &mut Driver| d.set_muted(false) } else { |d: &mut Driver| d.set_muted(true) })
+                            }
+                        >
+                            {move || if s.muted.get() { icons::muted().into_any() } else { icons::volume().into_any() }}
+                        </button>
+                        <button
+                            class="jlp-golive"
+                            data-action="go-live"
+                            hidden=move || !s.behind_live.get()
+                            on:click=move |_| act(Driver::go_live)
+                        >
+                            "Go to live"
+                        </button>
+                        <span class="jlp-spacer"></span>
+                        <button
+                            class="jlp-control"
+                            data-action="fullscreen"
+                            aria-label="Full screen"
+                            on:click=fullscreen
+                        >
+                            {icons::fullscreen()}
+                        </button>
+                    </div>
+                </Show>
+            </div>
+            <p class="jlp-sr" role="status" aria-live="polite">
+                {move || match (phase(), s.message.get()) {
+                    (Phase::Error, Some(m)) => m,
+                    (p, _) => headline(p).to_string(),
+                }}
+            </p>
+        </div>
+    }
+}
+
+/// What a host sees when its configuration is unusable: the reason and what
+/// to pass, in the same frame as the player.
+#[component]
+pub fn ConfigProblem(message: String) -> impl IntoView {
+    view! {
+        <div class="jlp" data-player-state="error">
+            <div class="jlp-stage">
+                <div class="jlp-overlay">
+                    <div class="jlp-card">
+                        <p class="jlp-title">"This player needs a stream to show"</p>
+                        <p class="jlp-message" data-message="">{message.clone()}</p>
+                        <p class="jlp-meta">
+                            "Example: " <code>"?input=<live input id>&customer=<customer code>"</code>
+                        </p>
+                    </div>
+                </div>
+            </div>
+            <p class="jlp-sr" role="status" aria-live="polite">{message}</p>
+        </div>
+    }
+}

@@ -1,0 +1,497 @@
+//! Runs the state machine in the browser: carries out its commands (timers,
+//! requests, playback) and feeds it events. Owns every browser resource the
+//! player holds; dropping the driver releases all of them.
+
+use crate::interop::fetch::{get_json, InFlight};
+use crate::interop::playback::{MediaSignal, Playback, Sink};
+use crate::interop::{hls, native_hls, now_ms, page_hidden, random01};
+use gloo_events::EventListener;
+use gloo_timers::callback::{Interval, Timeout};
+use leptos::prelude::*;
+use player_core::cloudflare::{Lifecycle, Views};
+use player_core::config::{PlayerConfig, Source};
+use player_core::machine::{Command, Ctx, Event, FetchError, Machine, Phase, PlaybackIssue};
+use player_core::policy::{Poll, PollPolicy};
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+use wasm_bindgen::JsValue;
+use web_sys::HtmlVideoElement;
+
+/// What the view shows; written only by the driver.
+#[derive(Clone, Copy)]
+pub struct PlayerSignals {
+    pub phase: RwSignal<Phase>,
+    pub message: RwSignal<Option<String>>,
+    pub retry_at_ms: RwSignal<Option<u64>>,
+    pub since_ms: RwSignal<u64>,
+    pub now_ms: RwSignal<u64>,
+    pub viewers: RwSignal<Option<u64>>,
+    pub muted: RwSignal<bool>,
+    /// Autoplay with sound was refused and the player went on muted.
+    pub muted_fallback: RwSignal<bool>,
+    pub paused: RwSignal<bool>,
+    pub buffering: RwSignal<bool>,
+    pub behind_live: RwSignal<bool>,
+}
+
+impl PlayerSignals {
+    pub fn new() -> Self {
+        PlayerSignals {
+            phase: RwSignal::new(Phase::Loading),
+            message: RwSignal::new(None),
+            retry_at_ms: RwSignal::new(None),
+            since_ms: RwSignal::new(0),
+            now_ms: RwSignal::new(now_ms()),
+            viewers: RwSignal::new(None),
+            muted: RwSignal::new(false),
+            muted_fallback: RwSignal::new(false),
+            paused: RwSignal::new(true),
+            buffering: RwSignal::new(false),
+            behind_live: RwSignal::new(false),
+        }
+    }
+}
+
+impl Default for PlayerSignals {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+enum Input {
+    Machine(Event),
+    PollNow,
+    ViewsNow,
+    Views(Result<Views, FetchError>),
+    Media(u64, MediaSignal),
+    HlsLoaded(u64, Result<JsValue, JsValue>),
+    Autoplay(u64, Result<(), String>),
+}
+
+pub struct Driver {
+    machine: Machine,
+    s: PlayerSignals,
+    video: HtmlVideoElement,
+    hls_src: String,
+    me: Weak<RefCell<Driver>>,
+    native: bool,
+    hls_class: Option<JsValue>,
+    /// Bumped whenever playback is replaced, so that late callbacks of an
+    /// old playback (or of a script that loaded too late) are ignored.
+    generation: u64,
+    playback: Option<Playback>,
+    /// The load waiting for hls.js to arrive.
+    pending_load: Option<(String, bool)>,
+    poll_timer: Option<Timeout>,
+    poll_request: Option<InFlight>,
+    retry_timer: Option<Timeout>,
+    views_timer: Option<Timeout>,
+    views_request: Option<InFlight>,
+    views_failures: u32,
+    views_retry_after_ms: Option<u64>,
+    _clock: Interval,
+    _listeners: Vec<EventListener>,
+}
+
+/// Delivers `input` to the driver on a later microtask, when no borrow of
+/// it is active; a driver that was dropped meanwhile ignores it.
+fn post(me: &Weak<RefCell<Driver>>, input: Input) {
+    let me = me.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Some(driver) = me.upgrade() {
+            match driver.try_borrow_mut() {
+                Ok(mut d) => d.handle(input),
+                Err(_) => post(&me, input),
+            }
+        }
+    });
+}
+
+impl Driver {
+    pub fn start(
+        config: PlayerConfig,
+        video: HtmlVideoElement,
+        signals: PlayerSignals,
+        hls_src: String,
+    ) -> Rc<RefCell<Driver>> {
+        let start = now_ms();
+        let muted = config.muted;
+        let (machine, commands) = Machine::new(config, PollPolicy::default(), start);
+        video.set_muted(muted);
+        signals.muted.set(muted);
+        let native = native_hls(&video);
+        let driver = Rc::new_cyclic(|me: &Weak<RefCell<Driver>>| {
+            let listeners = ui_listeners(&video, signals, me);
+            let clock = Interval::new(1_000, move || signals.now_ms.set(now_ms()));
+            RefCell::new(Driver {
+                machine,
+                s: signals,
+                video,
+                hls_src,
+                me: me.clone(),
+                native,
+                hls_class: None,
+                generation: 0,
+                playback: None,
+                pending_load: None,
+                poll_timer: None,
+                poll_request: None,
+                retry_timer: None,
+                views_timer: None,
+                views_request: None,
+                views_failures: 0,
+                views_retry_after_ms: None,
+                _clock: clock,
+                _listeners: listeners,
+            })
+        });
+        {
+            let mut d = driver.borrow_mut();
+            d.run(commands);
+            d.sync();
+            if !native {
+                // Fetch hls.js in parallel with the first lifecycle poll, so
+                // it is there when the broadcast starts.
+                d.fetch_hls();
+            }
+        }
+        driver
+    }
+
+    fn ctx(&self) -> Ctx {
+        Ctx {
+            now_ms: now_ms(),
+            rand01: random01(),
+            hidden: page_hidden(),
+        }
+    }
+
+    fn handle(&mut self, input: Input) {
+        match input {
+            Input::Machine(event) => self.step(event),
+            Input::PollNow => self.poll_now(),
+            Input::ViewsNow => self.views_now(),
+            Input::Views(result) => self.on_views(result),
+            Input::Media(generation, signal) if generation == self.generation => match signal {
+                MediaSignal::FirstFrame => self.step(Event::FirstFrame),
+                MediaSignal::Ended => self.step(Event::MediaEnded),
+                MediaSignal::Issue(issue) => self.step(Event::Playback(issue)),
+                MediaSignal::Buffering(b) => self.s.buffering.set(b),
+                MediaSignal::Behind(b) => self.s.behind_live.set(b),
+            },
+            Input::Media(..) => {}
+            Input::HlsLoaded(generation, result) => self.on_hls_loaded(generation, result),
+            Input::Autoplay(generation, result) if generation == self.generation => {
+                self.on_autoplay(result)
+            }
+            Input::Autoplay(..) => {}
+        }
+    }
+
+    fn step(&mut self, event: Event) {
+        let ctx = self.ctx();
+        let commands = self.machine.step(event, ctx);
+        self.run(commands);
+        self.sync();
+    }
+
+    /// Copies the machine's view into the signals and starts or stops the
+    /// things that depend on the phase.
+    fn sync(&mut self) {
+        let m = &self.machine;
+        let phase = m.phase();
+        if self.s.phase.get_untracked() != phase {
+            self.s.phase.set(phase);
+        }
+        self.s.since_ms.set(m.since_ms());
+        self.s.message.set(m.message().map(str::to_string));
+        self.s.retry_at_ms.set(m.retry_at_ms());
+        let live = matches!(phase, Phase::Live | Phase::Starting);
+        match (
+            live,
+            self.views_timer.is_some() || self.views_request.is_some(),
+        ) {
+            (true, false) => self.views_now(),
+            (false, true) => {
+                self.views_timer = None;
+                self.views_request = None;
+                self.s.viewers.set(None);
+            }
+            _ => {}
+        }
+        if !live {
+            self.s.buffering.set(false);
+            self.s.behind_live.set(false);
+        }
+    }
+
+    fn run(&mut self, commands: Vec<Command>) {
+        for command in commands {
+            match command {
+                Command::PollLifecycle { in_ms } => {
+                    self.poll_request = None;
+                    let me = self.me.clone();
+                    self.poll_timer =
+                        Some(Timeout::new(ms(in_ms), move || post(&me, Input::PollNow)));
+                }
+                Command::StopPolling => {
+                    self.poll_timer = None;
+                    self.poll_request = None;
+                }
+                Command::Load { url, live } => self.load(url, live),
+                Command::Unload => self.unload(),
+                Command::RecoverMedia => {
+                    if let Some(p) = &self.playback {
+                        p.recover_media_error();
+                    }
+                }
+                Command::RetryPlayback { in_ms } => {
+                    let me = self.me.clone();
+                    self.retry_timer = Some(Timeout::new(ms(in_ms), move || {
+                        post(&me, Input::Machine(Event::RetryDue))
+                    }));
+                }
+                Command::CancelRetry => self.retry_timer = None,
+            }
+        }
+    }
+
+    fn poll_now(&mut self) {
+        self.poll_timer = None;
+        let url = self.machine.config().lifecycle_url();
+        let (request, outcome) = get_json::<Lifecycle>(url, ms(self.machine.policy().timeout_ms));
+        self.poll_request = Some(request);
+        let me = self.me.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Some(result) = outcome.await {
+                post(&me, Input::Machine(Event::Lifecycle(result)));
+            }
+        });
+    }
+
+    fn views_now(&mut self) {
+        self.views_timer = None;
+        let url = self.machine.config().views_url();
+        let (request, outcome) = get_json::<Views>(url, ms(self.machine.policy().timeout_ms));
+        self.views_request = Some(request);
+        let me = self.me.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Some(result) = outcome.await {
+                post(&me, Input::Views(result));
+            }
+        });
+    }
+
+    fn on_views(&mut self, result: Result<Views, FetchError>) {
+        self.views_request = None;
+        if !matches!(self.machine.phase(), Phase::Live | Phase::Starting) {
+            return;
+        }
+        match result {
+            Ok(v) => {
+                self.views_failures = 0;
+                self.views_retry_after_ms = None;
+                self.s.viewers.set(Some(v.live_viewers));
+            }
+            Err(e) => {
+                self.views_failures = self.views_failures.saturating_add(1);
+                self.views_retry_after_ms = match e {
+                    FetchError::RateLimited { retry_after_ms } => retry_after_ms,
+                    _ => None,
+                };
+                // A count we can't refresh is hidden rather than shown stale.
+                self.s.viewers.set(None);
+            }
+        }
+        let ctx = self.ctx();
+        let delay = self.machine.policy().next_delay(
+            Poll::Views,
+            self.views_failures,
+            self.views_retry_after_ms,
+            ctx.hidden,
+            ctx.rand01,
+        );
+        let me = self.me.clone();
+        self.views_timer = Some(Timeout::new(ms(delay), move || post(&me, Input::ViewsNow)));
+    }
+
+    fn fetch_hls(&mut self) {
+        let (me, src, generation) = (self.me.clone(), self.hls_src.clone(), self.generation);
+        wasm_bindgen_futures::spawn_local(async move {
+            let result = hls::load(&src).await;
+            post(&me, Input::HlsLoaded(generation, result));
+        });
+    }
+
+    fn on_hls_loaded(&mut self, _generation: u64, result: Result<JsValue, JsValue>) {
+        match result {
+            Ok(class) => {
+                self.hls_class = Some(class);
+                if let Some((url, live)) = self.pending_load.take() {
+                    self.load(url, live);
+                }
+            }
+            Err(_) => {
+                if self.pending_load.take().is_some() {
+                    // The machine retries with backoff, which loads it again.
+                    self.step(Event::Playback(PlaybackIssue::Other));
+                }
+            }
+        }
+    }
+
+    fn load(&mut self, url: String, live: bool) {
+        self.unload();
+        let class = match (&self.hls_class, self.native) {
+            (_, true) => None,
+            (Some(class), false) => Some(class.clone()),
+            (None, false) => {
+                let first_request = self.pending_load.is_none();
+                self.pending_load = Some((url, live));
+                if first_request {
+                    self.fetch_hls();
+                }
+                return;
+            }
+        };
+        let generation = self.generation;
+        let me = self.me.clone();
+        let sink: Sink = Rc::new(move |signal| post(&me, Input::Media(generation, signal)));
+        match Playback::start(&self.video, class.as_ref(), &url, live, sink) {
+            Ok(playback) => {
+                self.playback = Some(playback);
+                self.autoplay();
+            }
+            Err(_) => self.step(Event::Playback(PlaybackIssue::Other)),
+        }
+    }
+
+    fn unload(&mut self) {
+        self.generation += 1;
+        self.pending_load = None;
+        self.playback = None;
+        self.s.buffering.set(false);
+        self.s.behind_live.set(false);
+    }
+
+    fn autoplay(&mut self) {
+        if !self.machine.config().autoplay {
+            return;
+        }
+        let (me, generation) = (self.me.clone(), self.generation);
+        let promise = self.video.play();
+        wasm_bindgen_futures::spawn_local(async move {
+            let result = match promise {
+                Ok(p) => wasm_bindgen_futures::JsFuture::from(p).await.map(|_| ()),
+                Err(e) => Err(e),
+            };
+            let result = result.map_err(|e| {
+                js_sys::Reflect::get(&e, &JsValue::from_str("name"))
+                    .ok()
+                    .and_then(|n| n.as_string())
+                    .unwrap_or_default()
+            });
+            post(&me, Input::Autoplay(generation, result));
+        });
+    }
+
+    fn on_autoplay(&mut self, result: Result<(), String>) {
+        // Only a refusal of sound mutes: an AbortError from a reload must not
+        // leave the viewer muted for good.
+        if matches!(&result, Err(name) if name == "NotAllowedError") && !self.video.muted() {
+            self.video.set_muted(true);
+            self.s.muted_fallback.set(true);
+            self.autoplay();
+        }
+    }
+
+    // Viewer actions.
+
+    pub fn retry_now(&mut self) {
+        self.step(Event::RetryNow);
+    }
+
+    pub fn toggle_play(&mut self) {
+        if self.video.paused() {
+            // After a long pause a live viewer goes back to live.
+            let live_behind = self
+                .playback
+                .as_ref()
+                .is_some_and(|p| p.is_live() && p.latency().is_some_and(|l| l > 20.0));
+            match &self.playback {
+                Some(p) if live_behind => p.go_live(),
+                _ => {
+                    let _ = self.video.play();
+                }
+            }
+        } else {
+            let _ = self.video.pause();
+        }
+    }
+
+    pub fn set_muted(&mut self, muted: bool) {
+        self.video.set_muted(muted);
+        if !muted {
+            self.s.muted_fallback.set(false);
+            if self.video.paused() && self.playback.is_some() {
+                let _ = self.video.play();
+            }
+        }
+    }
+
+    pub fn go_live(&mut self) {
+        if let Some(p) = &self.playback {
+            p.go_live();
+        }
+    }
+
+    /// The viewer changed tabs: catch up when the page shows again.
+    fn on_visibility(&mut self) {
+        if !page_hidden() {
+            self.step(Event::Visible);
+        }
+    }
+
+    pub fn source(&self) -> &Source {
+        &self.machine.config().source
+    }
+}
+
+fn ms(v: u64) -> u32 {
+    v.min(u32::MAX as u64) as u32
+}
+
+/// Listeners that live as long as the driver: the element's play/pause and
+/// volume for the controls, and page visibility for the poll rate.
+fn ui_listeners(
+    video: &HtmlVideoElement,
+    s: PlayerSignals,
+    me: &Weak<RefCell<Driver>>,
+) -> Vec<EventListener> {
+    let mut listeners = Vec::new();
+    for event in ["play", "pause", "volumechange", "emptied"] {
+        let v = video.clone();
+        listeners.push(EventListener::new(video, event, move |_| {
+            s.paused.set(v.paused());
+            s.muted.set(v.muted());
+            if !v.muted() {
+                s.muted_fallback.set(false);
+            }
+        }));
+    }
+    if let Some(document) = web_sys::window().and_then(|w| w.document()) {
+        let me = me.clone();
+        listeners.push(EventListener::new(
+            &document,
+            "visibilitychange",
+            move |_| {
+                if let Some(d) = me.upgrade() {
+                    if let Ok(mut d) = d.try_borrow_mut() {
+                        d.on_visibility();
+                    }
+                }
+            },
+        ));
+    }
+    listeners
+}

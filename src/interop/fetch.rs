@@ -1,0 +1,90 @@
+//! JSON GETs with a timeout and an abort handle.
+
+use gloo_net::http::Request;
+use gloo_timers::callback::Timeout;
+use player_core::machine::FetchError;
+use player_core::policy::parse_retry_after;
+use serde::de::DeserializeOwned;
+use std::cell::Cell;
+use std::future::Future;
+use std::rc::Rc;
+use web_sys::AbortController;
+
+/// Aborts the request when dropped: a request nobody waits for any more
+/// does not keep a connection busy.
+#[must_use]
+pub struct InFlight(Option<AbortController>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Some(controller) = self.0.take() {
+            controller.abort();
+        }
+    }
+}
+
+/// Starts a GET of `url` and returns the abort handle and the outcome.
+/// The outcome is `None` when the request was aborted through the handle.
+pub fn get_json<T: DeserializeOwned + 'static>(
+    url: String,
+    timeout_ms: u32,
+) -> (
+    InFlight,
+    impl Future<Output = Option<Result<T, FetchError>>>,
+) {
+    let controller = AbortController::new().ok();
+    let signal = controller.as_ref().map(|c| c.signal());
+    let timer_controller = controller.clone();
+    let handle = InFlight(controller);
+    let outcome = async move {
+        let timed_out = Rc::new(Cell::new(false));
+        // Dropped (cancelled) when this future ends.
+        let _timer = {
+            let timed_out = timed_out.clone();
+            Timeout::new(timeout_ms, move || {
+                timed_out.set(true);
+                if let Some(c) = timer_controller {
+                    c.abort();
+                }
+            })
+        };
+        let failed = |timed_out: &Cell<bool>| {
+            if timed_out.get() {
+                Some(Err(FetchError::Timeout))
+            } else if signal.as_ref().is_some_and(|s| s.aborted()) {
+                None
+            } else {
+                Some(Err(FetchError::Network))
+            }
+        };
+        let response = match Request::get(&url)
+            .abort_signal(signal.as_ref())
+            .send()
+            .await
+        {
+            Ok(r) => r,
+            Err(_) => return failed(&timed_out),
+        };
+        match response.status() {
+            200 => {}
+            429 => {
+                let retry_after_ms = response
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| parse_retry_after(&v));
+                return Some(Err(FetchError::RateLimited { retry_after_ms }));
+            }
+            status => return Some(Err(FetchError::Status(status))),
+        }
+        let text = match response.text().await {
+            Ok(t) => t,
+            Err(_) => return failed(&timed_out),
+        };
+        // JSON.parse + serde-wasm-bindgen: no JSON parser in the wasm.
+        let parsed = js_sys::JSON::parse(&text)
+            .ok()
+            .and_then(|v| serde_wasm_bindgen::from_value(v).ok());
+        Some(parsed.ok_or(FetchError::Malformed))
+    };
+    (handle, outcome)
+}

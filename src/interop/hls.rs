@@ -1,0 +1,111 @@
+//! hls.js bindings: loaded lazily, one owning handle per instance.
+
+use player_core::hls_config::{classify, HlsError};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::HtmlMediaElement;
+
+#[wasm_bindgen(module = "/src/interop/hls_loader.js")]
+extern "C" {
+    fn load_hls(src: &str) -> js_sys::Promise;
+    #[wasm_bindgen(catch)]
+    fn new_hls(class: &JsValue, config: &JsValue) -> Result<Hls, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn hls_supported(class: &JsValue) -> Result<bool, JsValue>;
+}
+
+#[wasm_bindgen]
+extern "C" {
+    pub type Hls;
+    #[wasm_bindgen(method, catch, js_name = loadSource)]
+    fn load_source(this: &Hls, url: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = attachMedia)]
+    fn attach_media(this: &Hls, media: &HtmlMediaElement) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = detachMedia)]
+    fn detach_media(this: &Hls) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn destroy(this: &Hls) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = recoverMediaError)]
+    fn recover_media_error(this: &Hls) -> Result<(), JsValue>;
+    #[wasm_bindgen(method)]
+    fn on(this: &Hls, event: &str, listener: &js_sys::Function);
+    #[wasm_bindgen(method)]
+    fn off(this: &Hls, event: &str, listener: &js_sys::Function);
+    #[wasm_bindgen(method, getter)]
+    fn latency(this: &Hls) -> f64;
+    #[wasm_bindgen(method, getter, js_name = liveSyncPosition)]
+    fn live_sync_position(this: &Hls) -> Option<f64>;
+}
+
+/// Loads hls.js from `src` (once per page) and resolves to its class.
+pub async fn load(src: &str) -> Result<JsValue, JsValue> {
+    let class = wasm_bindgen_futures::JsFuture::from(load_hls(src)).await?;
+    if hls_supported(&class).unwrap_or(false) {
+        Ok(class)
+    } else {
+        Err(JsValue::from_str("Media Source Extensions are missing"))
+    }
+}
+
+type Handler = Closure<dyn FnMut(JsValue, JsValue)>;
+
+/// One hls.js instance attached to a `<video>`. Dropping it unsubscribes,
+/// detaches and destroys it.
+pub struct HlsInstance {
+    hls: Hls,
+    handlers: Vec<(&'static str, Handler)>,
+}
+
+fn field(data: &JsValue, name: &str) -> JsValue {
+    js_sys::Reflect::get(data, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+}
+
+impl HlsInstance {
+    pub fn new(
+        class: &JsValue,
+        config: &player_core::hls_config::HlsConfig,
+        media: &HtmlMediaElement,
+        url: &str,
+        mut on_error: impl FnMut(HlsError) + 'static,
+    ) -> Result<Self, JsValue> {
+        let config = serde_wasm_bindgen::to_value(config)?;
+        let hls = new_hls(class, &config)?;
+        let error: Handler = Closure::new(move |_event: JsValue, data: JsValue| {
+            let kind = field(&data, "type").as_string().unwrap_or_default();
+            let details = field(&data, "details").as_string().unwrap_or_default();
+            let fatal = field(&data, "fatal").as_bool().unwrap_or(false);
+            on_error(classify(&kind, &details, fatal));
+        });
+        hls.on("hlsError", error.as_ref().unchecked_ref());
+        let instance = HlsInstance {
+            hls,
+            handlers: vec![("hlsError", error)],
+        };
+        instance.hls.attach_media(media)?;
+        instance.hls.load_source(url)?;
+        Ok(instance)
+    }
+
+    pub fn recover_media_error(&self) {
+        let _ = self.hls.recover_media_error();
+    }
+
+    /// Seconds behind the live edge, when known.
+    pub fn latency(&self) -> Option<f64> {
+        Some(self.hls.latency()).filter(|l| l.is_finite() && *l > 0.0)
+    }
+
+    pub fn live_sync_position(&self) -> Option<f64> {
+        self.hls.live_sync_position().filter(|p| p.is_finite())
+    }
+}
+
+impl Drop for HlsInstance {
+    fn drop(&mut self) {
+        for (event, handler) in &self.handlers {
+            self.hls.off(event, handler.as_ref().unchecked_ref());
+        }
+        let _ = self.hls.detach_media();
+        let _ = self.hls.destroy();
+    }
+}

@@ -1,0 +1,202 @@
+//! One playback of one URL on the `<video>`: native HLS or an hls.js
+//! instance, plus the media-element listeners that report back. Dropping it
+//! releases all of it and leaves the element empty.
+
+use super::hls::HlsInstance;
+use gloo_events::EventListener;
+use player_core::hls_config::{HlsConfig, HlsError};
+use player_core::machine::PlaybackIssue;
+use std::cell::Cell;
+use std::rc::Rc;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::HtmlVideoElement;
+
+/// What playback tells the player.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaSignal {
+    FirstFrame,
+    Ended,
+    Issue(PlaybackIssue),
+    Buffering(bool),
+    /// Whether the viewer is far enough behind live to offer "go to live".
+    Behind(bool),
+}
+
+pub type Sink = Rc<dyn Fn(MediaSignal)>;
+
+/// Seconds behind the live edge past which "go to live" is offered.
+const BEHIND_SECONDS: f64 = 12.0;
+
+pub struct Playback {
+    video: HtmlVideoElement,
+    hls: Option<HlsInstance>,
+    live: bool,
+    _listeners: Vec<EventListener>,
+}
+
+impl Playback {
+    /// Starts playing `url`; `hls_class` is hls.js, or `None` for native HLS.
+    pub fn start(
+        video: &HtmlVideoElement,
+        hls_class: Option<&JsValue>,
+        url: &str,
+        live: bool,
+        sink: Sink,
+    ) -> Result<Self, JsValue> {
+        let first_frame = Rc::new(Cell::new(false));
+        let behind = Rc::new(Cell::new(false));
+        let mut listeners = Vec::new();
+        let mut on = |event: &'static str, f: Box<dyn Fn(&web_sys::Event)>| {
+            listeners.push(EventListener::new(video, event, move |e| f(e)));
+        };
+        {
+            let (sink, first_frame) = (sink.clone(), first_frame.clone());
+            // The first decoded frame, shown even when autoplay is refused.
+            on(
+                "loadeddata",
+                Box::new(move |_| {
+                    if !first_frame.replace(true) {
+                        sink(MediaSignal::FirstFrame);
+                    }
+                }),
+            );
+        }
+        {
+            let sink = sink.clone();
+            on(
+                "waiting",
+                Box::new(move |_| sink(MediaSignal::Buffering(true))),
+            );
+        }
+        {
+            let sink = sink.clone();
+            on(
+                "playing",
+                Box::new(move |_| sink(MediaSignal::Buffering(false))),
+            );
+        }
+        {
+            let sink = sink.clone();
+            on("ended", Box::new(move |_| sink(MediaSignal::Ended)));
+        }
+        let hls = match hls_class {
+            None => {
+                let sink = sink.clone();
+                // Native playback reports failures on the element.
+                on(
+                    "error",
+                    Box::new(move |e| {
+                        let code = e
+                            .target()
+                            .and_then(|t| t.dyn_into::<web_sys::HtmlMediaElement>().ok())
+                            .and_then(|v| v.error())
+                            .map(|err| err.code())
+                            .unwrap_or(0);
+                        sink(MediaSignal::Issue(match code {
+                            2 => PlaybackIssue::Network,
+                            3 => PlaybackIssue::Media,
+                            4 => PlaybackIssue::NotPlayable,
+                            _ => PlaybackIssue::Other,
+                        }));
+                    }),
+                );
+                video.set_src(url);
+                None
+            }
+            Some(class) => {
+                let config = if live {
+                    HlsConfig::live()
+                } else {
+                    HlsConfig::vod()
+                };
+                let sink = sink.clone();
+                Some(HlsInstance::new(
+                    class,
+                    &config,
+                    video,
+                    url,
+                    move |error| match error {
+                        HlsError::Fatal(issue) => sink(MediaSignal::Issue(issue)),
+                        HlsError::Stalled => sink(MediaSignal::Buffering(true)),
+                        HlsError::Transient => {}
+                    },
+                )?)
+            }
+        };
+        let mut playback = Playback {
+            video: video.clone(),
+            hls,
+            live,
+            _listeners: Vec::new(),
+        };
+        if live {
+            let (sink, behind, video) = (sink, behind, video.clone());
+            // hls.js (liveDurationInfinity) and native HLS both keep the
+            // seekable range's end at the live edge.
+            listeners.push(EventListener::new(
+                &video.clone(),
+                "timeupdate",
+                move |_| {
+                    let now_behind = seekable_end(&video)
+                        .is_some_and(|edge| edge - video.current_time() > BEHIND_SECONDS);
+                    if behind.replace(now_behind) != now_behind {
+                        sink(MediaSignal::Behind(now_behind));
+                    }
+                },
+            ));
+        }
+        playback._listeners = listeners;
+        Ok(playback)
+    }
+
+    pub fn recover_media_error(&self) {
+        if let Some(hls) = &self.hls {
+            hls.recover_media_error();
+        } else {
+            self.video.load();
+        }
+    }
+
+    /// Seconds behind the live edge.
+    pub fn latency(&self) -> Option<f64> {
+        match &self.hls {
+            Some(hls) => hls.latency(),
+            None => seekable_end(&self.video).map(|edge| edge - self.video.current_time()),
+        }
+    }
+
+    pub fn is_live(&self) -> bool {
+        self.live
+    }
+
+    /// Jumps to the live edge (hls.js's sync point, or near the end natively).
+    pub fn go_live(&self) {
+        let target = match &self.hls {
+            Some(hls) => hls.live_sync_position(),
+            None => seekable_end(&self.video).map(|edge| (edge - 6.0).max(0.0)),
+        };
+        if let Some(t) = target {
+            self.video.set_current_time(t);
+        }
+        let _ = self.video.play();
+    }
+}
+
+fn seekable_end(video: &HtmlVideoElement) -> Option<f64> {
+    let ranges = video.seekable();
+    let n = ranges.length();
+    if n == 0 {
+        return None;
+    }
+    ranges.end(n - 1).ok().filter(|e| e.is_finite())
+}
+
+impl Drop for Playback {
+    fn drop(&mut self) {
+        // hls.js detaches first (it empties the element itself); then make
+        // sure no source keeps a connection or a decoder alive.
+        self.hls = None;
+        self.video.remove_attribute("src").ok();
+        self.video.load();
+    }
+}

@@ -1,0 +1,3 @@
+fn main() {
+    player::start_watch_page();
+}
