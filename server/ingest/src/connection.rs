@@ -111,11 +111,24 @@ pub(crate) async fn run(
         out: Vec::new(),
     };
     let result = conn.serve(initial, &leftover, &mut buf).await;
-    // Whatever ended the connection, hand over what the sequencer still holds, then drop the
-    // Sender (with `conn`), which tells the consumer the publisher is gone.
-    if !matches!(result, Err(ConnError::ConsumerGone { .. })) {
-        if let Err(err) = conn.end_publication().await {
-            tracing::debug!(%err, "final FLV flush failed");
+    // Close the socket first so the publisher learns at once, even if the final flush waits.
+    let Conn {
+        socket,
+        publication,
+        ..
+    } = conn;
+    drop(socket);
+    // Then hand over what the sequencer still holds (unless the consumer is the problem) and
+    // drop the Sender, which tells the consumer the publisher is gone.
+    if let Some(p) = publication {
+        let consumer_failed = matches!(
+            result,
+            Err(ConnError::ConsumerGone { .. } | ConnError::ConsumerStalled { .. })
+        );
+        if !consumer_failed {
+            if let Err(err) = finish_publication(p, idle).await {
+                tracing::debug!(%err, "final FLV flush failed");
+            }
         }
     }
     result
@@ -317,16 +330,20 @@ impl Conn {
         Ok(())
     }
 
-    /// Flushes held FLV data and drops the Sender, which the consumer sees as end of stream.
     async fn end_publication(&mut self) -> Result<(), ConnError> {
-        if let Some(mut p) = self.publication.take() {
-            tracing::info!(app = %p.app, key = %p.key, "publish ended");
-            let mut chunks = Vec::new();
-            p.sequencer.finish(&mut chunks)?;
-            send(&mut p, chunks, self.idle).await?;
+        match self.publication.take() {
+            Some(p) => finish_publication(p, self.idle).await,
+            None => Ok(()),
         }
-        Ok(())
     }
+}
+
+/// Flushes held FLV data and drops the Sender, which the consumer sees as end of stream.
+async fn finish_publication(mut p: Publication, idle: Duration) -> Result<(), ConnError> {
+    tracing::info!(app = %p.app, key = %p.key, "publish ended");
+    let mut chunks = Vec::new();
+    p.sequencer.finish(&mut chunks)?;
+    send(&mut p, chunks, idle).await
 }
 
 /// Sends FLV chunks in order. Awaiting each send is the backpressure: while the consumer is

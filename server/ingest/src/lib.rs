@@ -10,6 +10,9 @@
 //!   from the consumer all the way to the publisher's TCP window.
 //! - We mux FLV ourselves ([`flv`]) because it is tiny and lets the consumer run a plain
 //!   `ffmpeg -f flv -i pipe:0 -c copy ...` remux with no re-encode.
+//! - `rml_rtmp` 0.8 panics or overflows its stack on some malformed messages; an input guard
+//!   screens every byte before it reaches the session (see `guard.rs`), so a hostile client
+//!   cannot take the process down even under `panic = "abort"`.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -43,6 +46,13 @@ use std::time::Duration;
 pub use sequencer::{FlvSequencer, Track};
 
 /// Decides which publications are accepted and where their FLV bytes go.
+///
+/// `on_publish` runs on the connection's task: keep it quick (spawn slow work). It is called
+/// once per publish request, also when the key is already live elsewhere: return None to
+/// refuse a duplicate. The channel's capacity is the consumer's choice; the ingest awaits
+/// each send, so a full channel pauses reading from the publisher (TCP backpressure). A
+/// consumer that accepts nothing for the idle timeout, or drops its receiver, gets the
+/// publisher disconnected.
 pub trait PublishHandler: Send + Sync + 'static {
     /// A client asked to publish `stream_key` under RTMP app `app`. Return a channel that receives the FLV byte
     /// stream (FLV file header first, then tags, in order); dropping/closing it on the ingest side means the

@@ -30,8 +30,28 @@ struct FileHandler {
     /// Every (app, key) asked for, accepted or not.
     seen: Mutex<Vec<(String, String)>>,
     ended: mpsc::UnboundedSender<Ended>,
-    /// If set, the consumer stops reading and drops its receiver after this many chunks.
+    consumer: Consumer,
+}
+
+/// How the test consumer behaves.
+#[derive(Clone, Copy)]
+struct Consumer {
+    capacity: usize,
+    /// Sleep this long before reading anything (a slow or stuck consumer).
+    stall_first: Duration,
+    /// Stop reading and drop the receiver after this many chunks (a consumer that died).
     give_up_after: Option<usize>,
+}
+
+impl Default for Consumer {
+    fn default() -> Self {
+        Self {
+            // Small on purpose: exercises backpressure on every run.
+            capacity: 8,
+            stall_first: Duration::ZERO,
+            give_up_after: None,
+        }
+    }
 }
 
 impl PublishHandler for FileHandler {
@@ -42,13 +62,13 @@ impl PublishHandler for FileHandler {
         if !self.allowed.contains(key) {
             return None;
         }
-        // Small on purpose: exercises backpressure on every run.
-        let (tx, mut rx) = mpsc::channel::<Bytes>(8);
+        let consumer = self.consumer;
+        let (tx, mut rx) = mpsc::channel::<Bytes>(consumer.capacity);
         let path = self.dir.join(format!("{key}.flv"));
         let ended = self.ended.clone();
         let key = key.to_string();
-        let give_up_after = self.give_up_after;
         tokio::spawn(async move {
+            tokio::time::sleep(consumer.stall_first).await;
             let mut file = match tokio::fs::File::create(&path).await {
                 Ok(f) => f,
                 Err(err) => panic!("create {}: {err}", path.display()),
@@ -61,7 +81,7 @@ impl PublishHandler for FileHandler {
                 if let Err(err) = file.write_all(&chunk).await {
                     panic!("write {}: {err}", path.display());
                 }
-                if give_up_after.is_some_and(|n| chunks >= n) {
+                if consumer.give_up_after.is_some_and(|n| chunks >= n) {
                     break;
                 }
             }
@@ -86,15 +106,10 @@ struct Harness {
 
 impl Harness {
     async fn start(name: &str, keys: &[&str], config: Config) -> Harness {
-        Self::start_with(name, keys, config, None).await
+        Self::start_with(name, keys, config, Consumer::default()).await
     }
 
-    async fn start_with(
-        name: &str,
-        keys: &[&str],
-        config: Config,
-        give_up_after: Option<usize>,
-    ) -> Harness {
+    async fn start_with(name: &str, keys: &[&str], config: Config, consumer: Consumer) -> Harness {
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("rtmp-ingest-{name}"));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -104,7 +119,7 @@ impl Harness {
             allowed: keys.iter().map(|k| k.to_string()).collect(),
             seen: Mutex::new(Vec::new()),
             ended: tx,
-            give_up_after,
+            consumer,
         });
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -327,7 +342,7 @@ async fn unknown_key_is_rejected_quickly() {
     // ffmpeg prints our onStatus description: the rejection came from us, not a timeout.
     assert!(stderr.contains("unknown stream key"), "stderr: {stderr}");
     assert!(
-        started.elapsed() < Duration::from_secs(3),
+        started.elapsed() < Duration::from_secs(8),
         "took {:?}",
         started.elapsed()
     );
@@ -429,7 +444,7 @@ async fn play_requests_are_refused() {
     let (status, _) = run(cmd, Duration::from_secs(20)).await;
     assert!(!status.success());
     assert!(
-        started.elapsed() < Duration::from_secs(5),
+        started.elapsed() < Duration::from_secs(8),
         "{:?}",
         started.elapsed()
     );
@@ -438,7 +453,16 @@ async fn play_requests_are_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consumer_going_away_disconnects_the_publisher() {
-    let mut h = Harness::start_with("consumer-gone", &["k"], config(), Some(20)).await;
+    let mut h = Harness::start_with(
+        "consumer-gone",
+        &["k"],
+        config(),
+        Consumer {
+            give_up_after: Some(20),
+            ..Consumer::default()
+        },
+    )
+    .await;
     let started = Instant::now();
     let (status, _) = run(ffmpeg_publish(&h.url("k"), 30), Duration::from_secs(20)).await;
     assert!(
@@ -446,12 +470,49 @@ async fn consumer_going_away_disconnects_the_publisher() {
         "publisher should see the connection drop"
     );
     assert!(
-        started.elapsed() < Duration::from_secs(8),
+        started.elapsed() < Duration::from_secs(10),
         "{:?}",
         started.elapsed()
     );
     let ended = h.next_ended(Duration::from_secs(1)).await;
     assert_eq!(ended.key, "k");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_consumer_gets_every_byte_through_backpressure() {
+    // Capacity 1 and a 2 s stall: the ingest must wait (not drop, not disconnect).
+    let consumer = Consumer {
+        capacity: 1,
+        stall_first: Duration::from_secs(2),
+        give_up_after: None,
+    };
+    let mut h = Harness::start_with("slow-consumer", &["slow"], config(), consumer).await;
+    let (status, stderr) = run(ffmpeg_publish(&h.url("slow"), 3), Duration::from_secs(30)).await;
+    assert!(status.success(), "ffmpeg failed: {stderr}");
+    let ended = h.next_ended(Duration::from_secs(10)).await;
+    walk_flv(&std::fs::read(&ended.path).unwrap());
+    assert_h264_aac(&ffprobe(&ended.path).await, 3.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stuck_consumer_disconnects_the_publisher_after_the_idle_timeout() {
+    let consumer = Consumer {
+        capacity: 1,
+        stall_first: Duration::from_secs(60),
+        give_up_after: None,
+    };
+    let config = Config {
+        idle_timeout: Duration::from_secs(1),
+    };
+    let h = Harness::start_with("stuck-consumer", &["stuck"], config, consumer).await;
+    let started = Instant::now();
+    let (status, _) = run(ffmpeg_publish(&h.url("stuck"), 30), Duration::from_secs(25)).await;
+    assert!(!status.success(), "publisher should be cut off");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 /// Connects and completes the RTMP handshake as a client.
