@@ -1,0 +1,284 @@
+//! Wiring: the router, the listeners, start-up and shutdown.
+
+use std::io::Write as _;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::handler::HandlerWithoutStateExt;
+use axum::http::header;
+use axum::routing::{get, post, put};
+use axum::Router;
+use tokio::net::TcpListener;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::services::ServeDir;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::ffmpeg::Encode;
+use crate::origin::{Origin, Settings};
+use crate::{control, delivery, demo, recording, rtmp};
+
+/// Fonts tried, in order, for the burned-in clock (Debian fonts-dejavu-core).
+const FONTS: [&str; 3] = [
+    "/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+];
+/// How long in-flight HTTP requests may finish after the broadcasts stopped.
+const HTTP_DRAIN: Duration = Duration::from_secs(3);
+
+/// The whole HTTP surface: control API, delivery endpoints, then the player.
+pub fn router(origin: Arc<Origin>, dist: &Path) -> Router {
+    let not_found = || async {
+        ApiError::NotFound("not found (the player is served from --dist; is it built?)".into())
+    };
+    let player = ServeDir::new(dist).not_found_service(not_found.into_service());
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods(Any)
+        .allow_headers(Any)
+        .expose_headers([header::RETRY_AFTER])
+        .max_age(Duration::from_secs(600));
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(DefaultMakeSpan::new().level(Level::DEBUG))
+        .on_request(())
+        .on_response(DefaultOnResponse::new().level(Level::DEBUG))
+        .on_failure(());
+    Router::new()
+        .route("/control/health", get(control::health))
+        .route("/control/stats", get(control::stats))
+        .route("/control/stats/reset", post(control::reset_stats))
+        .route(
+            "/control/inputs",
+            get(control::list_inputs).post(control::create_input),
+        )
+        .route(
+            "/control/inputs/{uid}",
+            get(control::get_input).delete(control::delete_input),
+        )
+        .route("/control/inputs/{uid}/start", post(control::start))
+        .route("/control/inputs/{uid}/stop", post(control::stop))
+        .route("/control/inputs/{uid}/viewers", put(control::set_viewers))
+        .route(
+            "/control/inputs/{uid}/faults",
+            get(control::get_faults)
+                .put(control::put_faults)
+                .delete(control::delete_faults),
+        )
+        .route("/{id}/lifecycle", get(delivery::lifecycle))
+        .route("/{id}/views", get(delivery::views))
+        .route("/{id}/manifest/{file}", get(delivery::manifest))
+        .route("/{id}/thumbnails/{file}", get(delivery::thumbnail))
+        .fallback_service(player)
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(cors)
+        .layer(trace)
+        .with_state(origin)
+}
+
+/// The host to show in URLs: loopback for a wildcard address.
+fn shown_host(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) if v4.is_unspecified() => "127.0.0.1".into(),
+        IpAddr::V6(v6) if v6.is_unspecified() => "[::1]".into(),
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => format!("[{v6}]"),
+    }
+}
+
+fn find_font() -> Option<String> {
+    FONTS
+        .iter()
+        .find(|f| Path::new(f).is_file())
+        .map(|f| (*f).to_string())
+}
+
+async fn bind(host: &str, port: u16, what: &str) -> Result<TcpListener, String> {
+    TcpListener::bind((host, port))
+        .await
+        .map_err(|e| format!("cannot listen for {what} on {host}:{port}: {e}"))
+}
+
+/// Waits for SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot watch SIGTERM; Ctrl-C only");
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// Runs the server until SIGINT/SIGTERM, then stops every broadcast and
+/// removes temporary files.
+pub async fn run(cfg: Config) -> Result<(), String> {
+    let http = bind(&cfg.host, cfg.port, "HTTP").await?;
+    let http_addr: SocketAddr = http.local_addr().map_err(|e| e.to_string())?;
+    let rtmp = if cfg.no_rtmp {
+        None
+    } else {
+        Some(bind(&cfg.host, cfg.rtmp_port, "RTMP").await?)
+    };
+    let host = shown_host(http_addr.ip());
+    let rtmp_port = match &rtmp {
+        Some(l) => Some(l.local_addr().map_err(|e| e.to_string())?.port()),
+        None => None,
+    };
+
+    let data_dir: PathBuf = cfg.data_dir.clone();
+    std::fs::create_dir_all(recording::videos_dir(&data_dir))
+        .map_err(|e| format!("cannot create data dir {}: {e}", data_dir.display()))?;
+    {
+        let dir = data_dir.clone();
+        let recovered = tokio::task::spawn_blocking(move || {
+            let n = recording::recover(&dir)?;
+            recording::remove_temp_files(&dir)?;
+            Ok::<_, std::io::Error>(n)
+        })
+        .await;
+        match recovered {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(n, "closed recordings left live by an earlier run"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "cannot recover earlier recordings"),
+            Err(e) => tracing::warn!(error = %e, "cannot recover earlier recordings"),
+        }
+    }
+    let font = find_font();
+    if font.is_none() {
+        tracing::warn!(
+            "no DejaVu font found (apt-get install fonts-dejavu-core); fontconfig picks one"
+        );
+    }
+    match tokio::process::Command::new(&cfg.ffmpeg)
+        .arg("-version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .await
+    {
+        Ok(s) if s.success() => {}
+        _ => {
+            tracing::warn!(ffmpeg = %cfg.ffmpeg, "ffmpeg not found: broadcasts will fail to start")
+        }
+    }
+
+    let origin = Arc::new(Origin::new(Settings {
+        data_dir: data_dir.clone(),
+        encode: Encode {
+            size: cfg.video_size,
+            preset: cfg.preset.clone(),
+            fps: cfg.fps,
+            abr: cfg.abr,
+        },
+        segment_seconds: cfg.segment_seconds,
+        live_window: usize::try_from(cfg.live_window_segments).unwrap_or(usize::MAX),
+        ffmpeg: cfg.ffmpeg.clone(),
+        font,
+        rtmp_base: rtmp_port.map(|p| format!("rtmp://{host}:{p}/live")),
+    }));
+
+    let demo_task = if cfg.demo {
+        demo::create_input(&origin).map_err(|e| format!("cannot create the demo input: {e}"))?;
+        Some(tokio::spawn(demo::run(
+            Arc::clone(&origin),
+            Duration::from_secs(cfg.demo_idle_seconds),
+            Duration::from_secs(cfg.demo_live_seconds),
+        )))
+    } else {
+        None
+    };
+    let rtmp_task = rtmp.map(|listener| {
+        let handler = Arc::new(rtmp::IngestHandler {
+            origin: Arc::clone(&origin),
+        });
+        tokio::spawn(async move {
+            if let Err(e) = rtmp_ingest::serve(listener, handler).await {
+                tracing::error!(error = %e, "RTMP ingest stopped");
+            }
+        })
+    });
+
+    let app = router(Arc::clone(&origin), &cfg.dist);
+    let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
+    let serve = axum::serve(
+        http,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = http_stopped.await;
+    });
+    let mut server = tokio::spawn(async move { serve.await });
+
+    let rtmp_shown = match rtmp_port {
+        Some(p) => format!("rtmp://{host}:{p}"),
+        None => "none".into(),
+    };
+    tracing::info!(
+        http = %format!("http://{host}:{}", http_addr.port()), rtmp = %rtmp_shown,
+        data_dir = %data_dir.display(), dist = %cfg.dist.display(), "listening"
+    );
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "READY http=http://{host}:{} rtmp={rtmp_shown}",
+            http_addr.port()
+        )
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("cannot write to stdout: {e}"))?;
+    }
+
+    tokio::select! {
+        () = shutdown_signal() => tracing::info!("signal received: shutting down"),
+        r = &mut server => {
+            return Err(match r {
+                Ok(Ok(())) => "HTTP server stopped".into(),
+                Ok(Err(e)) => format!("HTTP server failed: {e}"),
+                Err(e) => format!("HTTP server failed: {e}"),
+            });
+        }
+    }
+    if let Some(t) = demo_task {
+        t.abort();
+    }
+    if let Some(t) = rtmp_task {
+        t.abort();
+    }
+    origin.shutdown().await;
+    let _ = stop_http.send(());
+    // In-flight requests get a moment to finish; then they are dropped.
+    if tokio::time::timeout(HTTP_DRAIN, &mut server).await.is_err() {
+        server.abort();
+    }
+    match tokio::task::spawn_blocking(move || recording::remove_temp_files(&data_dir)).await {
+        Ok(Ok(n)) if n > 0 => tracing::info!(n, "temporary files removed"),
+        Ok(Err(e)) => tracing::warn!(error = %e, "cannot remove temporary files"),
+        _ => {}
+    }
+    tracing::info!("bye");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shown_hosts() {
+        assert_eq!(shown_host("0.0.0.0".parse().unwrap()), "127.0.0.1");
+        assert_eq!(shown_host("127.0.0.1".parse().unwrap()), "127.0.0.1");
+        assert_eq!(shown_host("::".parse().unwrap()), "[::1]");
+        assert_eq!(shown_host("::1".parse().unwrap()), "[::1]");
+    }
+}

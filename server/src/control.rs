@@ -1,0 +1,107 @@
+//! The control API (`/control/...`): thin handlers over [`Origin`].
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde_json::Value;
+
+use crate::api::{
+    self, BroadcastRef, CreateInput, Health, InputCreated, InputDeleted, InputStatus,
+    StartBroadcast, Stats, StopBroadcast, ViewerStatus,
+};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{JsonBody, PathParams};
+use crate::faults::Faults;
+use crate::origin::Origin;
+
+type Origin_ = State<Arc<Origin>>;
+
+pub async fn health() -> Json<Health> {
+    Json(Health { ok: true })
+}
+
+pub async fn list_inputs(State(o): Origin_) -> Json<Vec<InputStatus>> {
+    Json(o.list_inputs(Instant::now()))
+}
+
+pub async fn create_input(
+    State(o): Origin_,
+    JsonBody(req): JsonBody<CreateInput>,
+) -> ApiResult<(StatusCode, Json<InputCreated>)> {
+    Ok((StatusCode::CREATED, Json(o.create_input(req)?)))
+}
+
+pub async fn get_input(
+    State(o): Origin_,
+    PathParams(uid): PathParams<String>,
+) -> ApiResult<Json<InputStatus>> {
+    Ok(Json(o.input_status(&uid, Instant::now())?))
+}
+
+pub async fn delete_input(
+    State(o): Origin_,
+    PathParams(uid): PathParams<String>,
+) -> ApiResult<Json<InputDeleted>> {
+    o.delete_input(&uid).await?;
+    Ok(Json(InputDeleted { uid, deleted: true }))
+}
+
+pub async fn start(
+    State(o): Origin_,
+    PathParams(uid): PathParams<String>,
+    JsonBody(req): JsonBody<StartBroadcast>,
+) -> ApiResult<Json<BroadcastRef>> {
+    let video_uid = o.start_synthetic(&uid, req)?;
+    Ok(Json(BroadcastRef { video_uid }))
+}
+
+pub async fn stop(
+    State(o): Origin_,
+    PathParams(uid): PathParams<String>,
+    JsonBody(req): JsonBody<StopBroadcast>,
+) -> ApiResult<Json<BroadcastRef>> {
+    let video_uid = o.stop(&uid, req.mode.unwrap_or_default()).await?;
+    Ok(Json(BroadcastRef { video_uid }))
+}
+
+pub async fn set_viewers(
+    State(o): Origin_,
+    PathParams(uid): PathParams<String>,
+    JsonBody(body): JsonBody<Value>,
+) -> ApiResult<Json<ViewerStatus>> {
+    let fixed = api::parse_viewer_count(&body).map_err(ApiError::BadRequest)?;
+    Ok(Json(o.set_viewers(&uid, fixed, Instant::now())?))
+}
+
+pub async fn get_faults(
+    State(o): Origin_,
+    PathParams(uid): PathParams<String>,
+) -> ApiResult<Json<Faults>> {
+    Ok(Json(o.faults(&uid)?))
+}
+
+pub async fn put_faults(
+    State(o): Origin_,
+    PathParams(uid): PathParams<String>,
+    JsonBody(patch): JsonBody<Value>,
+) -> ApiResult<Json<Faults>> {
+    Ok(Json(o.merge_faults(&uid, &patch)?))
+}
+
+pub async fn delete_faults(
+    State(o): Origin_,
+    PathParams(uid): PathParams<String>,
+) -> ApiResult<Json<Faults>> {
+    Ok(Json(o.clear_faults(&uid)?))
+}
+
+pub async fn stats(State(o): Origin_) -> Json<Stats> {
+    Json(o.stats())
+}
+
+pub async fn reset_stats(State(o): Origin_) -> Json<Stats> {
+    Json(o.reset_stats())
+}

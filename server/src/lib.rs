@@ -1,0 +1,24 @@
+//! The local origin: a Cloudflare Stream stand-in with real media.
+//!
+//! - [`origin`]: the state (inputs, broadcasts, faults, viewers, stats) behind one lock.
+//! - [`delivery`] and [`control`]: thin HTTP handlers over it; [`app`] wires them.
+//! - [`supervisor`]: one task per ffmpeg child; [`rtmp`]: RTMP publishers in.
+//! - Pure policies, unit-tested: [`faults`], [`viewers`], [`hls`], [`ffmpeg`], [`ids`].
+
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod control;
+pub mod delivery;
+pub mod demo;
+pub mod error;
+pub mod extract;
+pub mod faults;
+pub mod ffmpeg;
+pub mod hls;
+pub mod ids;
+pub mod origin;
+pub mod recording;
+pub mod rtmp;
+pub mod supervisor;
+pub mod viewers;

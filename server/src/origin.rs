@@ -1,0 +1,1209 @@
+//! The local origin's state: live inputs, their broadcasts (videos), faults,
+//! viewer counts and request statistics, behind one lock.
+//!
+//! Methods take the lock briefly and never across an `.await`; file and
+//! process work happens outside it (in the handlers and the supervisor).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use player_core::cloudflare::{Lifecycle, Views};
+use tokio::process::Command;
+use tokio::sync::{mpsc, oneshot, Semaphore};
+
+use crate::api::{
+    CreateInput, InputCreated, InputState, InputStatus, RequestCounts, Source, StartBroadcast,
+    Stats, StopMode, ViewerStatus,
+};
+use crate::error::{ApiError, ApiResult};
+use crate::faults::{self, Faults};
+use crate::ffmpeg::{self, Encode, Rendition};
+use crate::hls::{self, Variant};
+use crate::ids;
+use crate::recording::{self, RecordingMeta, RecordingState};
+use crate::supervisor::{self, StopRequest};
+use crate::viewers::{self, ViewerCounter};
+
+/// Bytes of FLV queued between the RTMP connection and ffmpeg's stdin.
+const FEED_CAPACITY: usize = 256;
+/// How long `stop` waits for ffmpeg to exit and the recording to close.
+const STOP_WAIT: Duration = Duration::from_secs(15);
+
+/// Settings fixed at start-up.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    /// Defaults of a synthetic broadcast.
+    pub encode: Encode,
+    pub segment_seconds: u32,
+    /// Segments in a live media playlist.
+    pub live_window: usize,
+    /// The ffmpeg program.
+    pub ffmpeg: String,
+    /// TTF for the burned-in clock.
+    pub font: Option<String>,
+    /// `rtmp://host:port/live` when RTMP ingest is on.
+    pub rtmp_base: Option<String>,
+}
+
+/// A broadcast's progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// ffmpeg runs; no segment in every rendition yet.
+    Starting,
+    /// Playable.
+    Live,
+    /// ffmpeg has exited and the recording is closed.
+    Ended,
+}
+
+struct Input {
+    name: String,
+    stream_key: String,
+    faults: Faults,
+    fixed_viewers: Option<u64>,
+    viewers: ViewerCounter,
+    stats: RequestCounts,
+    /// The broadcast running now (starting or live).
+    current: Option<String>,
+    /// Every broadcast since start-up, oldest first.
+    history: Vec<String>,
+}
+
+struct Video {
+    input_uid: String,
+    dir: PathBuf,
+    source: Source,
+    renditions: Vec<Rendition>,
+    phase: Phase,
+    live_since: Option<Instant>,
+    /// To the supervisor, while ffmpeg runs.
+    stop_tx: Option<mpsc::UnboundedSender<StopRequest>>,
+}
+
+#[derive(Default)]
+struct State {
+    inputs: BTreeMap<String, Input>,
+    videos: HashMap<String, Video>,
+    closing: bool,
+}
+
+/// What a delivery id names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    Input(String),
+    Video { video: String, input: String },
+}
+
+impl Target {
+    fn input_uid(&self) -> &str {
+        match self {
+            Target::Input(i) | Target::Video { input: i, .. } => i,
+        }
+    }
+}
+
+/// Delivery endpoints, for the request statistics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    Lifecycle,
+    Views,
+    Manifest,
+    Playlist,
+    Segment,
+    Thumbnail,
+}
+
+impl RequestCounts {
+    fn bump(&mut self, e: Endpoint) {
+        let n = match e {
+            Endpoint::Lifecycle => &mut self.lifecycle,
+            Endpoint::Views => &mut self.views,
+            Endpoint::Manifest => &mut self.manifest,
+            Endpoint::Playlist => &mut self.playlist,
+            Endpoint::Segment => &mut self.segment,
+            Endpoint::Thumbnail => &mut self.thumbnail,
+        };
+        *n = n.saturating_add(1);
+    }
+}
+
+/// What `GET /<id>/manifest/video.m3u8` answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MasterPlan {
+    /// 204, empty: the input has nothing live.
+    Idle,
+    /// The master playlist of these variants.
+    Ready(Vec<Variant>),
+}
+
+/// How to answer a media playlist request: read `path`, render it as `kind`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlaylistPlan {
+    pub path: PathBuf,
+    pub kind: hls::Kind,
+    /// Segments of a live window.
+    pub window: usize,
+}
+
+/// Where to take a thumbnail from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThumbnailPlan {
+    pub video_uid: String,
+    pub dir: PathBuf,
+    pub rendition: Rendition,
+}
+
+/// A broadcast about to start.
+struct Launch {
+    source: Source,
+    renditions: Vec<Rendition>,
+    args: Vec<String>,
+    feed: Option<mpsc::Receiver<Bytes>>,
+}
+
+pub struct Origin {
+    settings: Settings,
+    state: Mutex<State>,
+    /// Limits concurrent thumbnail ffmpegs (2 cores).
+    pub thumbnail_permits: Semaphore,
+    /// Last thumbnail per video: (what it shows, JPEG).
+    thumbnails: Mutex<HashMap<String, (String, Bytes)>>,
+}
+
+fn not_ready(id: &str) -> ApiError {
+    ApiError::NotFound(format!("`{id}` is not playable yet"))
+}
+
+impl Origin {
+    pub fn new(settings: Settings) -> Self {
+        Self {
+            settings,
+            state: Mutex::new(State::default()),
+            thumbnail_permits: Semaphore::new(2),
+            thumbnails: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn rtmp_url(&self, key: &str) -> Option<String> {
+        self.settings
+            .rtmp_base
+            .as_ref()
+            .map(|b| format!("{b}/{key}"))
+    }
+
+    // ---- delivery ------------------------------------------------------
+
+    /// Resolves `id` and counts the request under its input.
+    fn target(st: &mut State, id: &str, endpoint: Endpoint) -> ApiResult<Target> {
+        let target = if st.inputs.contains_key(id) {
+            Target::Input(id.to_string())
+        } else if let Some(v) = st.videos.get(id) {
+            Target::Video {
+                video: id.to_string(),
+                input: v.input_uid.clone(),
+            }
+        } else {
+            return Err(ApiError::unknown_id(id));
+        };
+        if let Some(input) = st.inputs.get_mut(target.input_uid()) {
+            input.stats.bump(endpoint);
+        }
+        Ok(target)
+    }
+
+    fn faults_of(st: &State, t: &Target) -> Faults {
+        st.inputs
+            .get(t.input_uid())
+            .map(|i| i.faults.clone())
+            .unwrap_or_default()
+    }
+
+    /// The video a request plays: by input uid the running broadcast, or
+    /// (for media playlists and segments already being fetched) the last one;
+    /// by video uid that video.
+    fn playing<'a>(st: &'a State, t: &Target) -> Option<(&'a str, &'a Video)> {
+        let uid = match t {
+            Target::Input(i) => {
+                let input = st.inputs.get(i)?;
+                input.current.as_ref().or(input.history.last())?
+            }
+            Target::Video { video, .. } => video,
+        };
+        st.videos.get_key_value(uid).map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// `GET /<id>/lifecycle`: the answer and the faults to apply.
+    pub fn lifecycle(&self, id: &str) -> ApiResult<(Lifecycle, Faults)> {
+        let mut st = self.lock();
+        let t = Self::target(&mut st, id, Endpoint::Lifecycle)?;
+        let lifecycle = match &t {
+            Target::Input(uid) => {
+                let live = st
+                    .inputs
+                    .get(uid)
+                    .and_then(|i| i.current.as_ref())
+                    .filter(|v| st.videos.get(*v).is_some_and(|v| v.phase == Phase::Live));
+                Lifecycle {
+                    is_input: true,
+                    video_uid: live.cloned(),
+                    live: live.is_some(),
+                }
+            }
+            Target::Video { video, .. } => Lifecycle {
+                is_input: false,
+                video_uid: Some(video.clone()),
+                live: st.videos.get(video).is_some_and(|v| v.phase == Phase::Live),
+            },
+        };
+        Ok((lifecycle, Self::faults_of(&st, &t)))
+    }
+
+    /// `GET /<id>/views`: records the poll of `client`, returns the count.
+    pub fn views(&self, id: &str, client: String, now: Instant) -> ApiResult<(Views, Faults)> {
+        let mut st = self.lock();
+        let t = Self::target(&mut st, id, Endpoint::Views)?;
+        let faults = Self::faults_of(&st, &t);
+        let live_viewers = match st.inputs.get_mut(t.input_uid()) {
+            Some(input) => {
+                input.viewers.touch(client, now);
+                viewers::live_viewers(input.fixed_viewers, input.viewers.count(now))
+            }
+            None => 0,
+        };
+        Ok((Views { live_viewers }, faults))
+    }
+
+    /// `GET /<id>/manifest/video.m3u8`.
+    pub fn master(&self, id: &str, now: Instant) -> ApiResult<MasterPlan> {
+        let mut st = self.lock();
+        let t = Self::target(&mut st, id, Endpoint::Manifest)?;
+        let faults = Self::faults_of(&st, &t);
+        let video = match &t {
+            Target::Input(uid) => st
+                .inputs
+                .get(uid)
+                .and_then(|i| i.current.as_ref())
+                .and_then(|v| st.videos.get(v))
+                .filter(|v| v.phase == Phase::Live),
+            Target::Video { video, .. } => {
+                let v = st
+                    .videos
+                    .get(video)
+                    .ok_or_else(|| ApiError::unknown_id(id))?;
+                if v.phase == Phase::Starting {
+                    return Err(not_ready(id));
+                }
+                Some(v)
+            }
+        };
+        let Some(video) = video else {
+            return Ok(MasterPlan::Idle);
+        };
+        if faults::manifest_blocked(&faults, video.live_since, now) {
+            return Err(not_ready(id));
+        }
+        Ok(MasterPlan::Ready(
+            video.renditions.iter().map(Rendition::variant).collect(),
+        ))
+    }
+
+    /// `GET /<id>/manifest/<name>.m3u8`.
+    pub fn playlist(&self, id: &str, file: &str, now: Instant) -> ApiResult<PlaylistPlan> {
+        let mut st = self.lock();
+        let t = Self::target(&mut st, id, Endpoint::Playlist)?;
+        let faults = Self::faults_of(&st, &t);
+        let (_, video) = Self::playing(&st, &t).ok_or_else(|| not_ready(id))?;
+        let kind = match (&t, video.phase) {
+            (_, Phase::Starting) => return Err(not_ready(id)),
+            (_, Phase::Live) => hls::Kind::Live,
+            (Target::Input(_), Phase::Ended) => hls::Kind::LiveEnded,
+            (Target::Video { .. }, Phase::Ended) => hls::Kind::Vod,
+        };
+        if !video.renditions.iter().any(|r| r.playlist() == file) {
+            return Err(ApiError::NotFound(format!("no playlist `{file}`")));
+        }
+        if faults::manifest_blocked(&faults, video.live_since, now) {
+            return Err(not_ready(id));
+        }
+        Ok(PlaylistPlan {
+            path: video.dir.join(file),
+            kind,
+            window: self.settings.live_window,
+        })
+    }
+
+    /// `GET /<id>/manifest/<segment>.ts`: the file to send.
+    pub fn segment(&self, id: &str, file: &str) -> ApiResult<PathBuf> {
+        let mut st = self.lock();
+        let t = Self::target(&mut st, id, Endpoint::Segment)?;
+        if faults::segment_blocked(&Self::faults_of(&st, &t)) {
+            return Err(ApiError::NotFound(format!(
+                "segment `{file}` not found (fault segments404)"
+            )));
+        }
+        let (_, video) = Self::playing(&st, &t).ok_or_else(|| not_ready(id))?;
+        Ok(video.dir.join(file))
+    }
+
+    /// `GET /<id>/thumbnails/thumbnail.jpg`: the live broadcast, else the
+    /// latest one that went live.
+    pub fn thumbnail(&self, id: &str) -> ApiResult<ThumbnailPlan> {
+        let mut st = self.lock();
+        let t = Self::target(&mut st, id, Endpoint::Thumbnail)?;
+        let candidates: Vec<&String> = match &t {
+            Target::Input(uid) => st
+                .inputs
+                .get(uid)
+                .map(|i| i.history.iter().rev().collect())
+                .unwrap_or_default(),
+            Target::Video { video, .. } => vec![video],
+        };
+        let found = candidates.into_iter().find_map(|uid| {
+            let v = st.videos.get(uid)?;
+            let rendition = v.renditions.first()?;
+            (v.live_since.is_some()).then(|| ThumbnailPlan {
+                video_uid: uid.clone(),
+                dir: v.dir.clone(),
+                rendition: rendition.clone(),
+            })
+        });
+        found.ok_or_else(|| ApiError::NotFound(format!("`{id}` has never been live")))
+    }
+
+    /// A cached thumbnail of `video_uid` showing `what`.
+    pub fn cached_thumbnail(&self, video_uid: &str, what: &str) -> Option<Bytes> {
+        let cache = self
+            .thumbnails
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        cache
+            .get(video_uid)
+            .filter(|(w, _)| w == what)
+            .map(|(_, jpeg)| jpeg.clone())
+    }
+
+    pub fn cache_thumbnail(&self, video_uid: &str, what: String, jpeg: Bytes) {
+        let mut cache = self
+            .thumbnails
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        cache.insert(video_uid.to_string(), (what, jpeg));
+    }
+
+    // ---- control: inputs -----------------------------------------------
+
+    pub fn create_input(&self, req: CreateInput) -> ApiResult<InputCreated> {
+        let uid = match req.uid {
+            Some(u) if ids::is_valid_uid(&u) => u,
+            Some(_) => {
+                return Err(ApiError::BadRequest(
+                    "uid must match [A-Za-z0-9_-]{1,64}".into(),
+                ))
+            }
+            None => ids::random_uid(),
+        };
+        let stream_key = match req.stream_key {
+            Some(k) if ids::is_valid_stream_key(&k) => k,
+            Some(_) => {
+                return Err(ApiError::BadRequest(
+                    "streamKey must match [A-Za-z0-9_-]{1,128}".into(),
+                ))
+            }
+            None => ids::random_uid(),
+        };
+        let name = req.name.unwrap_or_else(|| uid.clone());
+        if name.chars().count() > 256 {
+            return Err(ApiError::BadRequest(
+                "name is longer than 256 characters".into(),
+            ));
+        }
+        let mut st = self.lock();
+        if st.inputs.contains_key(&uid) || st.videos.contains_key(&uid) {
+            return Err(ApiError::Conflict(format!("uid `{uid}` already exists")));
+        }
+        if st.inputs.values().any(|i| i.stream_key == stream_key) {
+            return Err(ApiError::Conflict("streamKey is already in use".into()));
+        }
+        st.inputs.insert(
+            uid.clone(),
+            Input {
+                name: name.clone(),
+                stream_key: stream_key.clone(),
+                faults: Faults::default(),
+                fixed_viewers: None,
+                viewers: ViewerCounter::default(),
+                stats: RequestCounts::default(),
+                current: None,
+                history: Vec::new(),
+            },
+        );
+        tracing::info!(input = %uid, "live input created");
+        Ok(InputCreated {
+            uid,
+            name,
+            rtmp_url: self.rtmp_url(&stream_key),
+            stream_key,
+        })
+    }
+
+    fn status_of(&self, st: &State, uid: &str, input: &Input, now: Instant) -> InputStatus {
+        let current = input
+            .current
+            .as_ref()
+            .and_then(|v| st.videos.get(v).map(|video| (v, video)));
+        let state = match current.map(|(_, v)| v.phase) {
+            Some(Phase::Live) => InputState::Live,
+            Some(Phase::Starting) => InputState::Starting,
+            _ => InputState::Idle,
+        };
+        InputStatus {
+            uid: uid.to_string(),
+            name: input.name.clone(),
+            stream_key: input.stream_key.clone(),
+            rtmp_url: self.rtmp_url(&input.stream_key),
+            live: state == InputState::Live,
+            state,
+            video_uid: current.map(|(v, _)| v.clone()),
+            source: current.map(|(_, v)| v.source),
+            video_uids: input.history.clone(),
+            faults: input.faults.clone(),
+            viewers: ViewerStatus {
+                fixed: input.fixed_viewers,
+                counted: input.viewers.count(now),
+            },
+        }
+    }
+
+    pub fn list_inputs(&self, now: Instant) -> Vec<InputStatus> {
+        let st = self.lock();
+        st.inputs
+            .iter()
+            .map(|(uid, i)| self.status_of(&st, uid, i, now))
+            .collect()
+    }
+
+    pub fn input_status(&self, uid: &str, now: Instant) -> ApiResult<InputStatus> {
+        let st = self.lock();
+        let input = st
+            .inputs
+            .get(uid)
+            .ok_or_else(|| ApiError::unknown_input(uid))?;
+        Ok(self.status_of(&st, uid, input, now))
+    }
+
+    /// Stops the input's broadcast (cleanly) and forgets the input. Its
+    /// recordings stay playable by video uid.
+    pub async fn delete_input(&self, uid: &str) -> ApiResult<()> {
+        match self.stop(uid, StopMode::Clean).await {
+            Ok(_) | Err(ApiError::Conflict(_)) => {}
+            Err(e) => return Err(e),
+        }
+        let mut st = self.lock();
+        st.inputs
+            .remove(uid)
+            .ok_or_else(|| ApiError::unknown_input(uid))?;
+        tracing::info!(input = %uid, "live input deleted");
+        Ok(())
+    }
+
+    pub fn set_viewers(
+        &self,
+        uid: &str,
+        fixed: Option<u64>,
+        now: Instant,
+    ) -> ApiResult<ViewerStatus> {
+        let mut st = self.lock();
+        let input = st
+            .inputs
+            .get_mut(uid)
+            .ok_or_else(|| ApiError::unknown_input(uid))?;
+        input.fixed_viewers = fixed;
+        Ok(ViewerStatus {
+            fixed,
+            counted: input.viewers.count(now),
+        })
+    }
+
+    pub fn faults(&self, uid: &str) -> ApiResult<Faults> {
+        let st = self.lock();
+        st.inputs
+            .get(uid)
+            .map(|i| i.faults.clone())
+            .ok_or_else(|| ApiError::unknown_input(uid))
+    }
+
+    pub fn merge_faults(&self, uid: &str, patch: &serde_json::Value) -> ApiResult<Faults> {
+        let mut st = self.lock();
+        let input = st
+            .inputs
+            .get_mut(uid)
+            .ok_or_else(|| ApiError::unknown_input(uid))?;
+        input.faults = faults::merge(&input.faults, patch).map_err(ApiError::BadRequest)?;
+        tracing::info!(input = %uid, faults = ?input.faults, "faults set");
+        Ok(input.faults.clone())
+    }
+
+    pub fn clear_faults(&self, uid: &str) -> ApiResult<Faults> {
+        let mut st = self.lock();
+        let input = st
+            .inputs
+            .get_mut(uid)
+            .ok_or_else(|| ApiError::unknown_input(uid))?;
+        input.faults = Faults::default();
+        tracing::info!(input = %uid, "faults cleared");
+        Ok(input.faults.clone())
+    }
+
+    pub fn stats(&self) -> Stats {
+        let st = self.lock();
+        Stats {
+            inputs: st
+                .inputs
+                .iter()
+                .map(|(uid, i)| (uid.clone(), i.stats))
+                .collect(),
+        }
+    }
+
+    pub fn reset_stats(&self) -> Stats {
+        let mut st = self.lock();
+        for i in st.inputs.values_mut() {
+            i.stats = RequestCounts::default();
+        }
+        drop(st);
+        self.stats()
+    }
+
+    // ---- broadcasts ----------------------------------------------------
+
+    /// Whether `video_uid` is still the running broadcast of `input_uid`.
+    pub fn is_running(&self, input_uid: &str, video_uid: &str) -> bool {
+        let st = self.lock();
+        st.inputs
+            .get(input_uid)
+            .is_some_and(|i| i.current.as_deref() == Some(video_uid))
+    }
+
+    /// Starts a synthetic broadcast on `uid`; returns its video uid.
+    pub fn start_synthetic(self: &Arc<Self>, uid: &str, req: StartBroadcast) -> ApiResult<String> {
+        let d = &self.settings.encode;
+        let preset = match req.preset {
+            Some(p) => ffmpeg::parse_preset(&p).map_err(ApiError::BadRequest)?,
+            None => d.preset.clone(),
+        };
+        let fps = req.fps.unwrap_or(d.fps);
+        if !ffmpeg::FPS_RANGE.contains(&fps) {
+            return Err(ApiError::BadRequest("fps must be between 1 and 60".into()));
+        }
+        let encode = Encode {
+            size: req.size.unwrap_or(d.size),
+            preset,
+            fps,
+            abr: req.abr.unwrap_or(d.abr),
+        };
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or_default();
+        let offset = ffmpeg::clock_offset(now, ffmpeg::local_utc_offset(now as i64));
+        let launch = Launch {
+            source: Source::Synthetic,
+            renditions: ffmpeg::synthetic_renditions(&encode),
+            args: ffmpeg::synthetic_args(
+                &encode,
+                self.settings.segment_seconds,
+                self.settings.font.as_deref(),
+                offset,
+            ),
+            feed: None,
+        };
+        self.launch(uid, launch)
+    }
+
+    /// An RTMP publisher asks to publish `key` under `app`: starts a remux
+    /// broadcast on the input with that stream key and returns the sender its
+    /// FLV bytes go to.
+    pub fn start_rtmp(
+        self: &Arc<Self>,
+        app: &str,
+        key: &str,
+    ) -> ApiResult<(String, mpsc::Sender<Bytes>)> {
+        if app != "live" {
+            return Err(ApiError::NotFound(format!(
+                "no RTMP app `{app}` (use `live`)"
+            )));
+        }
+        let uid = {
+            let st = self.lock();
+            st.inputs
+                .iter()
+                .find(|(_, i)| i.stream_key == key)
+                .map(|(uid, _)| uid.clone())
+                .ok_or_else(|| ApiError::NotFound("unknown stream key".into()))?
+        };
+        let (tx, rx) = mpsc::channel(FEED_CAPACITY);
+        let launch = Launch {
+            source: Source::Rtmp,
+            renditions: vec![ffmpeg::remux_rendition()],
+            args: ffmpeg::remux_args(self.settings.segment_seconds),
+            feed: Some(rx),
+        };
+        let video = self.launch(&uid, launch)?;
+        Ok((video, tx))
+    }
+
+    /// Claims the input, spawns ffmpeg, hands it to a supervisor.
+    fn launch(self: &Arc<Self>, uid: &str, launch: Launch) -> ApiResult<String> {
+        let video_uid = ids::random_uid();
+        let dir = recording::videos_dir(&self.settings.data_dir).join(&video_uid);
+        let (stop_tx, stop_rx) = mpsc::unbounded_channel();
+        let name = {
+            let mut st = self.lock();
+            if st.closing {
+                return Err(ApiError::ShuttingDown);
+            }
+            let input = st
+                .inputs
+                .get_mut(uid)
+                .ok_or_else(|| ApiError::unknown_input(uid))?;
+            if let Some(cur) = &input.current {
+                return Err(ApiError::Conflict(format!(
+                    "input `{uid}` is already live (video {cur})"
+                )));
+            }
+            input.current = Some(video_uid.clone());
+            input.history.push(video_uid.clone());
+            let name = input.name.clone();
+            st.videos.insert(
+                video_uid.clone(),
+                Video {
+                    input_uid: uid.to_string(),
+                    dir: dir.clone(),
+                    source: launch.source,
+                    renditions: launch.renditions.clone(),
+                    phase: Phase::Starting,
+                    live_since: None,
+                    stop_tx: Some(stop_tx),
+                },
+            );
+            name
+        };
+        let meta = RecordingMeta {
+            video_uid: video_uid.clone(),
+            input_uid: uid.to_string(),
+            name,
+            source: launch.source,
+            created: recording::rfc3339(SystemTime::now()),
+            ended: None,
+            duration_seconds: None,
+            state: RecordingState::LiveInprogress,
+            exit: None,
+            renditions: launch.renditions.clone(),
+        };
+        let spawned = std::fs::create_dir_all(&dir)
+            .and_then(|()| recording::write_meta(&dir, &meta))
+            .and_then(|()| self.spawn_ffmpeg(&launch, &dir));
+        let child = match spawned {
+            Ok(c) => c,
+            Err(e) => {
+                let mut st = self.lock();
+                st.videos.remove(&video_uid);
+                if let Some(input) = st.inputs.get_mut(uid) {
+                    input.current = None;
+                    input.history.retain(|v| v != &video_uid);
+                }
+                drop(st);
+                let _ = std::fs::remove_dir_all(&dir);
+                tracing::error!(input = %uid, error = %e, "cannot start ffmpeg");
+                return Err(ApiError::Internal(format!("cannot start ffmpeg: {e}")));
+            }
+        };
+        tracing::info!(
+            input = %uid, video = %video_uid, source = ?launch.source,
+            pid = child.id().unwrap_or_default(), "broadcast starting"
+        );
+        tokio::spawn(supervisor::supervise(
+            Arc::clone(self),
+            supervisor::Broadcast {
+                video_uid: video_uid.clone(),
+                dir,
+                renditions: launch.renditions,
+                meta,
+                feed: launch.feed,
+            },
+            child,
+            stop_rx,
+        ));
+        Ok(video_uid)
+    }
+
+    fn spawn_ffmpeg(
+        &self,
+        launch: &Launch,
+        dir: &std::path::Path,
+    ) -> std::io::Result<tokio::process::Child> {
+        let mut cmd = Command::new(&self.settings.ffmpeg);
+        cmd.args(&launch.args)
+            .current_dir(dir)
+            .stdin(if launch.feed.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        supervisor::detach_and_tie_to_parent(&mut cmd);
+        cmd.spawn()
+    }
+
+    /// Stops the running broadcast of `uid` and waits until its recording is
+    /// closed (at most [`STOP_WAIT`]).
+    pub async fn stop(&self, uid: &str, mode: StopMode) -> ApiResult<String> {
+        let (video_uid, tx) = {
+            let st = self.lock();
+            let input = st
+                .inputs
+                .get(uid)
+                .ok_or_else(|| ApiError::unknown_input(uid))?;
+            let cur = input
+                .current
+                .clone()
+                .ok_or_else(|| ApiError::Conflict(format!("input `{uid}` is not live")))?;
+            let tx = st.videos.get(&cur).and_then(|v| v.stop_tx.clone());
+            (cur, tx)
+        };
+        let (done_tx, done_rx) = oneshot::channel();
+        let sent = tx.is_some_and(|tx| {
+            tx.send(StopRequest {
+                mode,
+                done: done_tx,
+            })
+            .is_ok()
+        });
+        if sent && tokio::time::timeout(STOP_WAIT, done_rx).await.is_err() {
+            tracing::warn!(input = %uid, video = %video_uid, "stop: broadcast did not end in time");
+        }
+        Ok(video_uid)
+    }
+
+    /// Refuses new broadcasts, stops every running one cleanly and waits for
+    /// their recordings to close.
+    pub async fn shutdown(&self) {
+        let running: Vec<(String, mpsc::UnboundedSender<StopRequest>)> = {
+            let mut st = self.lock();
+            st.closing = true;
+            st.videos
+                .iter()
+                .filter_map(|(uid, v)| v.stop_tx.clone().map(|tx| (uid.clone(), tx)))
+                .collect()
+        };
+        let mut waits = Vec::new();
+        for (uid, tx) in running {
+            let (done_tx, done_rx) = oneshot::channel();
+            if tx
+                .send(StopRequest {
+                    mode: StopMode::Clean,
+                    done: done_tx,
+                })
+                .is_ok()
+            {
+                waits.push((uid, done_rx));
+            }
+        }
+        for (uid, rx) in waits {
+            if tokio::time::timeout(STOP_WAIT, rx).await.is_err() {
+                tracing::warn!(video = %uid, "shutdown: broadcast did not end in time");
+            }
+        }
+    }
+
+    // ---- supervisor callbacks ------------------------------------------
+
+    /// The broadcast's first segments are out.
+    pub(crate) fn mark_live(&self, video_uid: &str) {
+        let mut st = self.lock();
+        if let Some(v) = st.videos.get_mut(video_uid) {
+            if v.phase == Phase::Starting {
+                v.phase = Phase::Live;
+                v.live_since = Some(Instant::now());
+                tracing::info!(input = %v.input_uid, video = %video_uid, "broadcast live");
+            }
+        }
+    }
+
+    /// ffmpeg has exited and the recording is closed.
+    pub(crate) fn mark_ended(&self, video_uid: &str, how: &str) {
+        let mut st = self.lock();
+        let Some(v) = st.videos.get_mut(video_uid) else {
+            return;
+        };
+        v.phase = Phase::Ended;
+        v.stop_tx = None;
+        let input_uid = v.input_uid.clone();
+        if let Some(input) = st.inputs.get_mut(&input_uid) {
+            if input.current.as_deref() == Some(video_uid) {
+                input.current = None;
+            }
+        }
+        tracing::info!(input = %input_uid, video = %video_uid, ffmpeg = %how, "broadcast ended");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn origin() -> Arc<Origin> {
+        Arc::new(Origin::new(Settings {
+            data_dir: PathBuf::from("/nonexistent"),
+            encode: Encode {
+                size: "320x180".parse().unwrap(),
+                preset: "ultrafast".into(),
+                fps: 15,
+                abr: false,
+            },
+            segment_seconds: 1,
+            live_window: 3,
+            ffmpeg: "ffmpeg".into(),
+            font: None,
+            rtmp_base: Some("rtmp://127.0.0.1:1935/live".into()),
+        }))
+    }
+
+    fn create(o: &Origin, uid: &str) {
+        o.create_input(CreateInput {
+            uid: Some(uid.into()),
+            ..Default::default()
+        })
+        .unwrap();
+    }
+
+    /// Puts a fake broadcast in place without ffmpeg.
+    fn fake_video(o: &Origin, input: &str, video: &str, phase: Phase) {
+        let mut st = o.lock();
+        st.videos.insert(
+            video.into(),
+            Video {
+                input_uid: input.into(),
+                dir: PathBuf::from("/v").join(video),
+                source: Source::Synthetic,
+                renditions: ffmpeg::synthetic_renditions(&o.settings.encode),
+                phase,
+                live_since: (phase != Phase::Starting).then(Instant::now),
+                stop_tx: None,
+            },
+        );
+        let i = st.inputs.get_mut(input).unwrap();
+        i.history.push(video.into());
+        if phase != Phase::Ended {
+            i.current = Some(video.into());
+        }
+    }
+
+    #[test]
+    fn create_input_validates_and_defaults() {
+        let o = origin();
+        let c = o.create_input(CreateInput::default()).unwrap();
+        assert_eq!(c.uid.len(), 32);
+        assert_eq!(c.name, c.uid);
+        assert_eq!(c.stream_key.len(), 32);
+        assert_eq!(
+            c.rtmp_url.unwrap(),
+            format!("rtmp://127.0.0.1:1935/live/{}", c.stream_key)
+        );
+        let d = o
+            .create_input(CreateInput {
+                uid: Some("a".into()),
+                name: Some("A".into()),
+                stream_key: Some("k".into()),
+            })
+            .unwrap();
+        assert_eq!(
+            (d.uid.as_str(), d.name.as_str(), d.stream_key.as_str()),
+            ("a", "A", "k")
+        );
+        let err = |r: CreateInput| o.create_input(r).unwrap_err().status().as_u16();
+        assert_eq!(
+            err(CreateInput {
+                uid: Some("a".into()),
+                ..Default::default()
+            }),
+            409
+        );
+        assert_eq!(
+            err(CreateInput {
+                stream_key: Some("k".into()),
+                ..Default::default()
+            }),
+            409
+        );
+        assert_eq!(
+            err(CreateInput {
+                uid: Some("a/b".into()),
+                ..Default::default()
+            }),
+            400
+        );
+        assert_eq!(
+            err(CreateInput {
+                stream_key: Some("".into()),
+                ..Default::default()
+            }),
+            400
+        );
+        assert_eq!(
+            err(CreateInput {
+                name: Some("n".repeat(257)),
+                ..Default::default()
+            }),
+            400
+        );
+    }
+
+    #[test]
+    fn idle_input_delivery() {
+        let o = origin();
+        create(&o, "in");
+        let now = Instant::now();
+        let (lc, _) = o.lifecycle("in").unwrap();
+        assert_eq!(
+            lc,
+            Lifecycle {
+                is_input: true,
+                video_uid: None,
+                live: false
+            }
+        );
+        assert_eq!(o.master("in", now).unwrap(), MasterPlan::Idle);
+        assert_eq!(
+            o.playlist("in", "stream_0.m3u8", now).unwrap_err().status(),
+            404
+        );
+        assert_eq!(o.thumbnail("in").unwrap_err().status(), 404);
+        assert_eq!(o.lifecycle("nope").unwrap_err().status(), 404);
+        let s = o.stats();
+        assert_eq!(s.inputs["in"].lifecycle, 1);
+        assert_eq!(s.inputs["in"].manifest, 1);
+        assert_eq!(s.inputs["in"].playlist, 1);
+        assert_eq!(s.inputs["in"].thumbnail, 1);
+        assert_eq!(o.reset_stats().inputs["in"], RequestCounts::default());
+    }
+
+    #[test]
+    fn starting_broadcast_is_not_live_yet() {
+        let o = origin();
+        create(&o, "in");
+        fake_video(&o, "in", "v1", Phase::Starting);
+        let now = Instant::now();
+        assert!(!o.lifecycle("in").unwrap().0.live);
+        assert_eq!(o.lifecycle("in").unwrap().0.video_uid, None);
+        assert_eq!(o.master("in", now).unwrap(), MasterPlan::Idle);
+        assert_eq!(o.master("v1", now).unwrap_err().status(), 404);
+        assert_eq!(
+            o.input_status("in", now).unwrap().state,
+            InputState::Starting
+        );
+        assert_eq!(
+            o.input_status("in", now).unwrap().video_uid.as_deref(),
+            Some("v1")
+        );
+        o.mark_live("v1");
+        let (lc, _) = o.lifecycle("in").unwrap();
+        assert_eq!(
+            lc,
+            Lifecycle {
+                is_input: true,
+                video_uid: Some("v1".into()),
+                live: true
+            }
+        );
+        assert!(o.input_status("in", now).unwrap().live);
+    }
+
+    #[test]
+    fn live_then_ended_by_input_and_video() {
+        let o = origin();
+        create(&o, "in");
+        fake_video(&o, "in", "v1", Phase::Live);
+        let now = Instant::now();
+        let MasterPlan::Ready(vars) = o.master("in", now).unwrap() else {
+            panic!("not ready")
+        };
+        assert_eq!(vars[0].uri, "stream_0.m3u8");
+        let p = o.playlist("in", "stream_0.m3u8", now).unwrap();
+        assert_eq!(p.kind, hls::Kind::Live);
+        assert_eq!(p.window, 3);
+        assert_eq!(p.path, PathBuf::from("/v/v1/stream_0.m3u8"));
+        assert_eq!(
+            o.playlist("v1", "stream_0.m3u8", now).unwrap().kind,
+            hls::Kind::Live
+        );
+        assert_eq!(
+            o.playlist("in", "stream_9.m3u8", now).unwrap_err().status(),
+            404
+        );
+        let (lc, _) = o.lifecycle("v1").unwrap();
+        assert_eq!(
+            lc,
+            Lifecycle {
+                is_input: false,
+                video_uid: Some("v1".into()),
+                live: true
+            }
+        );
+
+        o.mark_ended("v1", "exit status: 0");
+        assert_eq!(
+            o.lifecycle("in").unwrap().0,
+            Lifecycle {
+                is_input: true,
+                video_uid: None,
+                live: false
+            }
+        );
+        assert!(!o.lifecycle("v1").unwrap().0.live);
+        assert_eq!(o.master("in", now).unwrap(), MasterPlan::Idle);
+        assert!(matches!(o.master("v1", now).unwrap(), MasterPlan::Ready(_)));
+        assert_eq!(
+            o.playlist("v1", "stream_0.m3u8", now).unwrap().kind,
+            hls::Kind::Vod
+        );
+        assert_eq!(
+            o.playlist("in", "stream_0.m3u8", now).unwrap().kind,
+            hls::Kind::LiveEnded
+        );
+        assert_eq!(
+            o.segment("in", "stream_0_00000.ts").unwrap(),
+            PathBuf::from("/v/v1/stream_0_00000.ts")
+        );
+        assert_eq!(o.thumbnail("in").unwrap().video_uid, "v1");
+        // Requests by video uid count toward the input.
+        let s = o.stats();
+        assert_eq!(s.inputs["in"].lifecycle, 3);
+        assert_eq!(s.inputs["in"].segment, 1);
+        assert!(!s.inputs.contains_key("v1"));
+    }
+
+    #[test]
+    fn faults_apply_by_video_uid_too() {
+        let o = origin();
+        create(&o, "in");
+        fake_video(&o, "in", "v1", Phase::Live);
+        let f = o
+            .merge_faults(
+                "in",
+                &json!({"segments404": true, "manifest404Seconds": 60}),
+            )
+            .unwrap();
+        assert!(f.segments_404);
+        let now = Instant::now();
+        for id in ["in", "v1"] {
+            assert_eq!(o.lifecycle(id).unwrap().1, f);
+            assert_eq!(
+                o.segment(id, "stream_0_00000.ts").unwrap_err().status(),
+                404
+            );
+            assert_eq!(o.master(id, now).unwrap_err().status(), 404);
+            assert_eq!(
+                o.playlist(id, "stream_0.m3u8", now).unwrap_err().status(),
+                404
+            );
+            // After the window the manifest plays.
+            let later = now + Duration::from_secs(61);
+            assert!(matches!(o.master(id, later).unwrap(), MasterPlan::Ready(_)));
+        }
+        assert_eq!(
+            o.merge_faults("in", &json!({"x": 1})).unwrap_err().status(),
+            400
+        );
+        assert_eq!(o.merge_faults("zz", &json!({})).unwrap_err().status(), 404);
+        assert_eq!(o.clear_faults("in").unwrap(), Faults::default());
+    }
+
+    #[test]
+    fn views_count_and_fix() {
+        let o = origin();
+        create(&o, "in");
+        fake_video(&o, "in", "v1", Phase::Live);
+        let now = Instant::now();
+        assert_eq!(o.views("in", "a".into(), now).unwrap().0.live_viewers, 1);
+        assert_eq!(o.views("v1", "b".into(), now).unwrap().0.live_viewers, 2);
+        assert_eq!(o.views("in", "a".into(), now).unwrap().0.live_viewers, 2);
+        assert_eq!(o.set_viewers("in", Some(500), now).unwrap().counted, 2);
+        assert_eq!(o.views("in", "a".into(), now).unwrap().0.live_viewers, 500);
+        o.set_viewers("in", None, now).unwrap();
+        assert_eq!(o.views("in", "a".into(), now).unwrap().0.live_viewers, 2);
+        assert_eq!(o.stats().inputs["in"].views, 5);
+    }
+
+    #[tokio::test]
+    async fn stop_and_delete_rules() {
+        let o = origin();
+        create(&o, "in");
+        assert_eq!(
+            o.stop("in", StopMode::Clean).await.unwrap_err().status(),
+            409
+        );
+        assert_eq!(
+            o.stop("zz", StopMode::Clean).await.unwrap_err().status(),
+            404
+        );
+        fake_video(&o, "in", "v1", Phase::Live);
+        assert_eq!(
+            o.start_synthetic("in", StartBroadcast::default())
+                .unwrap_err()
+                .status(),
+            409
+        );
+        assert_eq!(
+            o.start_synthetic(
+                "in",
+                StartBroadcast {
+                    fps: Some(0),
+                    ..Default::default()
+                }
+            )
+            .unwrap_err()
+            .status(),
+            400
+        );
+        assert_eq!(
+            o.start_synthetic(
+                "in",
+                StartBroadcast {
+                    preset: Some("x".into()),
+                    ..Default::default()
+                }
+            )
+            .unwrap_err()
+            .status(),
+            400
+        );
+        assert_eq!(o.start_rtmp("live", "nokey").unwrap_err().status(), 404);
+        assert_eq!(o.start_rtmp("other", "in").unwrap_err().status(), 404);
+        o.mark_ended("v1", "test");
+        o.delete_input("in").await.unwrap();
+        assert_eq!(o.lifecycle("in").unwrap_err().status(), 404);
+        // The recording outlives its input.
+        assert_eq!(
+            o.lifecycle("v1").unwrap().0.video_uid.as_deref(),
+            Some("v1")
+        );
+        assert_eq!(o.delete_input("in").await.unwrap_err().status(), 404);
+    }
+}
