@@ -1,0 +1,482 @@
+//! Test harness: starts the real `server` binary on free ports with a fresh
+//! data dir and cheap encodes, and talks to it over loopback.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use player_core::cloudflare::{ErrorBody, Lifecycle};
+use serde_json::{json, Value};
+
+/// Cheap encodes for 2 loaded cores: 320x180, 15 fps, ultrafast, 1 s segments.
+pub const CHEAP: &[&str] = &[
+    "--video-size",
+    "320x180",
+    "--preset",
+    "ultrafast",
+    "--fps",
+    "15",
+    "--segment-seconds",
+    "1",
+    "--live-window-segments",
+    "3",
+];
+
+/// How long a broadcast may take to become live on a loaded machine.
+pub const LIVE_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A running server. Dropping it kills the process (its ffmpeg children die
+/// with it: they are tied to it by PR_SET_PDEATHSIG).
+pub struct Server {
+    pub child: Option<Child>,
+    pub pid: u32,
+    pub http: String,
+    /// `rtmp://127.0.0.1:<port>`, or None with `--no-rtmp`.
+    pub rtmp: Option<String>,
+    pub data_dir: PathBuf,
+    pub dist: PathBuf,
+    /// Keeps the stdout pipe open.
+    _stdout: Option<std::process::ChildStdout>,
+}
+
+/// A fresh directory under cargo's target tmp dir (earlier runs' ones are removed).
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let prefix = format!("server-{name}-");
+    if let Ok(entries) = std::fs::read_dir(&base) {
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().starts_with(&prefix) {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+    let dir = base.join(format!("{prefix}{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// Spawns the server; `death_signal` goes to it when the spawning thread ends.
+fn spawn(name: &str, args: &[&str], envs: &[(&str, &str)], death_signal: i32) -> Server {
+    let root = scratch_dir(name);
+    let data_dir = root.join("data");
+    let dist = root.join("dist");
+    std::fs::create_dir_all(&dist).expect("dist");
+    std::fs::write(
+        dist.join("index.html"),
+        "<!doctype html><title>player</title>",
+    )
+    .expect("index.html");
+    let log = std::fs::File::create(root.join("server.log")).expect("log file");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
+    cmd.args(["--host", "127.0.0.1", "--port", "0", "--rtmp-port", "0"])
+        .arg("--data-dir")
+        .arg(&data_dir)
+        .arg("--dist")
+        .arg(&dist)
+        .args(args)
+        .env("RUST_LOG", "info,server=debug")
+        .envs(envs.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(log);
+    // SAFETY: prctl is async-signal-safe and nothing is allocated.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::prctl(libc::PR_SET_PDEATHSIG, death_signal as libc::c_ulong);
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().expect("spawn server");
+    let pid = child.id();
+    let stdout = child.stdout.take().expect("stdout");
+    let mut reader = BufReader::new(stdout);
+    let mut line = String::new();
+    reader.read_line(&mut line).expect("READY line");
+    let (http, rtmp) = parse_ready(&line)
+        .unwrap_or_else(|| panic!("bad READY line {line:?}; log in {}", root.display()));
+    Server {
+        child: Some(child),
+        pid,
+        http,
+        rtmp,
+        data_dir,
+        dist,
+        _stdout: Some(reader.into_inner()),
+    }
+}
+
+/// `READY http=http://127.0.0.1:<port> rtmp=rtmp://127.0.0.1:<port>|none`.
+pub fn parse_ready(line: &str) -> Option<(String, Option<String>)> {
+    let rest = line.trim_end_matches('\n').strip_prefix("READY http=")?;
+    let (http, rtmp) = rest.split_once(" rtmp=")?;
+    if !http.starts_with("http://127.0.0.1:") {
+        return None;
+    }
+    let rtmp = match rtmp {
+        "none" => None,
+        r if r.starts_with("rtmp://127.0.0.1:") => Some(r.to_string()),
+        _ => return None,
+    };
+    Some((http.to_string(), rtmp))
+}
+
+impl Server {
+    /// A server owned by one test (killed when dropped or when the test's
+    /// thread ends).
+    pub fn start(name: &str, args: &[&str]) -> Server {
+        spawn(name, args, &[], libc::SIGKILL)
+    }
+
+    pub fn start_with_env(name: &str, args: &[&str], envs: &[(&str, &str)]) -> Server {
+        spawn(name, args, envs, libc::SIGKILL)
+    }
+
+    /// One server shared by every test of a binary: spawned from a thread
+    /// that lives as long as the test process, so that it gets SIGTERM (and
+    /// shuts down cleanly) when the tests are over.
+    pub fn shared(name: &'static str, args: &'static [&'static str]) -> SharedServer {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut s = spawn(name, args, &[], libc::SIGTERM);
+            let _child = s.child.take();
+            let _stdout = s._stdout.take();
+            let _ = tx.send(SharedServer {
+                pid: s.pid,
+                http: s.http.clone(),
+                rtmp: s.rtmp.clone(),
+                data_dir: s.data_dir.clone(),
+            });
+            loop {
+                std::thread::park();
+            }
+        });
+        rx.recv().expect("shared server")
+    }
+
+    pub fn api(&self) -> Api {
+        Api::new(&self.http)
+    }
+
+    /// Sends `sig` to the server.
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: kill(2) has no memory-safety preconditions.
+        unsafe {
+            libc::kill(self.pid as libc::pid_t, sig);
+        }
+    }
+
+    /// Waits for the server to exit; its exit code.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
+        let child = self.child.as_mut()?;
+        let until = Instant::now() + timeout;
+        while Instant::now() < until {
+            if let Ok(Some(status)) = child.try_wait() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct SharedServer {
+    pub pid: u32,
+    pub http: String,
+    pub rtmp: Option<String>,
+    pub data_dir: PathBuf,
+}
+
+impl SharedServer {
+    pub fn api(&self) -> Api {
+        Api::new(&self.http)
+    }
+}
+
+/// An HTTP client for one test (reqwest clients belong to one runtime).
+pub struct Api {
+    pub base: String,
+    pub client: reqwest::Client,
+}
+
+impl Api {
+    pub fn new(base: &str) -> Api {
+        Api {
+            base: base.to_string(),
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(20))
+                .build()
+                .expect("client"),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        req.send().await.expect("request")
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> reqwest::Response {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> reqwest::Response {
+        self.send(reqwest::Method::PUT, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> reqwest::Response {
+        self.send(reqwest::Method::DELETE, path, None).await
+    }
+
+    /// `POST /control/inputs` with this uid; panics unless 201.
+    pub async fn create_input(&self, uid: &str) -> Value {
+        let r = self.post("/control/inputs", json!({ "uid": uid })).await;
+        assert_eq!(r.status(), 201, "create {uid}");
+        r.json().await.expect("created json")
+    }
+
+    /// Starts a synthetic broadcast; its video uid.
+    pub async fn start(&self, uid: &str, body: Value) -> String {
+        let r = self
+            .post(&format!("/control/inputs/{uid}/start"), body)
+            .await;
+        assert_eq!(r.status(), 200, "start {uid}");
+        let v: Value = r.json().await.expect("start json");
+        v["videoUID"].as_str().expect("videoUID").to_string()
+    }
+
+    /// Stops the broadcast; its video uid.
+    pub async fn stop(&self, uid: &str, mode: &str) -> String {
+        let r = self
+            .post(
+                &format!("/control/inputs/{uid}/stop"),
+                json!({ "mode": mode }),
+            )
+            .await;
+        assert_eq!(r.status(), 200, "stop {uid}");
+        let v: Value = r.json().await.expect("stop json");
+        v["videoUID"].as_str().expect("videoUID").to_string()
+    }
+
+    pub async fn lifecycle(&self, id: &str) -> Lifecycle {
+        let r = self.get(&format!("/{id}/lifecycle")).await;
+        assert_eq!(r.status(), 200, "lifecycle {id}");
+        r.json().await.expect("lifecycle json")
+    }
+
+    /// Polls lifecycle until `live` is `want`.
+    pub async fn wait_live(&self, id: &str, want: bool, timeout: Duration) -> Lifecycle {
+        let until = Instant::now() + timeout;
+        loop {
+            let lc = self.lifecycle(id).await;
+            if lc.live == want {
+                return lc;
+            }
+            assert!(
+                Instant::now() < until,
+                "{id}: live never became {want} within {timeout:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Body text of a 200 answer with the HLS content type.
+    pub async fn playlist(&self, path: &str) -> String {
+        let r = self.get(path).await;
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(
+            header(&r, "content-type"),
+            "application/vnd.apple.mpegurl",
+            "{path}"
+        );
+        assert_eq!(header(&r, "cache-control"), "no-cache", "{path}");
+        r.text().await.expect("text")
+    }
+
+    /// Expects `status` with a JSON `{"error": ...}` body; returns the message.
+    pub async fn expect_error(&self, r: reqwest::Response, status: u16) -> String {
+        let url = r.url().to_string();
+        assert_eq!(r.status(), status, "{url}");
+        assert!(
+            header(&r, "content-type").starts_with("application/json"),
+            "{url}: not JSON"
+        );
+        let e: ErrorBody = r.json().await.expect("error body");
+        assert!(!e.error.is_empty());
+        e.error
+    }
+}
+
+pub fn header(r: &reqwest::Response, name: &str) -> String {
+    r.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// URIs (non-tag lines) of a playlist.
+pub fn uris(playlist: &str) -> Vec<String> {
+    playlist
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(String::from)
+        .collect()
+}
+
+/// Codec types and names ffprobe finds in a file, e.g. `["video:h264", "audio:aac"]`.
+pub fn ffprobe(path: &Path) -> Vec<String> {
+    let out = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_type,codec_name",
+            "-of",
+            "json",
+        ])
+        .arg(path)
+        .output()
+        .expect("ffprobe");
+    assert!(out.status.success(), "ffprobe failed on {}", path.display());
+    let v: Value = serde_json::from_slice(&out.stdout).expect("ffprobe json");
+    let mut streams: Vec<String> = v["streams"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|s| {
+                    format!(
+                        "{}:{}",
+                        s["codec_type"].as_str().unwrap_or("?"),
+                        s["codec_name"].as_str().unwrap_or("?")
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    streams.sort();
+    streams.dedup();
+    streams
+}
+
+/// Downloads `path` into `dir/name` and returns the file path.
+pub async fn download(api: &Api, path: &str, dir: &Path, name: &str) -> PathBuf {
+    let r = api.get(path).await;
+    assert_eq!(r.status(), 200, "{path}");
+    let bytes = r.bytes().await.expect("bytes");
+    let file = dir.join(name);
+    std::fs::write(&file, &bytes).expect("write");
+    file
+}
+
+/// Live processes whose parent is `pid`.
+pub fn children_of(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let Some(p) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        if let Some((ppid, state)) = stat(p) {
+            if ppid == pid && state != 'Z' {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// (parent pid, state) from /proc/<pid>/stat.
+pub fn stat(pid: u32) -> Option<(u32, char)> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &s[s.rfind(')')? + 2..];
+    let mut f = rest.split_whitespace();
+    let state = f.next()?.chars().next()?;
+    let ppid = f.next()?.parse().ok()?;
+    Some((ppid, state))
+}
+
+/// Whether `pid` is a live (non-zombie) process.
+pub fn alive(pid: u32) -> bool {
+    stat(pid).is_some_and(|(_, s)| s != 'Z')
+}
+
+/// The working directory of `pid` (ffmpeg runs in its broadcast's directory).
+pub fn cwd(pid: u32) -> Option<PathBuf> {
+    std::fs::read_link(format!("/proc/{pid}/cwd")).ok()
+}
+
+/// The ffmpeg child of `server` writing `video_uid`.
+pub fn ffmpeg_of(server: u32, video_uid: &str) -> Option<u32> {
+    children_of(server)
+        .into_iter()
+        .find(|&p| cwd(p).is_some_and(|d| d.ends_with(video_uid)))
+}
+
+/// Every live process whose command line or working directory mentions `needle`.
+pub fn processes_mentioning(needle: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let Some(p) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        let cmd = std::fs::read(format!("/proc/{p}/cmdline")).unwrap_or_default();
+        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+        let dir = cwd(p).map(|d| d.display().to_string()).unwrap_or_default();
+        if alive(p) && (cmd.contains(needle) || dir.contains(needle)) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Files under `dir` (recursively) whose name ends with `suffix`.
+pub fn files_ending(dir: &Path, suffix: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_ending(&p, suffix));
+        } else if p.to_string_lossy().ends_with(suffix) {
+            out.push(p);
+        }
+    }
+    out
+}
