@@ -2,13 +2,13 @@
 //! requests, playback) and feeds it events. Owns every browser resource the
 //! player holds; dropping the driver releases all of them.
 
-use crate::interop::fetch::{get_json, InFlight};
+use crate::interop::fetch::{self, get_json, InFlight};
 use crate::interop::playback::{MediaSignal, Playback, Sink};
 use crate::interop::{hls, native_hls, now_ms, page_hidden, random01};
 use gloo_events::EventListener;
 use gloo_timers::callback::{Interval, Timeout};
 use leptos::prelude::*;
-use player_core::cloudflare::{Lifecycle, Views};
+use player_core::cloudflare::Views;
 use player_core::config::{PlayerConfig, Source};
 use player_core::machine::{Command, Ctx, Event, FetchError, Machine, Phase, PlaybackIssue};
 use player_core::policy::{Poll, PollPolicy};
@@ -259,12 +259,13 @@ impl Driver {
     fn poll_now(&mut self) {
         self.poll_timer = None;
         let url = self.machine.config().lifecycle_url();
-        let (request, outcome) = get_json::<Lifecycle>(url, ms(self.machine.policy().timeout_ms));
+        let (request, outcome) = get_json(url, ms(self.machine.policy().timeout_ms));
         self.poll_request = Some(request);
         let me = self.me.clone();
         wasm_bindgen_futures::spawn_local(async move {
             if let Some(result) = outcome.await {
-                post(&me, Input::Machine(Event::Lifecycle(result)));
+                let lifecycle = result.and_then(|v| fetch::lifecycle(&v));
+                post(&me, Input::Machine(Event::Lifecycle(lifecycle)));
             }
         });
     }
@@ -272,12 +273,12 @@ impl Driver {
     fn views_now(&mut self) {
         self.views_timer = None;
         let url = self.machine.config().views_url();
-        let (request, outcome) = get_json::<Views>(url, ms(self.machine.policy().timeout_ms));
+        let (request, outcome) = get_json(url, ms(self.machine.policy().timeout_ms));
         self.views_request = Some(request);
         let me = self.me.clone();
         wasm_bindgen_futures::spawn_local(async move {
             if let Some(result) = outcome.await {
-                post(&me, Input::Views(result));
+                post(&me, Input::Views(result.and_then(|v| fetch::views(&v))));
             }
         });
     }
@@ -437,6 +438,10 @@ impl Driver {
                 let _ = self.video.play();
             }
         }
+    }
+
+    pub fn toggle_mute(&mut self) {
+        self.set_muted(!self.video.muted());
     }
 
     pub fn go_live(&mut self) {

@@ -241,7 +241,8 @@ mod tests {
 
     #[test]
     fn builds_delivery_urls() {
-        let cases: &[(&[(&str, &str)], &str, &str)] = &[
+        type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+        let cases: &[Case] = &[
             (
                 &[("input", "demo")],
                 "http://127.0.0.1:8080/demo/lifecycle",

@@ -7,7 +7,7 @@ pub fn compact_count(n: u64) -> String {
         // rather than round so that 999 999 never shows as "1000K".
         if n < 10 * unit {
             let tenths = n * 10 / unit;
-            if tenths % 10 == 0 {
+            if tenths.is_multiple_of(10) {
                 format!("{}{suffix}", tenths / 10)
             } else {
                 format!("{}.{}{suffix}", tenths / 10, tenths % 10)

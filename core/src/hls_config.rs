@@ -136,6 +136,71 @@ pub fn classify(kind: &str, details: &str, fatal: bool) -> HlsError {
     })
 }
 
+/// A number as JSON without float formatting code in the wasm: the values
+/// here are whole or have at most three decimals.
+fn num(v: f64) -> String {
+    let milli = (v * 1000.0).round() as i64;
+    let (int, frac) = (milli / 1000, (milli % 1000).abs());
+    let sign = if milli < 0 && int == 0 { "-" } else { "" };
+    if frac == 0 {
+        format!("{sign}{int}")
+    } else {
+        let digits = format!("{frac:03}");
+        format!("{sign}{int}.{}", digits.trim_end_matches('0'))
+    }
+}
+
+impl RetryConfig {
+    fn to_json(&self) -> String {
+        format!(
+            r#"{{"maxNumRetry":{},"retryDelayMs":{},"maxRetryDelayMs":{}}}"#,
+            self.max_num_retry, self.retry_delay_ms, self.max_retry_delay_ms
+        )
+    }
+}
+
+impl LoadPolicy {
+    fn to_json(&self) -> String {
+        let d = &self.default;
+        format!(
+            r#"{{"default":{{"maxTimeToFirstByteMs":{},"maxLoadTimeMs":{},"timeoutRetry":{},"errorRetry":{}}}}}"#,
+            d.max_time_to_first_byte_ms,
+            d.max_load_time_ms,
+            d.timeout_retry.to_json(),
+            d.error_retry.to_json()
+        )
+    }
+}
+
+impl HlsConfig {
+    /// The hls.js config object as JSON, written by hand so that the player
+    /// needs neither a JSON serialiser nor serde-wasm-bindgen (size budget).
+    /// The tests check it against serde's output for the same struct.
+    pub fn to_json(&self) -> String {
+        format!(
+            concat!(
+                r#"{{"debug":{},"enableWorker":{},"lowLatencyMode":{},"liveSyncDuration":{},"#,
+                r#""liveMaxLatencyDuration":{},"maxLiveSyncPlaybackRate":{},"liveDurationInfinity":{},"#,
+                r#""backBufferLength":{},"maxBufferLength":{},"liveMaxUnchangedPlaylistRefresh":{},"#,
+                r#""manifestLoadPolicy":{},"playlistLoadPolicy":{},"fragLoadPolicy":{}}}"#
+            ),
+            self.debug,
+            self.enable_worker,
+            self.low_latency_mode,
+            num(self.live_sync_duration),
+            num(self.live_max_latency_duration),
+            num(self.max_live_sync_playback_rate),
+            self.live_duration_infinity,
+            num(self.back_buffer_length),
+            num(self.max_buffer_length),
+            self.live_max_unchanged_playlist_refresh,
+            self.manifest_load_policy.to_json(),
+            self.playlist_load_policy.to_json(),
+            self.frag_load_policy.to_json(),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,6 +295,35 @@ mod tests {
         let p = &json["manifestLoadPolicy"]["default"];
         assert_eq!(p["maxTimeToFirstByteMs"], 8_000);
         assert_eq!(p["errorRetry"]["maxNumRetry"], 1);
+    }
+
+    #[test]
+    fn hand_written_json_equals_serde() {
+        for config in [HlsConfig::live(), HlsConfig::vod()] {
+            // Numbers compared as f64: 30 and 30.0 are the same to JS.
+            fn norm(v: serde_json::Value) -> serde_json::Value {
+                use serde_json::Value;
+                match v {
+                    Value::Number(n) => serde_json::json!(n.as_f64().unwrap()),
+                    Value::Object(m) => {
+                        Value::Object(m.into_iter().map(|(k, v)| (k, norm(v))).collect())
+                    }
+                    other => other,
+                }
+            }
+            let ours: serde_json::Value = serde_json::from_str(&config.to_json()).unwrap();
+            assert_eq!(norm(ours), norm(serde_json::to_value(&config).unwrap()));
+        }
+        for (v, want) in [
+            (6.0, "6"),
+            (1.5, "1.5"),
+            (0.25, "0.25"),
+            (-2.0, "-2"),
+            (-0.5, "-0.5"),
+            (12.125, "12.125"),
+        ] {
+            assert_eq!(num(v), want);
+        }
     }
 
     #[test]

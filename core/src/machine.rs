@@ -533,7 +533,8 @@ mod tests {
     fn transitions_case_table() {
         use Phase::*;
         // (events, phase after the last one, commands of the last one)
-        let cases: Vec<(&str, Vec<(u64, Event)>, Phase, Vec<Command>)> = vec![
+        type Case = (&'static str, Vec<(u64, Event)>, Phase, Vec<Command>);
+        let cases: Vec<Case> = vec![
             (
                 "idle input waits, no manifest",
                 vec![(0, idle())],

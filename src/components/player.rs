@@ -59,8 +59,6 @@ pub fn Player(
     };
 
     let phase = move || s.phase.get();
-    let playing_phase = move || matches!(phase(), Phase::Live | Phase::Replay);
-    let overlay = move || !playing_phase();
     let meta = move || {
         let now = s.now_ms.get();
         match (phase(), s.retry_at_ms.get()) {
@@ -86,12 +84,20 @@ pub fn Player(
         }
     };
 
+    // Which pieces show is decided by CSS from the root's data attributes
+    // (style/player.css): one reactive attribute each instead of a
+    // conditional view per piece keeps the wasm small.
+    let flag = |on: bool| on.then_some("");
     view! {
         <div
             class="jlp"
             node_ref=root_ref
             data-player-state=move || phase().as_str()
-            data-buffering=move || s.buffering.get().then_some("")
+            data-buffering=move || flag(s.buffering.get())
+            data-paused=move || flag(s.paused.get())
+            data-muted=move || flag(s.muted.get())
+            data-muted-fallback=move || flag(s.muted_fallback.get())
+            data-behind-live=move || flag(s.behind_live.get())
         >
             <div class="jlp-stage">
                 <video
@@ -101,107 +107,69 @@ pub fn Player(
                     prop:controls=move || phase() == Phase::Replay
                     aria-label="Live stream video"
                 ></video>
-                <Show when=overlay>
-                    <div class="jlp-overlay">
-                        {thumbnail.clone().map(|src| view! {
-                            <img
-                                class="jlp-poster"
-                                src=src
-                                alt=""
-                                hidden=move || !thumb_ok.get()
-                                on:error=move |_| set_thumb_ok.set(false)
-                            />
-                        })}
-                        <div class="jlp-card">
-                            <span class="jlp-spinner" aria-hidden="true"></span>
-                            <p class="jlp-title">{move || headline(phase())}</p>
-                            <p class="jlp-message" data-message="">
-                                {move || s.message.get().unwrap_or_default()}
-                            </p>
-                            <p class="jlp-meta">{meta}</p>
-                            <Show when=move || phase() == Phase::Error>
-                                <button
-                                    class="jlp-button"
-                                    data-action="retry"
-                                    on:click=move |_| act(Driver::retry_now)
-                                >
-                                    "Try again"
-                                </button>
-                            </Show>
-                        </div>
+                <div class="jlp-overlay">
+                    {thumbnail.map(|src| view! {
+                        <img
+                            class="jlp-poster"
+                            src=src
+                            alt=""
+                            hidden=move || !thumb_ok.get()
+                            on:error=move |_| set_thumb_ok.set(false)
+                        />
+                    })}
+                    <div class="jlp-card">
+                        <span class="jlp-spinner" aria-hidden="true"></span>
+                        <p class="jlp-title">{move || headline(phase())}</p>
+                        <p class="jlp-message" data-message="">
+                            {move || s.message.get().unwrap_or_default()}
+                        </p>
+                        <p class="jlp-meta">{meta}</p>
+                        <button class="jlp-button" data-action="retry" on:click=move |_| act(Driver::retry_now)>
+                            "Try again"
+                        </button>
                     </div>
-                </Show>
+                </div>
                 <div class="jlp-top">
-                    <Show when=move || phase() == Phase::Live>
-                        <span class="jlp-badge">"Live"</span>
-                    </Show>
+                    <span class="jlp-badge">"Live"</span>
                     <span class="jlp-viewers" data-viewers="" hidden=move || s.viewers.get().is_none()>
                         {move || s.viewers.get().map(viewers_label)}
                     </span>
                 </div>
-                <Show when=move || s.buffering.get() && playing_phase()>
-                    <span class="jlp-spinner jlp-buffering" aria-hidden="true"></span>
-                </Show>
-                <button
-                    class="jlp-unmute"
-                    data-action="unmute"
-                    hidden=move || !(s.muted_fallback.get() && playing_phase())
-                    on:click=move |_| act(|d| d.set_muted(false))
-                >
+                <span class="jlp-spinner jlp-buffering" aria-hidden="true"></span>
+                <button class="jlp-unmute" data-action="unmute" on:click=move |_| act(|d| d.set_muted(false))>
                     {icons::muted()}
                     "Tap to unmute"
                 </button>
-                <Show when=move || phase() == Phase::Live && s.paused.get() && !s.muted_fallback.get()>
+                <button class="jlp-bigplay" data-action="play" aria-label="Play" on:click=move |_| act(Driver::toggle_play)>
+                    {icons::play()}
+                </button>
+                <div class="jlp-controls" role="group" aria-label="Player controls">
                     <button
-                        class="jlp-bigplay"
-                        data-action="play"
-                        aria-label="Play"
+                        class="jlp-control"
+                        data-action="toggle-play"
+                        aria-label=move || if s.paused.get() { "Play" } else { "Pause" }
                         on:click=move |_| act(Driver::toggle_play)
                     >
-                        {icons::play()}
+                        <span class="jlp-when-paused">{icons::play()}</span>
+                        <span class="jlp-when-playing">{icons::pause()}</span>
                     </button>
-                </Show>
-                <Show when=move || phase() == Phase::Live>
-                    <div class="jlp-controls" role="group" aria-label="Player controls">
-                        <button
-                            class="jlp-control"
-                            data-action="toggle-play"
-                            aria-label=move || if s.paused.get() { "Play" } else { "Pause" }
-                            on:click=move |_| act(Driver::toggle_play)
-                        >
-                            {move || if s.paused.get() { icons::play().into_any() } else { icons::pause().into_any() }}
-                        </button>
-                        <button
-                            class="jlp-control"
-                            data-action="toggle-mute"
-                            aria-label=move || if s.muted.get() { "Unmute" } else { "Mute" }
-                            aria-pressed=move || s.muted.get().to_string()
-                            on:click=move |_| {
-                                let muted = s.muted.get_untracked();
-                                act(if muted { |d: &mut Driver| d.set_muted(false) } else { |d: &mut Driver| d.set_muted(true) })
-                            }
-                        >
-                            {move || if s.muted.get() { icons::muted().into_any() } else { icons::volume().into_any() }}
-                        </button>
-                        <button
-                            class="jlp-golive"
-                            data-action="go-live"
-                            hidden=move || !s.behind_live.get()
-                            on:click=move |_| act(Driver::go_live)
-                        >
-                            "Go to live"
-                        </button>
-                        <span class="jlp-spacer"></span>
-                        <button
-                            class="jlp-control"
-                            data-action="fullscreen"
-                            aria-label="Full screen"
-                            on:click=fullscreen
-                        >
-                            {icons::fullscreen()}
-                        </button>
-                    </div>
-                </Show>
+                    <button
+                        class="jlp-control"
+                        data-action="toggle-mute"
+                        aria-label=move || if s.muted.get() { "Unmute" } else { "Mute" }
+                        on:click=move |_| act(Driver::toggle_mute)
+                    >
+                        <span class="jlp-when-muted">{icons::muted()}</span>
+                        <span class="jlp-when-unmuted">{icons::volume()}</span>
+                    </button>
+                    <button class="jlp-golive" data-action="go-live" on:click=move |_| act(Driver::go_live)>
+                        "Go to live"
+                    </button>
+                    <span class="jlp-spacer"></span>
+                    <button class="jlp-control" data-action="fullscreen" aria-label="Full screen" on:click=fullscreen>
+                        {icons::fullscreen()}
+                    </button>
+                </div>
             </div>
             <p class="jlp-sr" role="status" aria-live="polite">
                 {move || match (phase(), s.message.get()) {

@@ -2,12 +2,13 @@
 
 use gloo_net::http::Request;
 use gloo_timers::callback::Timeout;
+use player_core::cloudflare::{Lifecycle, Views};
 use player_core::machine::FetchError;
 use player_core::policy::parse_retry_after;
-use serde::de::DeserializeOwned;
 use std::cell::Cell;
 use std::future::Future;
 use std::rc::Rc;
+use wasm_bindgen::JsValue;
 use web_sys::AbortController;
 
 /// Aborts the request when dropped: a request nobody waits for any more
@@ -25,12 +26,13 @@ impl Drop for InFlight {
 
 /// Starts a GET of `url` and returns the abort handle and the outcome.
 /// The outcome is `None` when the request was aborted through the handle.
-pub fn get_json<T: DeserializeOwned + 'static>(
+/// Not generic on purpose: one copy of this future in the wasm.
+pub fn get_json(
     url: String,
     timeout_ms: u32,
 ) -> (
     InFlight,
-    impl Future<Output = Option<Result<T, FetchError>>>,
+    impl Future<Output = Option<Result<JsValue, FetchError>>>,
 ) {
     let controller = AbortController::new().ok();
     let signal = controller.as_ref().map(|c| c.signal());
@@ -80,11 +82,44 @@ pub fn get_json<T: DeserializeOwned + 'static>(
             Ok(t) => t,
             Err(_) => return failed(&timed_out),
         };
-        // JSON.parse + serde-wasm-bindgen: no JSON parser in the wasm.
-        let parsed = js_sys::JSON::parse(&text)
-            .ok()
-            .and_then(|v| serde_wasm_bindgen::from_value(v).ok());
-        Some(parsed.ok_or(FetchError::Malformed))
+        // The browser's JSON.parse: no JSON parser in the wasm.
+        Some(js_sys::JSON::parse(&text).map_err(|_| FetchError::Malformed))
     };
     (handle, outcome)
+}
+
+fn field(obj: &JsValue, name: &str) -> JsValue {
+    js_sys::Reflect::get(obj, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `{"isInput": bool, "videoUID": string|null, "live": bool}`; extra fields
+/// are ignored, wrong types are `Malformed`.
+pub fn lifecycle(value: &JsValue) -> Result<Lifecycle, FetchError> {
+    let is_input = field(value, "isInput").as_bool();
+    let live = field(value, "live").as_bool();
+    let uid = field(value, "videoUID");
+    let video_uid = match uid.as_string() {
+        Some(s) => Some(s),
+        None if uid.is_null() || uid.is_undefined() => None,
+        None => return Err(FetchError::Malformed),
+    };
+    match (is_input, live) {
+        (Some(is_input), Some(live)) => Ok(Lifecycle {
+            is_input,
+            video_uid,
+            live,
+        }),
+        _ => Err(FetchError::Malformed),
+    }
+}
+
+/// `{"liveViewers": N}`.
+pub fn views(value: &JsValue) -> Result<Views, FetchError> {
+    field(value, "liveViewers")
+        .as_f64()
+        .filter(|n| n.is_finite() && *n >= 0.0)
+        .map(|n| Views {
+            live_viewers: n as u64,
+        })
+        .ok_or(FetchError::Malformed)
 }

@@ -68,7 +68,7 @@ impl HlsInstance {
         url: &str,
         mut on_error: impl FnMut(HlsError) + 'static,
     ) -> Result<Self, JsValue> {
-        let config = serde_wasm_bindgen::to_value(config)?;
+        let config = js_sys::JSON::parse(&config.to_json())?;
         let hls = new_hls(class, &config)?;
         let error: Handler = Closure::new(move |_event: JsValue, data: JsValue| {
             let kind = field(&data, "type").as_string().unwrap_or_default();

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Every test: installs what is missing, checks format and lints, runs the
+# native unit and server tests, builds the player, checks the size budget,
+# and runs the end-to-end specs in headless Chromium against the local origin.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "setup"
+scripts/setup.sh
+
+step "format and lints"
+cargo fmt --all --check
+cargo clippy --quiet -p player-core -p server -p rtmp-ingest --all-targets -- -D warnings
+cargo clippy --quiet -p player --target wasm32-unknown-unknown -- -D warnings
+
+step "native tests (core, server, RTMP ingest)"
+cargo test --quiet -p player-core -p rtmp-ingest -p server
+
+step "build"
+scripts/build.sh
+
+step "size budget"
+node scripts/check-budget.mjs
+
+step "end to end (headless Chromium, local origin)"
+node --test --test-concurrency=1 tests/e2e/
