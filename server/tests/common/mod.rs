@@ -62,7 +62,12 @@ pub fn scratch_dir(name: &str) -> PathBuf {
 /// Spawns the server; `death_signal` goes to it when the spawning thread ends.
 fn spawn(name: &str, args: &[&str], envs: &[(&str, &str)], death_signal: i32) -> Server {
     let root = scratch_dir(name);
-    let data_dir = root.join("data");
+    // A test may bring its own data dir (e.g. an earlier server's).
+    let data_dir = match args.iter().position(|a| *a == "--data-dir") {
+        Some(i) => PathBuf::from(args[i + 1]),
+        None => root.join("data"),
+    };
+    let own_data_dir = !args.contains(&"--data-dir");
     let dist = root.join("dist");
     std::fs::create_dir_all(&dist).expect("dist");
     std::fs::write(
@@ -72,10 +77,11 @@ fn spawn(name: &str, args: &[&str], envs: &[(&str, &str)], death_signal: i32) ->
     .expect("index.html");
     let log = std::fs::File::create(root.join("server.log")).expect("log file");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
-    cmd.args(["--host", "127.0.0.1", "--port", "0", "--rtmp-port", "0"])
-        .arg("--data-dir")
-        .arg(&data_dir)
-        .arg("--dist")
+    cmd.args(["--host", "127.0.0.1", "--port", "0", "--rtmp-port", "0"]);
+    if own_data_dir {
+        cmd.arg("--data-dir").arg(&data_dir);
+    }
+    cmd.arg("--dist")
         .arg(&dist)
         .args(args)
         .env("RUST_LOG", "info,server=debug")
