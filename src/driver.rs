@@ -9,7 +9,7 @@ use gloo_events::EventListener;
 use gloo_timers::callback::{Interval, Timeout};
 use leptos::prelude::*;
 use player_core::cloudflare::Views;
-use player_core::config::{PlayerConfig, Source};
+use player_core::config::{Engine, PlayerConfig, Source};
 use player_core::machine::{Command, Ctx, Event, FetchError, Machine, Phase, PlaybackIssue};
 use player_core::policy::{Poll, PollPolicy};
 use std::cell::RefCell;
@@ -32,6 +32,8 @@ pub struct PlayerSignals {
     pub paused: RwSignal<bool>,
     pub buffering: RwSignal<bool>,
     pub behind_live: RwSignal<bool>,
+    /// A still of the last broadcast, behind the waiting and ended screens.
+    pub thumbnail: RwSignal<Option<String>>,
 }
 
 impl PlayerSignals {
@@ -48,6 +50,7 @@ impl PlayerSignals {
             paused: RwSignal::new(true),
             buffering: RwSignal::new(false),
             behind_live: RwSignal::new(false),
+            thumbnail: RwSignal::new(None),
         }
     }
 }
@@ -115,11 +118,15 @@ impl Driver {
         hls_src: String,
     ) -> Rc<RefCell<Driver>> {
         let start = now_ms();
-        let muted = config.muted;
+        let (muted, engine) = (config.muted, config.engine);
         let (machine, commands) = Machine::new(config, PollPolicy::default(), start);
         video.set_muted(muted);
         signals.muted.set(muted);
-        let native = native_hls(&video);
+        let native = match engine {
+            Engine::Auto => native_hls(&video),
+            Engine::Native => true,
+            Engine::Hlsjs => false,
+        };
         let driver = Rc::new_cyclic(|me: &Weak<RefCell<Driver>>| {
             let listeners = ui_listeners(&video, signals, me);
             let clock = Interval::new(1_000, move || signals.now_ms.set(now_ms()));
@@ -222,6 +229,15 @@ impl Driver {
         if !live {
             self.s.buffering.set(false);
             self.s.behind_live.set(false);
+        }
+        let m = &self.machine;
+        // Only behind the waiting and ended screens: no download while live.
+        let still = m
+            .video_uid()
+            .filter(|_| matches!(phase, Phase::Waiting | Phase::Ended))
+            .and_then(|uid| m.config().thumbnail_url(uid, 360));
+        if self.s.thumbnail.get_untracked() != still {
+            self.s.thumbnail.set(still);
         }
     }
 

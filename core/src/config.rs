@@ -17,9 +17,15 @@ pub struct RawConfig {
     pub token: Option<String>,
     pub autoplay: Option<String>,
     pub muted: Option<String>,
+    pub engine: Option<String>,
 }
 
 impl RawConfig {
+    /// Every option a host can give.
+    pub const KEYS: [&'static str; 8] = [
+        "input", "video", "customer", "base", "token", "autoplay", "muted", "engine",
+    ];
+
     /// Reads `key=value` pairs (already percent-decoded) such as a URL query.
     pub fn from_pairs<I, K, V>(pairs: I) -> Self
     where
@@ -37,6 +43,7 @@ impl RawConfig {
                 "token" => &mut raw.token,
                 "autoplay" => &mut raw.autoplay,
                 "muted" => &mut raw.muted,
+                "engine" => &mut raw.engine,
                 _ => continue,
             };
             // The first occurrence wins, as URLSearchParams.get does.
@@ -74,6 +81,20 @@ pub struct PlayerConfig {
     pub token: Option<String>,
     pub autoplay: bool,
     pub muted: bool,
+    pub engine: Engine,
+}
+
+/// How HLS is played.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// The browser's own HLS where it has it (Safari, iOS, recent Chromium),
+    /// else hls.js on Media Source Extensions.
+    Auto,
+    /// Always the browser's own player.
+    Native,
+    /// Always hls.js, for its live tuning (bounded back buffer, catch-up
+    /// rate) even where the browser plays HLS itself.
+    Hlsjs,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +106,7 @@ pub enum ConfigError {
     InvalidBase,
     BaseAndCustomer,
     InvalidToken,
+    InvalidEngine,
 }
 
 impl fmt::Display for ConfigError {
@@ -108,6 +130,7 @@ impl fmt::Display for ConfigError {
             }
             ConfigError::BaseAndCustomer => "Give either customer or base, not both.",
             ConfigError::InvalidToken => "The token is not valid: pass the signed token as Cloudflare issued it.",
+            ConfigError::InvalidEngine => "The engine is not valid: use auto, native or hlsjs.",
         };
         f.write_str(text)
     }
@@ -188,10 +211,17 @@ impl PlayerConfig {
             Some(_) => return Err(ConfigError::InvalidToken),
             None => None,
         };
+        let engine = match non_empty(&raw.engine) {
+            None | Some("auto") => Engine::Auto,
+            Some("native") => Engine::Native,
+            Some("hlsjs") => Engine::Hlsjs,
+            Some(_) => return Err(ConfigError::InvalidEngine),
+        };
         Ok(PlayerConfig {
             source,
             base,
             token,
+            engine,
             autoplay: flag(&raw.autoplay, true),
             muted: flag(&raw.muted, false),
         })
@@ -220,12 +250,15 @@ impl PlayerConfig {
         format!("{}/{}/manifest/video.m3u8", self.base, video_uid)
     }
 
-    pub fn thumbnail_url(&self, height: u32) -> String {
-        format!(
-            "{}/{}/thumbnails/thumbnail.jpg?time=1s&height={height}",
-            self.base,
-            self.id()
-        )
+    /// A still of one video. Not with a signed token: the token stands for
+    /// one uid only, and the still is decoration.
+    pub fn thumbnail_url(&self, video_uid: &str, height: u32) -> Option<String> {
+        self.token.is_none().then(|| {
+            format!(
+                "{}/{video_uid}/thumbnails/thumbnail.jpg?time=1s&height={height}",
+                self.base
+            )
+        })
     }
 }
 
@@ -283,8 +316,19 @@ mod tests {
         let config = PlayerConfig::parse(&raw(&[("input", "demo")]), "http://h:1/").unwrap();
         assert_eq!(config.views_url(), "http://h:1/demo/views");
         assert_eq!(
-            config.thumbnail_url(270),
-            "http://h:1/demo/thumbnails/thumbnail.jpg?time=1s&height=270"
+            config.thumbnail_url("v1", 270).as_deref(),
+            Some("http://h:1/v1/thumbnails/thumbnail.jpg?time=1s&height=270")
+        );
+        let signed = RawConfig {
+            input: Some("a".into()),
+            token: Some("t.t.t".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            PlayerConfig::parse(&signed, "http://h:1")
+                .unwrap()
+                .thumbnail_url("v1", 270),
+            None
         );
         assert_eq!(
             config.video_manifest_url("v1"),
@@ -351,6 +395,23 @@ mod tests {
     }
 
     #[test]
+    fn every_key_is_read() {
+        let pairs = RawConfig::KEYS.iter().map(|k| (*k, k.to_string()));
+        let raw = RawConfig::from_pairs(pairs);
+        let all = [
+            &raw.input,
+            &raw.video,
+            &raw.customer,
+            &raw.base,
+            &raw.token,
+            &raw.autoplay,
+            &raw.muted,
+            &raw.engine,
+        ];
+        assert!(all.iter().all(|v| v.is_some()), "{raw:?}");
+    }
+
+    #[test]
     fn flags_and_first_value_wins() {
         let c = PlayerConfig::parse(&raw(&[("input", "a"), ("input", "b")]), ORIGIN).unwrap();
         assert_eq!(c.source, Source::Input("a".into()));
@@ -363,5 +424,15 @@ mod tests {
         assert!(!c.autoplay && c.muted);
         let c = PlayerConfig::parse(&raw(&[("input", "a"), ("muted", "false")]), ORIGIN).unwrap();
         assert!(!c.muted);
+        for (value, engine) in [
+            ("", Engine::Auto),
+            ("auto", Engine::Auto),
+            ("native", Engine::Native),
+            ("hlsjs", Engine::Hlsjs),
+        ] {
+            let c =
+                PlayerConfig::parse(&raw(&[("input", "a"), ("engine", value)]), ORIGIN).unwrap();
+            assert_eq!(c.engine, engine);
+        }
     }
 }

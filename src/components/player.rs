@@ -5,7 +5,7 @@ use super::icons;
 use crate::driver::{Driver, PlayerSignals};
 use leptos::html::{Div, Video};
 use leptos::prelude::*;
-use player_core::config::{PlayerConfig, Source};
+use player_core::config::PlayerConfig;
 use player_core::format::{clock, viewers_label};
 use player_core::machine::Phase;
 use send_wrapper::SendWrapper;
@@ -38,9 +38,7 @@ pub fn Player(
     let video_ref = NodeRef::<Video>::new();
     let root_ref = NodeRef::<Div>::new();
     let driver: StoredValue<Option<Shared>> = StoredValue::new(None);
-    let is_input = matches!(config.source, Source::Input(_));
-    let thumbnail = is_input.then(|| config.thumbnail_url(360));
-    let (thumb_ok, set_thumb_ok) = signal(true);
+    let (thumb_failed, set_thumb_failed) = signal(None::<String>);
 
     video_ref.on_load(move |video| {
         let d = Driver::start(config, video, s, hls_src);
@@ -108,15 +106,13 @@ pub fn Player(
                     aria-label="Live stream video"
                 ></video>
                 <div class="jlp-overlay">
-                    {thumbnail.map(|src| view! {
-                        <img
-                            class="jlp-poster"
-                            src=src
-                            alt=""
-                            hidden=move || !thumb_ok.get()
-                            on:error=move |_| set_thumb_ok.set(false)
-                        />
-                    })}
+                    <img
+                        class="jlp-poster"
+                        alt=""
+                        src=move || s.thumbnail.get()
+                        hidden=move || s.thumbnail.get().is_none() || s.thumbnail.get() == thumb_failed.get()
+                        on:error=move |_| set_thumb_failed.set(s.thumbnail.get_untracked())
+                    />
                     <div class="jlp-card">
                         <span class="jlp-spinner" aria-hidden="true"></span>
                         <p class="jlp-title">{move || headline(phase())}</p>

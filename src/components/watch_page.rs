@@ -9,10 +9,11 @@ fn query_config() -> Result<PlayerConfig, String> {
     let origin = location.origin().map_err(|_| "No origin")?;
     let search = location.search().unwrap_or_default();
     let params = web_sys::UrlSearchParams::new_with_str(&search).map_err(|_| "Bad query")?;
-    let keys = [
-        "input", "video", "customer", "base", "token", "autoplay", "muted",
-    ];
-    let raw = RawConfig::from_pairs(keys.iter().filter_map(|k| params.get(k).map(|v| (*k, v))));
+    let raw = RawConfig::from_pairs(
+        RawConfig::KEYS
+            .iter()
+            .filter_map(|k| params.get(k).map(|v| (*k, v))),
+    );
     PlayerConfig::parse(&raw, &origin).map_err(|e| e.to_string())
 }
 
