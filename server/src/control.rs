@@ -17,32 +17,32 @@ use crate::extract::{JsonBody, PathParams};
 use crate::faults::Faults;
 use crate::origin::Origin;
 
-type Origin_ = State<Arc<Origin>>;
+type AppState = State<Arc<Origin>>;
 
 pub async fn health() -> Json<Health> {
     Json(Health { ok: true })
 }
 
-pub async fn list_inputs(State(o): Origin_) -> Json<Vec<InputStatus>> {
+pub async fn list_inputs(State(o): AppState) -> Json<Vec<InputStatus>> {
     Json(o.list_inputs(Instant::now()))
 }
 
 pub async fn create_input(
-    State(o): Origin_,
+    State(o): AppState,
     JsonBody(req): JsonBody<CreateInput>,
 ) -> ApiResult<(StatusCode, Json<InputCreated>)> {
     Ok((StatusCode::CREATED, Json(o.create_input(req)?)))
 }
 
 pub async fn get_input(
-    State(o): Origin_,
+    State(o): AppState,
     PathParams(uid): PathParams<String>,
 ) -> ApiResult<Json<InputStatus>> {
     Ok(Json(o.input_status(&uid, Instant::now())?))
 }
 
 pub async fn delete_input(
-    State(o): Origin_,
+    State(o): AppState,
     PathParams(uid): PathParams<String>,
 ) -> ApiResult<Json<InputDeleted>> {
     o.delete_input(&uid).await?;
@@ -50,7 +50,7 @@ pub async fn delete_input(
 }
 
 pub async fn start(
-    State(o): Origin_,
+    State(o): AppState,
     PathParams(uid): PathParams<String>,
     JsonBody(req): JsonBody<StartBroadcast>,
 ) -> ApiResult<Json<BroadcastRef>> {
@@ -59,7 +59,7 @@ pub async fn start(
 }
 
 pub async fn stop(
-    State(o): Origin_,
+    State(o): AppState,
     PathParams(uid): PathParams<String>,
     JsonBody(req): JsonBody<StopBroadcast>,
 ) -> ApiResult<Json<BroadcastRef>> {
@@ -68,7 +68,7 @@ pub async fn stop(
 }
 
 pub async fn set_viewers(
-    State(o): Origin_,
+    State(o): AppState,
     PathParams(uid): PathParams<String>,
     JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<Json<ViewerStatus>> {
@@ -77,14 +77,14 @@ pub async fn set_viewers(
 }
 
 pub async fn get_faults(
-    State(o): Origin_,
+    State(o): AppState,
     PathParams(uid): PathParams<String>,
 ) -> ApiResult<Json<Faults>> {
     Ok(Json(o.faults(&uid)?))
 }
 
 pub async fn put_faults(
-    State(o): Origin_,
+    State(o): AppState,
     PathParams(uid): PathParams<String>,
     JsonBody(patch): JsonBody<Value>,
 ) -> ApiResult<Json<Faults>> {
@@ -92,16 +92,16 @@ pub async fn put_faults(
 }
 
 pub async fn delete_faults(
-    State(o): Origin_,
+    State(o): AppState,
     PathParams(uid): PathParams<String>,
 ) -> ApiResult<Json<Faults>> {
     Ok(Json(o.clear_faults(&uid)?))
 }
 
-pub async fn stats(State(o): Origin_) -> Json<Stats> {
+pub async fn stats(State(o): AppState) -> Json<Stats> {
     Json(o.stats())
 }
 
-pub async fn reset_stats(State(o): Origin_) -> Json<Stats> {
+pub async fn reset_stats(State(o): AppState) -> Json<Stats> {
     Json(o.reset_stats())
 }

@@ -31,7 +31,7 @@ pub const MP2T: &str = "video/mp2t";
 pub const MALFORMED_JSON: &str = r#"{"isInput":true,"videoUID":"#;
 const THUMBNAIL_TIMEOUT: Duration = Duration::from_secs(15);
 
-type Origin_ = State<Arc<Origin>>;
+type AppState = State<Arc<Origin>>;
 type QueryMap = Result<Query<HashMap<String, String>>, QueryRejection>;
 
 fn query(q: QueryMap) -> HashMap<String, String> {
@@ -82,7 +82,7 @@ async fn gated<T: Serialize>(gate: Gate, body: T, what: &str) -> Response {
 }
 
 /// `GET /<id>/lifecycle`.
-pub async fn lifecycle(State(origin): Origin_, PathParams(id): PathParams<String>) -> Response {
+pub async fn lifecycle(State(origin): AppState, PathParams(id): PathParams<String>) -> Response {
     match origin.lifecycle(&id) {
         Ok((body, f)) => gated(faults::lifecycle_gate(&f), body, "lifecycle").await,
         Err(e) => e.into_response(),
@@ -91,7 +91,7 @@ pub async fn lifecycle(State(origin): Origin_, PathParams(id): PathParams<String
 
 /// `GET /<id>/views`; `?viewer=<id>` names the client (else its address).
 pub async fn views(
-    State(origin): Origin_,
+    State(origin): AppState,
     PathParams(id): PathParams<String>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     q: QueryMap,
@@ -118,7 +118,7 @@ fn playlist_response(text: String) -> Response {
 /// `GET /<id>/manifest/<file>`: the master (`video.m3u8`), media playlists
 /// and segments.
 pub async fn manifest(
-    State(origin): Origin_,
+    State(origin): AppState,
     PathParams((id, file)): PathParams<(String, String)>,
 ) -> ApiResult<Response> {
     let now = Instant::now();
@@ -165,7 +165,7 @@ pub async fn manifest(
 /// frame of the live broadcast (or the last one). `time` and `height` are
 /// honoured, `fit` is accepted and ignored; bad values are ignored.
 pub async fn thumbnail(
-    State(origin): Origin_,
+    State(origin): AppState,
     PathParams((id, file)): PathParams<(String, String)>,
     q: QueryMap,
 ) -> ApiResult<Response> {
