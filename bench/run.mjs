@@ -192,7 +192,7 @@ async function main() {
     }
 
     // ---- bytes shipped
-    result.dist = measureDist({});
+    result.dist = measureDist({ dist: DIST });
     const asset = (label, files) => {
       const s = files.map((f) => sizesOf(fs.readFileSync(path.join(REPO, f)))).reduce((x, y) => ({ raw: x.raw + y.raw, gzip: x.gzip + y.gzip, brotli: x.brotli + y.brotli }), { raw: 0, gzip: 0, brotli: 0 });
       return { label, files, ...s };

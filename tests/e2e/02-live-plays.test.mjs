@@ -25,6 +25,6 @@ test('start broadcast → live, currentTime advances, no reload', { timeout: 90_
   assert.ok(p.requestsOf('manifest').every((r) => r.t >= tStart), 'no manifest request before the broadcast started');
   assert.ok(playing.ariaLive !== null, 'aria-live region present');
   assert.notEqual(playing.ariaLive, waiting.ariaLive, `aria-live announced the change (waiting: "${waiting.ariaLive}", live: "${playing.ariaLive}")`);
-  console.log(`# broadcast start → playing: ${((tPlaying - tStart) / 1000).toFixed(1)} s`);
+  console.log(`broadcast start → playing: ${((tPlaying - tStart) / 1000).toFixed(1)} s`);
   assertNoPanic(assert, p);
 });

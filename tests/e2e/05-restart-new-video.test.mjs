@@ -29,6 +29,6 @@ test('stop, start again (new videoUID) → plays again, no reload', { timeout: 1
   assert.ok(await p.markerSurvived(), 'no page reload');
   const lc = await env.control.lifecycle(uid);
   assert.equal(lc.videoUID, second.videoUID, 'lifecycle names the new video');
-  console.log(`# restart → playing again ${((tPlaying - tStart2) / 1000).toFixed(1)} s`);
+  console.log(`restart → playing again ${((tPlaying - tStart2) / 1000).toFixed(1)} s`);
   assertNoPanic(assert, p);
 });

@@ -17,7 +17,7 @@ test('manifest 404 for 20 s after live → starting, then plays', { timeout: 120
   await env.control.start(uid, {});
 
   const starting = await p.waitForState('starting', 30_000);
-  assert.ok(starting.messageVisible, `a "starting" message is shown (got ${JSON.stringify(starting.message)})`);
+  assert.ok(starting.statusText, 'the viewer is told the stream is starting');
   await p.waitUntil(() => p.requestsOf('manifest').some((r) => r.status === 404), { timeout: 30_000, what: 'a 404 manifest answer' });
 
   await p.waitForState('live', 75_000);
@@ -34,6 +34,6 @@ test('manifest 404 for 20 s after live → starting, then plays', { timeout: 120
   // The origin turned playable ~20 s after start; the player should not lag far behind.
   const lag = (tPlaying - tStart) / 1000;
   assert.ok(lag < 60, `plays within 60 s of the start (took ${lag.toFixed(1)} s)`);
-  console.log(`# start → playing with 20 s of manifest 404: ${lag.toFixed(1)} s, ${n404} manifest 404s`);
+  console.log(`start → playing with 20 s of manifest 404: ${lag.toFixed(1)} s, ${n404} manifest 404s`);
   assertNoPanic(assert, p);
 });

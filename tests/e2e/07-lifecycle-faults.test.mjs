@@ -7,9 +7,7 @@ import { useEnv, assertNoPanic, sleep, STATES } from './harness.mjs';
 
 const env = useEnv({ name: 'lifecycle-faults' });
 
-const FAULT_MS = 15_000;
-
-async function faultThenRecover(label, faults) {
+async function faultThenRecover(label, faults, FAULT_MS = 20_000) {
   const { uid } = await env.input(label);
   const p = await env.open({ query: { input: uid }, id: uid, name: label });
   await p.waitForState('waiting', 15_000);
@@ -30,9 +28,8 @@ async function faultThenRecover(label, faults) {
   }
   assert.ok(sawMessage, `${label}: a plain message was shown while the fault lasted`);
   const during = p.requestsOf('lifecycle', tFault);
-  const faulted = during.filter((r) => r.status !== 200);
-  assert.ok(faulted.length >= 1, `${label}: the player met the fault (${during.map((r) => r.status ?? r.failed).join(',')})`);
-  assert.ok(during.length <= 8, `${label}: backs off instead of hammering (${during.length} lifecycle requests in ${FAULT_MS / 1000} s)`);
+  assert.ok(during.length >= 1, `${label}: the player polled during the fault (${during.map((r) => r.status ?? r.failed ?? 'pending').join(',')})`);
+  assert.ok(during.length <= Math.ceil(FAULT_MS / 2500), `${label}: backs off instead of hammering (${during.length} lifecycle requests in ${FAULT_MS / 1000} s)`);
 
   // Fault over, and a broadcast starts: the page must find its way to live.
   const tClear = Date.now();
@@ -41,7 +38,7 @@ async function faultThenRecover(label, faults) {
   await p.waitForState('live', 75_000);
   await p.waitForPlaying({ timeout: 30_000 });
   assert.ok(await p.markerSurvived(), `${label}: no page reload`);
-  console.log(`# ${label}: states during fault {${[...seen].join(',')}}, recovered to playing ${((Date.now() - tClear) / 1000).toFixed(1)} s after clearing`);
+  console.log(`${label}: states during fault {${[...seen].join(',')}}, recovered to playing ${((Date.now() - tClear) / 1000).toFixed(1)} s after clearing`);
   assertNoPanic(assert, p);
 }
 
@@ -49,5 +46,7 @@ async function faultThenRecover(label, faults) {
 describe('lifecycle faults', { concurrency: true }, () => {
   it('5xx', { timeout: 150_000 }, () => faultThenRecover('error500', { lifecycle: 'error500' }));
   it('malformed JSON', { timeout: 150_000 }, () => faultThenRecover('malformed', { lifecycle: 'malformed' }));
-  it('slow answers (12 s, beyond the ~8 s timeout)', { timeout: 150_000 }, () => faultThenRecover('slow', { lifecycle: 'slow', slowMs: 12_000 }));
+  // Slow: each poll takes the ~8 s timeout before it counts as failed, and the
+  // player says something after the second failure, so this one lasts longer.
+  it('slow answers (12 s, beyond the ~8 s timeout)', { timeout: 150_000 }, () => faultThenRecover('slow', { lifecycle: 'slow', slowMs: 12_000 }, 35_000));
 });

@@ -32,6 +32,6 @@ test('429 Retry-After: 20 → no lifecycle request for 20 s after it', { timeout
   const tClear = Date.now();
   await p.waitUntil((snap) => snap.state === 'waiting' && p.requestsOf('lifecycle', tClear).some((r) => r.status === 200),
     { timeout: 60_000, what: 'waiting with a successful lifecycle poll after the limit lifted' });
-  console.log(`# gap after 429 = ${gap.toFixed(1)} s`);
+  console.log(`gap after 429 = ${gap.toFixed(1)} s`);
   assertNoPanic(assert, p);
 });

@@ -23,10 +23,10 @@ async function scenario(label, breakIt, { allowStarting }) {
   const tBreak = Date.now();
   await breakIt(uid);
   const allowed = allowStarting ? CLEAR : CLEAR.filter((x) => x !== 'starting');
-  const s = await p.waitUntil((x) => allowed.includes(x.state) && x.messageVisible,
+  const s = await p.waitUntil((x) => allowed.includes(x.state) && x.statusText,
     { timeout: 75_000, what: `a clear state (${allowed.join('/')}) with a message` });
   const tClear = Date.now();
-  console.log(`# ${label}: "${s.state}" with message "${s.message}" ${((tClear - tBreak) / 1000).toFixed(1)} s after the break`);
+  console.log(`${label}: "${s.state}" telling "${s.statusText}" ${((tClear - tBreak) / 1000).toFixed(1)} s after the break`);
 
   // Next broadcast → plays again without a reload.
   await env.control.clearFaults(uid);
@@ -37,7 +37,7 @@ async function scenario(label, breakIt, { allowStarting }) {
     { timeout: 75_000, what: 'live again with the next broadcast' });
   await p.waitForPlaying({ timeout: 30_000 });
   assert.ok(await p.markerSurvived(), `${label}: no page reload`);
-  console.log(`# ${label}: next broadcast playing ${((Date.now() - tNew) / 1000).toFixed(1)} s after start`);
+  console.log(`${label}: next broadcast playing ${((Date.now() - tNew) / 1000).toFixed(1)} s after start`);
   assertNoPanic(assert, p);
 }
 

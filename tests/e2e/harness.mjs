@@ -125,6 +125,7 @@ export async function startServer({ name = 'server', args = [], videoSize = '640
       const m = stdoutBuf.match(/READY http=(\S+) rtmp=(\S+)/);
       if (m) resolve({ http: m[1], rtmp: m[2] });
     });
+    proc.once('error', (e) => { live.delete(proc); exited = exited || { error: e.message }; reject(new Error(`cannot start ${bin}: ${e.message}`)); });
     exitPromise.then((e) => reject(new Error(`server exited before READY (${JSON.stringify(e)}):\n${stderrTail.join('\n')}`)));
     setTimeout(() => reject(new Error(`server printed no READY line within 30 s:\n${stderrTail.join('\n')}`)), 30_000).unref();
   });
@@ -149,7 +150,10 @@ export async function startServer({ name = 'server', args = [], videoSize = '640
         await exitPromise;
         clearTimeout(t);
       }
-      // Did the server stop its ffmpeg children? The group should be empty.
+      // Did the server stop its ffmpeg children? The group should be empty
+      // (give killed children a moment to be reaped).
+      const groupAlive = () => { try { process.kill(-proc.pid, 0); return true; } catch { return false; } };
+      for (let i = 0; i < 20 && groupAlive(); i++) await sleep(100);
       try {
         process.kill(-proc.pid, 0);
         server.leftovers.push(`processes left in the server's group after it exited (${JSON.stringify(exited)})`);
@@ -272,6 +276,9 @@ const SNAPSHOT = `(() => {
     bodyText: (document.body ? document.body.innerText : '').slice(0, 400),
     message: msg ? msg.textContent.trim() : null,
     messageVisible: vis(msg) && !!(msg && msg.textContent.trim()),
+    // What the viewer is told: the [data-message] text when it has one,
+    // else the status the aria-live region announces (the headline).
+    statusText: (vis(msg) && msg.textContent.trim()) || (liveRegion ? liveRegion.textContent.trim() : ''),
     viewersPresent: !!viewers,
     viewersText: viewers ? viewers.textContent.trim() : null,
     viewersHidden: !viewers || !vis(viewers),
