@@ -1,6 +1,5 @@
 //! Thin Leptos views: they read the driver's signals and render.
 
-mod icons;
 mod player;
 mod watch_page;
 

@@ -1,7 +1,6 @@
 //! The player: a `<video>` with overlays for every state and a small
 //! control bar. All logic lives in the driver and in `player_core`.
 
-use super::icons;
 use crate::driver::{Driver, PlayerSignals};
 use leptos::html::{Div, Video};
 use leptos::prelude::*;
@@ -11,6 +10,7 @@ use player_core::machine::Phase;
 use send_wrapper::SendWrapper;
 use std::cell::RefCell;
 use std::rc::Rc;
+use wasm_bindgen::JsCast;
 
 type Shared = SendWrapper<Rc<RefCell<Driver>>>;
 
@@ -48,10 +48,30 @@ pub fn Player(
     on_cleanup(move || {
         driver.try_update_value(|d| d.take());
     });
-    let act = move |f: fn(&mut Driver)| {
+    // One click handler for every control, keyed by `data-action`: fewer
+    // handlers, smaller wasm.
+    let on_click = move |event: web_sys::MouseEvent| {
+        let action = event
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|el| el.closest("[data-action]").ok().flatten())
+            .and_then(|el| el.get_attribute("data-action"));
+        let Some(action) = action else { return };
+        if action == "fullscreen" {
+            toggle_fullscreen(root_ref.get_untracked());
+            return;
+        }
         driver.with_value(|d| {
-            if let Some(Ok(mut d)) = d.as_ref().map(|d| d.try_borrow_mut()) {
-                f(&mut d);
+            let Some(Ok(mut d)) = d.as_ref().map(|d| d.try_borrow_mut()) else {
+                return;
+            };
+            match action.as_str() {
+                "retry" => d.retry_now(),
+                "unmute" => d.set_muted(false),
+                "mute" => d.set_muted(true),
+                "play" | "pause" => d.toggle_play(),
+                "go-live" => d.go_live(),
+                _ => {}
             }
         })
     };
@@ -71,32 +91,27 @@ pub fn Player(
             _ => None,
         }
     };
-    let fullscreen = move |_| {
-        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
-            return;
-        };
-        if document.fullscreen_element().is_some() {
-            document.exit_fullscreen();
-        } else if let Some(root) = root_ref.get_untracked() {
-            let _ = root.request_fullscreen();
+    // Which pieces show is decided by CSS (style/player.css) from the
+    // state attribute and these classes: one reactive attribute instead of a
+    // conditional view per piece keeps the wasm small.
+    let class = move || {
+        let mut c = String::from("jlp");
+        for (on, name) in [
+            (s.buffering.get(), " jlp-is-buffering"),
+            (s.paused.get(), " jlp-is-paused"),
+            (s.muted.get(), " jlp-is-muted"),
+            (s.muted_fallback.get(), " jlp-is-muted-fallback"),
+            (s.behind_live.get(), " jlp-is-behind-live"),
+        ] {
+            if on {
+                c.push_str(name);
+            }
         }
+        c
     };
 
-    // Which pieces show is decided by CSS from the root's data attributes
-    // (style/player.css): one reactive attribute each instead of a
-    // conditional view per piece keeps the wasm small.
-    let flag = |on: bool| on.then_some("");
     view! {
-        <div
-            class="jlp"
-            node_ref=root_ref
-            data-player-state=move || phase().as_str()
-            data-buffering=move || flag(s.buffering.get())
-            data-paused=move || flag(s.paused.get())
-            data-muted=move || flag(s.muted.get())
-            data-muted-fallback=move || flag(s.muted_fallback.get())
-            data-behind-live=move || flag(s.behind_live.get())
-        >
+        <div class=class node_ref=root_ref data-player-state=move || phase().as_str() on:click=on_click>
             <div class="jlp-stage">
                 <video
                     node_ref=video_ref
@@ -120,9 +135,7 @@ pub fn Player(
                             {move || s.message.get().unwrap_or_default()}
                         </p>
                         <p class="jlp-meta">{meta}</p>
-                        <button class="jlp-button" data-action="retry" on:click=move |_| act(Driver::retry_now)>
-                            "Try again"
-                        </button>
+                        <button class="jlp-button" data-action="retry">"Try again"</button>
                     </div>
                 </div>
                 <div class="jlp-top">
@@ -132,38 +145,32 @@ pub fn Player(
                     </span>
                 </div>
                 <span class="jlp-spinner jlp-buffering" aria-hidden="true"></span>
-                <button class="jlp-unmute" data-action="unmute" on:click=move |_| act(|d| d.set_muted(false))>
-                    {icons::muted()}
+                <button class="jlp-unmute" data-action="unmute">
+                    <svg class="jlp-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path fill="currentColor" d="M4 9v6h4l5 4V5L8 9H4zm15.6 3 2.2-2.2-1.4-1.4-2.2 2.2-2.2-2.2-1.4 1.4 2.2 2.2-2.2 2.2 1.4 1.4 2.2-2.2 2.2 2.2 1.4-1.4z"></path></svg>
                     "Tap to unmute"
                 </button>
-                <button class="jlp-bigplay" data-action="play" aria-label="Play" on:click=move |_| act(Driver::toggle_play)>
-                    {icons::play()}
+                <button class="jlp-bigplay" data-action="play" aria-label="Play">
+                    <svg class="jlp-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path fill="currentColor" d="M8 5.14v13.72a1 1 0 0 0 1.52.85l10.6-6.86a1 1 0 0 0 0-1.7L9.52 4.3A1 1 0 0 0 8 5.14z"></path></svg>
                 </button>
+                // Paired buttons (play/pause, mute/unmute): CSS shows the one
+                // that applies, so each keeps a fixed accessible name.
                 <div class="jlp-controls" role="group" aria-label="Player controls">
-                    <button
-                        class="jlp-control"
-                        data-action="toggle-play"
-                        aria-label=move || if s.paused.get() { "Play" } else { "Pause" }
-                        on:click=move |_| act(Driver::toggle_play)
-                    >
-                        <span class="jlp-when-paused">{icons::play()}</span>
-                        <span class="jlp-when-playing">{icons::pause()}</span>
+                    <button class="jlp-control jlp-when-paused" data-action="play" aria-label="Play">
+                        <svg class="jlp-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path fill="currentColor" d="M8 5.14v13.72a1 1 0 0 0 1.52.85l10.6-6.86a1 1 0 0 0 0-1.7L9.52 4.3A1 1 0 0 0 8 5.14z"></path></svg>
                     </button>
-                    <button
-                        class="jlp-control"
-                        data-action="toggle-mute"
-                        aria-label=move || if s.muted.get() { "Unmute" } else { "Mute" }
-                        on:click=move |_| act(Driver::toggle_mute)
-                    >
-                        <span class="jlp-when-muted">{icons::muted()}</span>
-                        <span class="jlp-when-unmuted">{icons::volume()}</span>
+                    <button class="jlp-control jlp-when-playing" data-action="pause" aria-label="Pause">
+                        <svg class="jlp-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path fill="currentColor" d="M7 5h3.5v14H7zM13.5 5H17v14h-3.5z"></path></svg>
                     </button>
-                    <button class="jlp-golive" data-action="go-live" on:click=move |_| act(Driver::go_live)>
-                        "Go to live"
+                    <button class="jlp-control jlp-when-muted" data-action="unmute" aria-label="Unmute">
+                        <svg class="jlp-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path fill="currentColor" d="M4 9v6h4l5 4V5L8 9H4zm15.6 3 2.2-2.2-1.4-1.4-2.2 2.2-2.2-2.2-1.4 1.4 2.2 2.2-2.2 2.2 1.4 1.4 2.2-2.2 2.2 2.2 1.4-1.4z"></path></svg>
                     </button>
+                    <button class="jlp-control jlp-when-unmuted" data-action="mute" aria-label="Mute">
+                        <svg class="jlp-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path fill="currentColor" d="M4 9v6h4l5 4V5L8 9H4zm12.5 3a4.5 4.5 0 0 0-2.5-4v8a4.5 4.5 0 0 0 2.5-4zM14 3.2v2.1a7 7 0 0 1 0 13.4v2.1a9 9 0 0 0 0-17.6z"></path></svg>
+                    </button>
+                    <button class="jlp-golive" data-action="go-live">"Go to live"</button>
                     <span class="jlp-spacer"></span>
-                    <button class="jlp-control" data-action="fullscreen" aria-label="Full screen" on:click=fullscreen>
-                        {icons::fullscreen()}
+                    <button class="jlp-control" data-action="fullscreen" aria-label="Full screen">
+                        <svg class="jlp-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path fill="currentColor" d="M4 4h6v2H6v4H4zm10 0h6v6h-2V6h-4zM4 14h2v4h4v2H4zm14 4v-4h2v6h-6v-2z"></path></svg>
                     </button>
                 </div>
             </div>
@@ -174,6 +181,17 @@ pub fn Player(
                 }}
             </p>
         </div>
+    }
+}
+
+fn toggle_fullscreen(root: Option<web_sys::HtmlDivElement>) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    if document.fullscreen_element().is_some() {
+        document.exit_fullscreen();
+    } else if let Some(root) = root {
+        let _ = root.request_fullscreen();
     }
 }
 

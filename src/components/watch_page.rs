@@ -1,6 +1,7 @@
 //! The watch page: the player configured from the address, in a page frame.
 
 use super::player::{ConfigProblem, Player};
+use leptos::either::Either;
 use leptos::prelude::*;
 use player_core::config::{PlayerConfig, RawConfig};
 
@@ -20,8 +21,9 @@ fn query_config() -> Result<PlayerConfig, String> {
 #[component]
 pub fn WatchPage() -> impl IntoView {
     let player = match query_config() {
-        Ok(config) => view! { <Player config=config hls_src="hls.min.js"/> }.into_any(),
-        Err(message) => view! { <ConfigProblem message=message/> }.into_any(),
+        // Either, not into_any(): static dispatch keeps the wasm smaller.
+        Ok(config) => Either::Left(view! { <Player config=config hls_src="hls.min.js"/> }),
+        Err(message) => Either::Right(view! { <ConfigProblem message=message/> }),
     };
     view! {
         <header class="page-header">
