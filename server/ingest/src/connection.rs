@@ -33,15 +33,15 @@ pub(crate) enum ConnError {
     Session(#[from] ServerSessionError),
     #[error("refused client input: {0}")]
     Guard(#[from] GuardError),
-    #[error("publish of {app}/{key} rejected by the handler")]
+    #[error("publish of {app}/{} rejected by the handler", redact(.key))]
     PublishRejected { app: String, key: String },
-    #[error("second publish ({key}) on a connection that is already publishing")]
+    #[error("second publish ({}) on a connection that is already publishing", redact(.key))]
     SecondPublish { key: String },
-    #[error("play of {key} refused: this server only ingests")]
+    #[error("play of {} refused: this server only ingests", redact(.key))]
     PlayRefused { key: String },
-    #[error("consumer of {key} closed its channel")]
+    #[error("consumer of {} closed its channel", redact(.key))]
     ConsumerGone { key: String },
-    #[error("consumer of {key} accepted nothing for {timeout:?}")]
+    #[error("consumer of {} accepted nothing for {timeout:?}", redact(.key))]
     ConsumerStalled { key: String, timeout: Duration },
     #[error("FLV muxing: {0}")]
     Flv(#[from] TagTooLarge),
@@ -296,7 +296,7 @@ impl Conn {
         }
         match self.handler.on_publish(&app, &key) {
             Some(tx) => {
-                tracing::info!(%app, %key, "publish started");
+                tracing::info!(%app, key = %redact(&key), "publish started");
                 let results = self.session.accept_request(request_id)?;
                 self.queue(results);
                 self.publication = Some(Publication {
@@ -340,7 +340,7 @@ impl Conn {
 
 /// Flushes held FLV data and drops the Sender, which the consumer sees as end of stream.
 async fn finish_publication(mut p: Publication, idle: Duration) -> Result<(), ConnError> {
-    tracing::info!(app = %p.app, key = %p.key, "publish ended");
+    tracing::info!(app = %p.app, key = %redact(&p.key), "publish ended");
     let mut chunks = Vec::new();
     p.sequencer.finish(&mut chunks)?;
     send(&mut p, chunks, idle).await
@@ -437,5 +437,28 @@ mod tests {
         ];
         assert_eq!(got, want);
         assert!(metadata_props(&StreamMetadata::new()).is_empty());
+    }
+}
+
+/// A stream key lets anyone publish: logs and errors show only its start.
+pub(crate) fn redact(key: &str) -> String {
+    let shown: String = key.chars().take(3).collect();
+    format!("{shown}…")
+}
+
+#[cfg(test)]
+mod redact_tests {
+    use super::*;
+
+    #[test]
+    fn stream_keys_never_appear_whole_in_errors() {
+        let e = ConnError::PublishRejected {
+            app: "live".into(),
+            key: "secret-key-123".into(),
+        };
+        let text = e.to_string();
+        assert!(!text.contains("secret-key-123"), "{text}");
+        assert!(text.contains("sec…"), "{text}");
+        assert_eq!(redact(""), "…");
     }
 }
