@@ -9,3 +9,4 @@ pub mod format;
 pub mod hls_config;
 pub mod machine;
 pub mod policy;
+pub mod recordings;
