@@ -280,7 +280,7 @@ impl Driver {
         let me = self.me.clone();
         wasm_bindgen_futures::spawn_local(async move {
             if let Some(result) = outcome.await {
-                let lifecycle = result.and_then(|v| fetch::lifecycle(&v));
+                let lifecycle = result.and_then(fetch::lifecycle);
                 post(&me, Input::Machine(Event::Lifecycle(lifecycle)));
             }
         });
@@ -294,7 +294,7 @@ impl Driver {
         let me = self.me.clone();
         wasm_bindgen_futures::spawn_local(async move {
             if let Some(result) = outcome.await {
-                post(&me, Input::Views(result.and_then(|v| fetch::views(&v))));
+                post(&me, Input::Views(result.and_then(fetch::views)));
             }
         });
     }

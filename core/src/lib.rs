@@ -7,6 +7,7 @@ pub mod cloudflare;
 pub mod config;
 pub mod format;
 pub mod hls_config;
+pub mod json;
 pub mod machine;
 pub mod policy;
 pub mod recordings;

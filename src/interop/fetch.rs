@@ -6,6 +6,7 @@
 
 use gloo_timers::callback::Timeout;
 use player_core::cloudflare::{Lifecycle, Views};
+use player_core::json::{self, JsonObject};
 use player_core::machine::FetchError;
 use player_core::policy::parse_retry_after;
 use std::cell::Cell;
@@ -99,38 +100,42 @@ pub fn get_json(
     (handle, outcome)
 }
 
-fn field(obj: &JsValue, name: &str) -> JsValue {
-    js_sys::Reflect::get(obj, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
-}
+/// A parsed JSON value from `JSON.parse`, read through `player_core::json`
+/// (the same readers the native tests check against the real files).
+pub struct Json(pub JsValue);
 
-/// `{"isInput": bool, "videoUID": string|null, "live": bool}`; extra fields
-/// are ignored, wrong types are `Malformed`.
-pub fn lifecycle(value: &JsValue) -> Result<Lifecycle, FetchError> {
-    let is_input = field(value, "isInput").as_bool();
-    let live = field(value, "live").as_bool();
-    let uid = field(value, "videoUID");
-    let video_uid = match uid.as_string() {
-        Some(s) => Some(s),
-        None if uid.is_null() || uid.is_undefined() => None,
-        None => return Err(FetchError::Malformed),
-    };
-    match (is_input, live) {
-        (Some(is_input), Some(live)) => Ok(Lifecycle {
-            is_input,
-            video_uid,
-            live,
-        }),
-        _ => Err(FetchError::Malformed),
+impl Json {
+    fn get(&self, key: &str) -> JsValue {
+        if !self.0.is_object() {
+            return JsValue::UNDEFINED;
+        }
+        js_sys::Reflect::get(&self.0, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
     }
 }
 
-/// `{"liveViewers": N}`.
-pub fn views(value: &JsValue) -> Result<Views, FetchError> {
-    field(value, "liveViewers")
-        .as_f64()
-        .filter(|n| n.is_finite() && *n >= 0.0)
-        .map(|n| Views {
-            live_viewers: n as u64,
-        })
-        .ok_or(FetchError::Malformed)
+impl JsonObject for Json {
+    fn bool(&self, key: &str) -> Option<bool> {
+        self.get(key).as_bool()
+    }
+    fn number(&self, key: &str) -> Option<f64> {
+        self.get(key).as_f64()
+    }
+    fn string(&self, key: &str) -> Option<String> {
+        self.get(key).as_string()
+    }
+    fn is_null(&self, key: &str) -> bool {
+        self.get(key).is_null() || self.get(key).is_undefined()
+    }
+    fn array(&self, key: &str) -> Option<Vec<Self>> {
+        let v = self.get(key);
+        js_sys::Array::is_array(&v).then(|| js_sys::Array::from(&v).iter().map(Json).collect())
+    }
+}
+
+pub fn lifecycle(value: JsValue) -> Result<Lifecycle, FetchError> {
+    json::lifecycle(&Json(value)).map_err(|_| FetchError::Malformed)
+}
+
+pub fn views(value: JsValue) -> Result<Views, FetchError> {
+    json::views(&Json(value)).map_err(|_| FetchError::Malformed)
 }
