@@ -18,12 +18,21 @@ pub struct RawConfig {
     pub autoplay: Option<String>,
     pub muted: Option<String>,
     pub engine: Option<String>,
+    pub recordings: Option<String>,
 }
 
 impl RawConfig {
     /// Every option a host can give.
-    pub const KEYS: [&'static str; 8] = [
-        "input", "video", "customer", "base", "token", "autoplay", "muted", "engine",
+    pub const KEYS: [&'static str; 9] = [
+        "input",
+        "video",
+        "customer",
+        "base",
+        "token",
+        "autoplay",
+        "muted",
+        "engine",
+        "recordings",
     ];
 
     /// Reads `key=value` pairs (already percent-decoded) such as a URL query.
@@ -44,6 +53,7 @@ impl RawConfig {
                 "autoplay" => &mut raw.autoplay,
                 "muted" => &mut raw.muted,
                 "engine" => &mut raw.engine,
+                "recordings" => &mut raw.recordings,
                 _ => continue,
             };
             // The first occurrence wins, as URLSearchParams.get does.
@@ -82,6 +92,8 @@ pub struct PlayerConfig {
     pub autoplay: bool,
     pub muted: bool,
     pub engine: Engine,
+    /// Our server's recordings endpoint for this input, absolute.
+    pub recordings: Option<String>,
 }
 
 /// How HLS is played.
@@ -107,6 +119,7 @@ pub enum ConfigError {
     BaseAndCustomer,
     InvalidToken,
     InvalidEngine,
+    InvalidRecordings,
 }
 
 impl fmt::Display for ConfigError {
@@ -131,6 +144,9 @@ impl fmt::Display for ConfigError {
             ConfigError::BaseAndCustomer => "Give either customer or base, not both.",
             ConfigError::InvalidToken => "The token is not valid: pass the signed token as Cloudflare issued it.",
             ConfigError::InvalidEngine => "The engine is not valid: use auto, native or hlsjs.",
+            ConfigError::InvalidRecordings => {
+                "The recordings address is not valid: use an http(s):// address or a path starting with /."
+            }
         };
         f.write_str(text)
     }
@@ -170,6 +186,23 @@ fn clean_base(s: &str) -> Option<String> {
         return None;
     }
     Some(s.trim_end_matches('/').to_string())
+}
+
+/// An absolute http(s) URL that is safe to fetch (a query is allowed).
+fn is_url(s: &str) -> bool {
+    let rest = match s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+    {
+        Some(rest) => rest,
+        None => return false,
+    };
+    let host = rest.split(['/', '?']).next().unwrap_or("");
+    !host.is_empty()
+        && !host.contains('@')
+        && !s
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '<' | '>' | '\\'))
 }
 
 fn flag(value: &Option<String>, default: bool) -> bool {
@@ -217,8 +250,20 @@ impl PlayerConfig {
             Some("hlsjs") => Engine::Hlsjs,
             Some(_) => return Err(ConfigError::InvalidEngine),
         };
+        let recordings = match non_empty(&raw.recordings) {
+            None => None,
+            Some(path) if path.starts_with('/') && !path.starts_with("//") => {
+                let origin = clean_base(page_origin).ok_or(ConfigError::InvalidRecordings)?;
+                Some(format!("{origin}{path}")).filter(|url| is_url(url))
+            }
+            Some(url) => Some(url.to_string()).filter(|url| is_url(url)),
+        };
+        if non_empty(&raw.recordings).is_some() && recordings.is_none() {
+            return Err(ConfigError::InvalidRecordings);
+        }
         Ok(PlayerConfig {
             source,
+            recordings,
             base,
             token,
             engine,
@@ -392,6 +437,25 @@ mod tests {
             assert!(want.to_string().len() > 20);
         }
         assert!(ConfigError::MissingSource.to_string().contains("?input="));
+    }
+
+    #[test]
+    fn recordings_endpoint_is_made_absolute() {
+        let c = |v: &str| {
+            PlayerConfig::parse(&raw(&[("input", "a"), ("recordings", v)]), ORIGIN)
+                .unwrap()
+                .recordings
+        };
+        assert_eq!(
+            c("/api/inputs/a/recordings").as_deref(),
+            Some("http://127.0.0.1:8080/api/inputs/a/recordings")
+        );
+        assert_eq!(
+            c("https://api.example/r?x=1").as_deref(),
+            Some("https://api.example/r?x=1")
+        );
+        let none = PlayerConfig::parse(&raw(&[("input", "a")]), ORIGIN).unwrap();
+        assert_eq!(none.recordings, None);
     }
 
     #[test]

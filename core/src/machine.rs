@@ -80,6 +80,13 @@ pub enum Event {
     RetryNow,
     /// The page became visible again.
     Visible,
+    /// The viewer chose a recording to replay.
+    PlayRecording {
+        uid: String,
+        url: String,
+    },
+    /// The viewer leaves the recording for the live stream or the waiting screen.
+    LeaveReplay,
 }
 
 /// What the interop layer must do. Timers replace any pending timer of the
@@ -146,6 +153,10 @@ pub struct Machine {
     /// lifecycle still lags behind and calls it live.
     ended_uid: Option<String>,
     session: Option<Session>,
+    /// The recording being replayed.
+    replaying: Option<String>,
+    /// A broadcast that went live while the viewer replays a recording: offered, not forced.
+    live_now: Option<String>,
     lifecycle_failures: u32,
     retry_after_ms: Option<u64>,
     last_media_recovery_ms: Option<u64>,
@@ -164,6 +175,8 @@ impl Machine {
             video_uid: None,
             ended_uid: None,
             session: None,
+            replaying: None,
+            live_now: None,
             lifecycle_failures: 0,
             retry_after_ms: None,
             last_media_recovery_ms: None,
@@ -189,6 +202,14 @@ impl Machine {
     /// The current or last broadcast.
     pub fn video_uid(&self) -> Option<&str> {
         self.video_uid.as_deref()
+    }
+    /// The recording being replayed, if any.
+    pub fn replaying(&self) -> Option<&str> {
+        self.replaying.as_deref()
+    }
+    /// A live broadcast the viewer can switch to from a replay.
+    pub fn live_now(&self) -> Option<&str> {
+        self.live_now.as_deref()
     }
     pub fn config(&self) -> &PlayerConfig {
         &self.config
@@ -296,6 +317,35 @@ impl Machine {
                 }
                 out.push(Command::PollLifecycle { in_ms: 0 });
             }
+            Event::PlayRecording { uid, url } => {
+                if self.session.as_ref().is_some_and(|s| s.live) {
+                    // Leaving a live broadcast: it stays on offer.
+                    self.live_now = self.video_uid.clone();
+                }
+                self.unload(&mut out);
+                self.load(url, false, ctx, &mut out);
+                self.replaying = Some(uid);
+                self.enter(Phase::Replay, ctx);
+            }
+            Event::LeaveReplay => {
+                if self.replaying.take().is_some() {
+                    self.unload(&mut out);
+                    match self.live_now.take() {
+                        Some(uid) => {
+                            self.video_uid = Some(uid);
+                            self.ended_uid = None;
+                            let url = self.config.manifest_url();
+                            self.load(url, true, ctx, &mut out);
+                            self.enter(Phase::Starting, ctx);
+                        }
+                        None => {
+                            self.message = None;
+                            self.enter(Phase::Waiting, ctx);
+                        }
+                    }
+                    out.push(Command::PollLifecycle { in_ms: 0 });
+                }
+            }
             Event::Visible => {
                 // Catch up at once, unless the origin asked us to hold off.
                 let polling = !matches!(&self.session, Some(s) if !s.live);
@@ -327,11 +377,11 @@ impl Machine {
                     };
                     self.enter(phase, ctx);
                 }
+            } else if self.replaying.is_some() {
+                // A viewer replaying a recording is not yanked away.
+                self.live_now = uid;
             } else if already_ended {
                 self.enter(Phase::Ended, ctx);
-            } else if self.phase == Phase::Replay && matches!(self.config.source, Source::Input(_))
-            {
-                // A viewer replaying a recording is not yanked away.
             } else {
                 self.video_uid = uid;
                 let url = self.config.manifest_url();
@@ -343,6 +393,11 @@ impl Machine {
         }
 
         // Not live.
+        self.live_now = None;
+        if self.replaying.is_some() {
+            out.push(self.poll(ctx));
+            return;
+        }
         match self.config.source {
             Source::Video(_) => {
                 if self.session.as_ref().is_some_and(|s| !s.live) {
@@ -903,6 +958,92 @@ mod tests {
             url: "http://o/vid1/manifest/video.m3u8".into(),
             live: false
         }));
+    }
+
+    fn play(uid: &str) -> Event {
+        Event::PlayRecording {
+            uid: uid.into(),
+            url: format!("http://o/{uid}/manifest/video.m3u8"),
+        }
+    }
+
+    #[test]
+    fn replay_from_waiting_and_back() {
+        let (mut m, cmds) = run(input(), &[(0, idle()), (1_000, play("r1"))]);
+        assert_eq!(m.phase(), Phase::Replay);
+        assert_eq!(m.replaying(), Some("r1"));
+        assert_eq!(
+            cmds,
+            vec![
+                Command::CancelRetry,
+                Command::Load {
+                    url: "http://o/r1/manifest/video.m3u8".into(),
+                    live: false
+                }
+            ]
+        );
+        // Still polling lifecycle, at the waiting rate.
+        assert_eq!(
+            m.step(idle(), at(6_000)),
+            vec![Command::PollLifecycle { in_ms: 6_000 }]
+        );
+        m.step(Event::FirstFrame, at(6_500));
+        assert_eq!(m.phase(), Phase::Replay);
+        let cmds = m.step(Event::LeaveReplay, at(9_000));
+        assert_eq!(m.phase(), Phase::Waiting);
+        assert_eq!(
+            cmds,
+            vec![
+                Command::CancelRetry,
+                Command::Unload,
+                Command::PollLifecycle { in_ms: 0 }
+            ]
+        );
+    }
+
+    #[test]
+    fn going_live_during_a_replay_is_offered_not_forced() {
+        let (mut m, _) = run(
+            input(),
+            &[(0, idle()), (1_000, play("r1")), (2_000, Event::FirstFrame)],
+        );
+        let cmds = m.step(live("b"), at(6_000));
+        assert_eq!(m.phase(), Phase::Replay);
+        assert_eq!(m.live_now(), Some("b"));
+        assert_eq!(cmds, vec![Command::PollLifecycle { in_ms: 6_000 }]);
+        // The media reaching its end does not leave the replay either.
+        assert_eq!(m.step(Event::MediaEnded, at(7_000)), vec![]);
+        assert_eq!(m.phase(), Phase::Replay);
+        let cmds = m.step(Event::LeaveReplay, at(8_000));
+        assert_eq!(m.phase(), Phase::Starting);
+        assert_eq!(m.live_now(), None);
+        assert_eq!(
+            cmds,
+            vec![
+                Command::CancelRetry,
+                Command::Unload,
+                Command::CancelRetry,
+                load_live(),
+                Command::PollLifecycle { in_ms: 0 }
+            ]
+        );
+        m.step(Event::FirstFrame, at(9_000));
+        assert_eq!((m.phase(), m.video_uid()), (Phase::Live, Some("b")));
+    }
+
+    #[test]
+    fn replay_chosen_while_live_keeps_live_on_offer_until_it_ends() {
+        let (mut m, _) = run(
+            input(),
+            &[(0, live("a")), (1, Event::FirstFrame), (5_000, play("r1"))],
+        );
+        assert_eq!((m.phase(), m.live_now()), (Phase::Replay, Some("a")));
+        m.step(idle(), at(20_000));
+        assert_eq!((m.phase(), m.live_now()), (Phase::Replay, None));
+        m.step(Event::LeaveReplay, at(21_000));
+        assert_eq!(m.phase(), Phase::Waiting);
+        // Leaving twice is harmless.
+        assert_eq!(m.step(Event::LeaveReplay, at(22_000)), vec![]);
     }
 
     #[test]

@@ -107,6 +107,25 @@ pub fn playback_retry_delay(attempt: u32, rand01: f64) -> u64 {
     (base * (0.8 + 0.4 * rand01.clamp(0.0, 1.0))).round() as u64
 }
 
+/// How long the recordings list is kept fresh after a trigger (page load,
+/// the end of a broadcast): Cloudflare takes about a minute to make a
+/// recording ready; past five minutes the list stops polling.
+pub const RECORDINGS_WINDOW_MS: u64 = 300_000;
+
+/// Delay before the next recordings request, or `None` to stop: every 15 s
+/// while a recording is processing, backing off 2 s → 60 s on failures,
+/// nothing once all are ready or the window has passed.
+pub fn recordings_refresh(failures: u32, processing: bool, since_trigger_ms: u64) -> Option<u64> {
+    if since_trigger_ms >= RECORDINGS_WINDOW_MS {
+        return None;
+    }
+    if failures > 0 {
+        let shift = (failures - 1).min(10);
+        return Some((2_000u64 << shift).min(60_000));
+    }
+    processing.then_some(15_000)
+}
+
 /// Parses a `Retry-After` header: delta-seconds (the form Cloudflare sends).
 /// An HTTP date or garbage yields `None`; the caller then backs off as usual.
 pub fn parse_retry_after(value: &str) -> Option<u64> {
@@ -223,6 +242,27 @@ mod tests {
         }
         assert_eq!(playback_retry_delay(0, 0.0), 800);
         assert_eq!(playback_retry_delay(0, 1.0), 1_200);
+    }
+
+    #[test]
+    fn recordings_poll_only_while_useful() {
+        let table = [
+            (0, false, 0, None),
+            (0, true, 0, Some(15_000)),
+            (0, true, 299_999, Some(15_000)),
+            (0, true, 300_000, None),
+            (1, false, 10_000, Some(2_000)),
+            (3, true, 10_000, Some(8_000)),
+            (9, false, 10_000, Some(60_000)),
+            (9, false, 400_000, None),
+        ];
+        for (failures, processing, since, want) in table {
+            assert_eq!(
+                recordings_refresh(failures, processing, since),
+                want,
+                "{failures} {processing} {since}"
+            );
+        }
     }
 
     #[test]
