@@ -11,7 +11,8 @@ use leptos::prelude::*;
 use player_core::cloudflare::Views;
 use player_core::config::{Engine, PlayerConfig, Source};
 use player_core::machine::{Command, Ctx, Event, FetchError, Machine, Phase, PlaybackIssue};
-use player_core::policy::{Poll, PollPolicy};
+use player_core::policy::{recordings_refresh, Poll, PollPolicy};
+use player_core::recordings::{Recording, RecordingList};
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::JsValue;
@@ -34,6 +35,15 @@ pub struct PlayerSignals {
     pub behind_live: RwSignal<bool>,
     /// A still of the last broadcast, behind the waiting and ended screens.
     pub thumbnail: RwSignal<Option<String>>,
+    /// Recordings ready to replay, newest first.
+    pub recordings: RwSignal<Vec<Recording>>,
+    /// A recording is being prepared ("available shortly").
+    pub processing: RwSignal<bool>,
+    /// The list could not be loaded (and there is none to show).
+    pub recordings_failed: RwSignal<bool>,
+    pub replaying: RwSignal<Option<String>>,
+    /// A broadcast is live while the viewer replays.
+    pub live_now: RwSignal<bool>,
 }
 
 impl PlayerSignals {
@@ -51,6 +61,11 @@ impl PlayerSignals {
             buffering: RwSignal::new(false),
             behind_live: RwSignal::new(false),
             thumbnail: RwSignal::new(None),
+            recordings: RwSignal::new(Vec::new()),
+            processing: RwSignal::new(false),
+            recordings_failed: RwSignal::new(false),
+            replaying: RwSignal::new(None),
+            live_now: RwSignal::new(false),
         }
     }
 }
@@ -66,6 +81,8 @@ enum Input {
     PollNow,
     ViewsNow,
     Views(Result<Views, FetchError>),
+    RecordingsNow,
+    Recordings(Result<RecordingList, FetchError>),
     Media(u64, MediaSignal),
     HlsLoaded(u64, Result<JsValue, JsValue>),
     Autoplay(u64, Result<(), String>),
@@ -92,6 +109,12 @@ pub struct Driver {
     views_request: Option<InFlight>,
     views_failures: u32,
     views_retry_after_ms: Option<u64>,
+    recordings_timer: Option<Timeout>,
+    recordings_request: Option<InFlight>,
+    recordings_failures: u32,
+    /// When the recordings list last had reason to change (load, an end).
+    recordings_trigger_ms: u64,
+    last_phase: Phase,
     _clock: Interval,
     _listeners: Vec<EventListener>,
 }
@@ -148,6 +171,11 @@ impl Driver {
                 views_request: None,
                 views_failures: 0,
                 views_retry_after_ms: None,
+                recordings_timer: None,
+                recordings_request: None,
+                recordings_failures: 0,
+                recordings_trigger_ms: start,
+                last_phase: Phase::Loading,
                 _clock: clock,
                 _listeners: listeners,
             })
@@ -156,6 +184,7 @@ impl Driver {
             let mut d = driver.borrow_mut();
             d.run(commands);
             d.sync();
+            d.recordings_now();
             if !native {
                 // Fetch hls.js in parallel with the first lifecycle poll, so
                 // it is there when the broadcast starts.
@@ -179,6 +208,8 @@ impl Driver {
             Input::PollNow => self.poll_now(),
             Input::ViewsNow => self.views_now(),
             Input::Views(result) => self.on_views(result),
+            Input::RecordingsNow => self.recordings_now(),
+            Input::Recordings(result) => self.on_recordings(result),
             Input::Media(generation, signal) if generation == self.generation => match signal {
                 MediaSignal::FirstFrame => self.step(Event::FirstFrame),
                 MediaSignal::Ended => self.step(Event::MediaEnded),
@@ -213,6 +244,22 @@ impl Driver {
         self.s.since_ms.set(m.since_ms());
         self.s.message.set(m.message().map(str::to_string));
         self.s.retry_at_ms.set(m.retry_at_ms());
+        let replaying = m.replaying().map(str::to_string);
+        if self.s.replaying.get_untracked() != replaying {
+            self.s.replaying.set(replaying);
+        }
+        self.s.live_now.set(m.live_now().is_some());
+        if phase == Phase::Ended && self.last_phase != Phase::Ended {
+            // A broadcast just ended: its recording will appear shortly.
+            self.recordings_trigger_ms = now_ms();
+            self.recordings_failures = 0;
+            if self.recordings_request.is_none() {
+                let me = self.me.clone();
+                self.recordings_timer =
+                    Some(Timeout::new(2_000, move || post(&me, Input::RecordingsNow)));
+            }
+        }
+        self.last_phase = phase;
         let live = matches!(phase, Phase::Live | Phase::Starting);
         match (
             live,
@@ -330,6 +377,77 @@ impl Driver {
         );
         let me = self.me.clone();
         self.views_timer = Some(Timeout::new(ms(delay), move || post(&me, Input::ViewsNow)));
+    }
+
+    fn recordings_now(&mut self) {
+        self.recordings_timer = None;
+        let Some(url) = self.machine.config().recordings.clone() else {
+            return;
+        };
+        let (request, outcome) = get_json(url, ms(self.machine.policy().timeout_ms));
+        self.recordings_request = Some(request);
+        let me = self.me.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Some(result) = outcome.await {
+                post(
+                    &me,
+                    Input::Recordings(result.and_then(fetch::recording_list)),
+                );
+            }
+        });
+    }
+
+    fn on_recordings(&mut self, result: Result<RecordingList, FetchError>) {
+        self.recordings_request = None;
+        let processing = match result {
+            Ok(list) => {
+                self.recordings_failures = 0;
+                let processing = !list.processing.is_empty();
+                self.s.recordings_failed.set(false);
+                self.s.processing.set(processing);
+                if self.s.recordings.get_untracked() != list.recordings {
+                    self.s.recordings.set(list.recordings);
+                }
+                processing
+            }
+            Err(_) => {
+                self.recordings_failures = self.recordings_failures.saturating_add(1);
+                // A list already shown stays; the note is for an empty one.
+                let empty = self.s.recordings.with_untracked(Vec::is_empty);
+                self.s.recordings_failed.set(empty);
+                self.s.processing.get_untracked()
+            }
+        };
+        let since = now_ms().saturating_sub(self.recordings_trigger_ms);
+        if let Some(delay) = recordings_refresh(self.recordings_failures, processing, since) {
+            let me = self.me.clone();
+            self.recordings_timer = Some(Timeout::new(ms(delay), move || {
+                post(&me, Input::RecordingsNow)
+            }));
+        }
+    }
+
+    pub fn retry_recordings(&mut self) {
+        self.recordings_trigger_ms = now_ms();
+        self.recordings_failures = 0;
+        self.recordings_now();
+    }
+
+    pub fn play_recording(&mut self, uid: &str) {
+        let url = self
+            .s
+            .recordings
+            .with_untracked(|list| list.iter().find(|r| r.uid == uid).map(|r| r.hls.clone()));
+        if let Some(url) = url {
+            self.step(Event::PlayRecording {
+                uid: uid.to_string(),
+                url,
+            });
+        }
+    }
+
+    pub fn leave_replay(&mut self) {
+        self.step(Event::LeaveReplay);
     }
 
     fn fetch_hls(&mut self) {

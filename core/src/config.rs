@@ -189,7 +189,7 @@ fn clean_base(s: &str) -> Option<String> {
 }
 
 /// An absolute http(s) URL that is safe to fetch (a query is allowed).
-fn is_url(s: &str) -> bool {
+pub(crate) fn is_url(s: &str) -> bool {
     let rest = match s
         .strip_prefix("https://")
         .or_else(|| s.strip_prefix("http://"))

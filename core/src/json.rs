@@ -6,6 +6,7 @@
 //! tested natively against the real Cloudflare files.
 
 use crate::cloudflare::{Lifecycle, Views};
+use crate::config::is_url;
 use crate::recordings::{Processing, Recording, RecordingList};
 
 /// A JSON object whose fields can be read.
@@ -65,8 +66,9 @@ pub fn recording_list(obj: &impl JsonObject) -> Result<RecordingList, Malformed>
                 name: r.string("name").unwrap_or_default(),
                 created: r.string("created").unwrap_or_default(),
                 duration_seconds: r.number("durationSeconds").unwrap_or(0.0),
-                thumbnail: r.string("thumbnail").unwrap_or_default(),
-                hls: r.string("hls")?,
+                // Only http(s) URLs reach an <img> or the player.
+                thumbnail: r.string("thumbnail").filter(|u| is_url(u)).unwrap_or_default(),
+                hls: r.string("hls").filter(|u| is_url(u))?,
             })
         })
         .collect();

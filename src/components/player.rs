@@ -2,6 +2,7 @@
 //! control bar. All logic lives in the driver and in `player_core`.
 
 use crate::driver::{Driver, PlayerSignals};
+use crate::interop::local_date;
 use leptos::html::{Div, Video};
 use leptos::prelude::*;
 use player_core::config::PlayerConfig;
@@ -51,12 +52,14 @@ pub fn Player(
     // One click handler for every control, keyed by `data-action`: fewer
     // handlers, smaller wasm.
     let on_click = move |event: web_sys::MouseEvent| {
-        let action = event
+        let target = event
             .target()
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .and_then(|el| el.closest("[data-action]").ok().flatten())
-            .and_then(|el| el.get_attribute("data-action"));
-        let Some(action) = action else { return };
+            .and_then(|el| el.closest("[data-action]").ok().flatten());
+        let Some(target) = target else { return };
+        let Some(action) = target.get_attribute("data-action") else {
+            return;
+        };
         if action == "fullscreen" {
             toggle_fullscreen(root_ref.get_untracked());
             return;
@@ -71,6 +74,13 @@ pub fn Player(
                 "mute" => d.set_muted(true),
                 "play" | "pause" => d.toggle_play(),
                 "go-live" => d.go_live(),
+                "play-recording" => {
+                    if let Some(uid) = target.get_attribute("data-uid") {
+                        d.play_recording(&uid);
+                    }
+                }
+                "leave-replay" => d.leave_replay(),
+                "recordings-retry" => d.retry_recordings(),
                 _ => {}
             }
         })
@@ -102,6 +112,7 @@ pub fn Player(
             (s.muted.get(), " jlp-is-muted"),
             (s.muted_fallback.get(), " jlp-is-muted-fallback"),
             (s.behind_live.get(), " jlp-is-behind-live"),
+            (s.live_now.get(), " jlp-is-live-now"),
         ] {
             if on {
                 c.push_str(name);
@@ -149,6 +160,9 @@ pub fn Player(
                     <svg class="jlp-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path fill="currentColor" d="M4 9v6h4l5 4V5L8 9H4zm15.6 3 2.2-2.2-1.4-1.4-2.2 2.2-2.2-2.2-1.4 1.4 2.2 2.2-2.2 2.2 1.4 1.4 2.2-2.2 2.2 2.2 1.4-1.4z"></path></svg>
                     "Tap to unmute"
                 </button>
+                <button class="jlp-leave" data-action="leave-replay">
+                    {move || if s.live_now.get() { "Live now" } else { "Back to waiting" }}
+                </button>
                 <button class="jlp-bigplay" data-action="play" aria-label="Play">
                     <svg class="jlp-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path fill="currentColor" d="M8 5.14v13.72a1 1 0 0 0 1.52.85l10.6-6.86a1 1 0 0 0 0-1.7L9.52 4.3A1 1 0 0 0 8 5.14z"></path></svg>
                 </button>
@@ -174,6 +188,53 @@ pub fn Player(
                     </button>
                 </div>
             </div>
+            <section
+                class="jlp-recordings"
+                aria-label="Recordings"
+                hidden=move || {
+                    s.recordings.with(Vec::is_empty) && !s.processing.get() && !s.recordings_failed.get()
+                }
+            >
+                <h2 class="jlp-recordings-title">"Recordings"</h2>
+                <p class="jlp-note" hidden=move || !s.processing.get()>
+                    "The recording will be available shortly."
+                </p>
+                <p class="jlp-note" hidden=move || !s.recordings_failed.get()>
+                    "Recordings can't be loaded right now. "
+                    <button class="jlp-link" data-action="recordings-retry">"Try again"</button>
+                </p>
+                <ul class="jlp-recording-list">
+                    {move || {
+                        let current = s.replaying.get();
+                        s.recordings
+                            .get()
+                            .into_iter()
+                            .map(|r| {
+                                let selected = current.as_deref() == Some(r.uid.as_str());
+                                view! {
+                                    <li>
+                                        <button
+                                            class="jlp-recording"
+                                            data-action="play-recording"
+                                            data-uid=r.uid
+                                            aria-current=selected.then_some("true")
+                                        >
+                                            <span class="jlp-recording-thumb">
+                                                <img src=r.thumbnail alt="" loading="lazy"/>
+                                                <span class="jlp-recording-duration">
+                                                    {clock(r.duration_seconds.max(0.0) as u64)}
+                                                </span>
+                                            </span>
+                                            <span class="jlp-recording-name">{r.name}</span>
+                                            <span class="jlp-recording-date">{local_date(&r.created)}</span>
+                                        </button>
+                                    </li>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </ul>
+            </section>
             <p class="jlp-sr" role="status" aria-live="polite">
                 {move || match (phase(), s.message.get()) {
                     (Phase::Error, Some(m)) => m,

@@ -9,6 +9,7 @@ use player_core::cloudflare::{Lifecycle, Views};
 use player_core::json::{self, JsonObject};
 use player_core::machine::FetchError;
 use player_core::policy::parse_retry_after;
+use player_core::recordings::RecordingList;
 use std::cell::Cell;
 use std::future::Future;
 use std::rc::Rc;
@@ -134,6 +135,10 @@ impl JsonObject for Json {
 
 pub fn lifecycle(value: JsValue) -> Result<Lifecycle, FetchError> {
     json::lifecycle(&Json(value)).map_err(|_| FetchError::Malformed)
+}
+
+pub fn recording_list(value: JsValue) -> Result<RecordingList, FetchError> {
+    json::recording_list(&Json(value)).map_err(|_| FetchError::Malformed)
 }
 
 pub fn views(value: JsValue) -> Result<Views, FetchError> {
