@@ -67,7 +67,10 @@ pub fn recording_list(obj: &impl JsonObject) -> Result<RecordingList, Malformed>
                 created: r.string("created").unwrap_or_default(),
                 duration_seconds: r.number("durationSeconds").unwrap_or(0.0),
                 // Only http(s) URLs reach an <img> or the player.
-                thumbnail: r.string("thumbnail").filter(|u| is_url(u)).unwrap_or_default(),
+                thumbnail: r
+                    .string("thumbnail")
+                    .filter(|u| is_url(u))
+                    .unwrap_or_default(),
                 hls: r.string("hls").filter(|u| is_url(u))?,
             })
         })
