@@ -25,6 +25,14 @@ test('start broadcast → live, currentTime advances, no reload', { timeout: 90_
   assert.ok(p.requestsOf('manifest').every((r) => r.t >= tStart), 'no manifest request before the broadcast started');
   assert.ok(playing.ariaLive !== null, 'aria-live region present');
   assert.notEqual(playing.ariaLive, waiting.ariaLive, `aria-live announced the change (waiting: "${waiting.ariaLive}", live: "${playing.ariaLive}")`);
+  // hls.js is loaded lazily and only where it is needed.
+  const native = (await p.peek(`document.createElement('video').canPlayType('application/vnd.apple.mpegurl')`)) !== '';
+  if (native) {
+    assert.equal(p.hlsjsRequests().length, 0, 'this browser plays HLS natively: hls.js is never fetched');
+  } else {
+    assert.equal(p.hlsjsRequests().length, 1, 'hls.js fetched once');
+  }
+  console.log(`engine: ${playing.video.engine} (canPlayType mpegurl ${native ? 'yes' : 'no'})`);
   console.log(`broadcast start → playing: ${((tPlaying - tStart) / 1000).toFixed(1)} s`);
   assertNoPanic(assert, p);
 });

@@ -253,6 +253,14 @@ const INIT_SCRIPT = `(() => {
   new MutationObserver(rec).observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
 })();`;
 
+// Makes canPlayType('application/vnd.apple.mpegurl') answer "" so the player
+// takes its hls.js path, as in browsers without native HLS (Firefox, older
+// Chromium). Debian's Chromium 156 answers "maybe" and plays natively.
+export const HIDE_NATIVE_HLS = `(() => {
+  const orig = HTMLMediaElement.prototype.canPlayType;
+  HTMLMediaElement.prototype.canPlayType = function (t) { return /mpegurl/i.test(String(t)) ? '' : orig.call(this, t); };
+})();`;
+
 // One CDP round trip: everything a test asserts about the player.
 const SNAPSHOT = `(() => {
   const vis = (el) => {
@@ -289,7 +297,9 @@ const SNAPSHOT = `(() => {
       currentTime: video.currentTime, paused: video.paused, muted: video.muted, volume: video.volume,
       readyState: video.readyState, ended: video.ended, error: video.error ? video.error.code + ' ' + video.error.message : null,
       src: video.currentSrc || video.src || null, width: video.videoWidth,
+      engine: /^blob:/.test(video.currentSrc) ? 'mse' : (video.currentSrc ? 'native' : null),
     } : null,
+    hlsjsLoaded: typeof window.Hls === 'function',
     buttons: { unmute: btn('unmute'), goLive: btn('go-live'), retry: btn('retry') },
     marker: window.__e2eMarker || null,
     log: window.__e2e || null,
@@ -326,7 +336,8 @@ export class PlayerPage {
 
   // Opens the watch page: `query` is the query string (without '?') or an
   // object; `id` is the uid whose delivery requests are recorded.
-  static async open(browser, baseUrl, { query = '', id = null, name = 'player', viewport = { width: 1280, height: 720 }, context: ctxOpts = {} } = {}) {
+  // `engine: 'hlsjs'` hides native HLS from the page (see HIDE_NATIVE_HLS).
+  static async open(browser, baseUrl, { query = '', id = null, name = 'player', viewport = { width: 1280, height: 720 }, context: ctxOpts = {}, engine = 'auto' } = {}) {
     const context = await browser.newContext({ viewport, ...ctxOpts });
     const page = await context.newPage();
     const cdp = await context.newCDPSession(page);
@@ -334,7 +345,10 @@ export class PlayerPage {
     const p = new PlayerPage(page, cdp, { id, name });
     p.context = context;
     p.url = `${baseUrl.replace(/\/$/, '')}/?${qs}`;
+    if (engine === 'hlsjs') await page.addInitScript(HIDE_NATIVE_HLS);
     await page.addInitScript(INIT_SCRIPT);
+    p.allRequests = [];
+    page.on('request', (r) => p.allRequests.push({ url: r.url(), type: r.resourceType(), t: Date.now() }));
     page.on('request', (r) => {
       const kind = classify(r.url(), id);
       if (!kind) return;
@@ -391,6 +405,9 @@ export class PlayerPage {
   }
 
   requestsOf(kind, since = 0) { return this.requests.filter((r) => r.kind === kind && r.t >= since); }
+
+  // Requests for an hls.js build (hls.min.js, hls.light.min.js, ...).
+  hlsjsRequests() { return this.allRequests.filter((r) => /\/hls(\.[a-z]+)*\.m?js(\?|$)/.test(r.url)); }
 
   consoleErrors() { return this.console.filter((c) => c.type === 'error'); }
 
