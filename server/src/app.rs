@@ -16,10 +16,16 @@ use tower_http::services::ServeDir;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use crate::account_api::{self, StandIn};
+use crate::account_client::AccountClient;
+use crate::cache::{CacheSettings, RecordingsCache};
 use crate::config::Config;
+use crate::control::StatsState;
 use crate::error::ApiError;
 use crate::ffmpeg::Encode;
 use crate::origin::{Origin, Settings};
+use crate::recordings::Rewrite;
+use crate::recordings_api::{self, CorsOrigins, RecordingsService};
 use crate::{control, delivery, demo, recording, rtmp};
 
 /// Fonts tried, in order, for the burned-in clock (Debian fonts-dejavu-core).
@@ -31,8 +37,25 @@ const FONTS: [&str; 3] = [
 /// How long in-flight HTTP requests may finish after the broadcasts stopped.
 const HTTP_DRAIN: Duration = Duration::from_secs(3);
 
-/// The whole HTTP surface: control API, delivery endpoints, then the player.
-pub fn router(origin: Arc<Origin>, dist: &Path) -> Router {
+/// What the HTTP surface serves.
+pub struct Services {
+    pub origin: Arc<Origin>,
+    pub recordings: Arc<RecordingsService>,
+    /// The account API stand-in (local mode only).
+    pub stand_in: Option<Arc<StandIn>>,
+    /// Who may read the recordings endpoint.
+    pub recordings_cors: CorsOrigins,
+}
+
+/// The whole HTTP surface: control API, delivery endpoints, the recordings
+/// endpoint, the account API stand-in, then the player.
+pub fn router(services: Services, dist: &Path) -> Router {
+    let Services {
+        origin,
+        recordings,
+        stand_in,
+        recordings_cors,
+    } = services;
     let not_found = || async {
         ApiError::NotFound("not found (the player is served from --dist; is it built?)".into())
     };
@@ -48,10 +71,17 @@ pub fn router(origin: Arc<Origin>, dist: &Path) -> Router {
         .on_request(())
         .on_response(DefaultOnResponse::new().level(Level::DEBUG))
         .on_failure(());
-    Router::new()
-        .route("/control/health", get(control::health))
+    let stats = Router::new()
         .route("/control/stats", get(control::stats))
         .route("/control/stats/reset", post(control::reset_stats))
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(cors.clone())
+        .with_state(StatsState {
+            origin: Arc::clone(&origin),
+            recordings: Arc::clone(&recordings),
+        });
+    let mut app = Router::new()
+        .route("/control/health", get(control::health))
         .route(
             "/control/inputs",
             get(control::list_inputs).post(control::create_input),
@@ -76,8 +106,13 @@ pub fn router(origin: Arc<Origin>, dist: &Path) -> Router {
         .fallback_service(player)
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(cors)
-        .layer(trace)
         .with_state(origin)
+        .merge(stats)
+        .merge(recordings_api::router(recordings, &recordings_cors));
+    if let Some(s) = stand_in {
+        app = app.merge(account_api::router(s));
+    }
+    app.layer(trace)
 }
 
 /// The host to show in URLs: loopback for a wildcard address.
@@ -123,6 +158,9 @@ async fn shutdown_signal() {
 /// Runs the server until SIGINT/SIGTERM, then stops every broadcast and
 /// removes temporary files.
 pub async fn run(cfg: Config) -> Result<(), String> {
+    let token = cfg.read_token()?;
+    let recordings_cors = recordings_api::parse_cors_origins(&cfg.recordings_cors_origins)
+        .map_err(|e| format!("--recordings-cors-origins: {e}"))?;
     let http = bind(&cfg.host, cfg.port, "HTTP").await?;
     let http_addr: SocketAddr = http.local_addr().map_err(|e| e.to_string())?;
     let rtmp = if cfg.no_rtmp {
@@ -131,6 +169,8 @@ pub async fn run(cfg: Config) -> Result<(), String> {
         Some(bind(&cfg.host, cfg.rtmp_port, "RTMP").await?)
     };
     let host = shown_host(http_addr.ip());
+    let own_http = format!("http://{host}:{}", http_addr.port());
+    let account = cfg.account_setup(token, &own_http)?;
     let rtmp_port = match &rtmp {
         Some(l) => Some(l.local_addr().map_err(|e| e.to_string())?.port()),
         None => None,
@@ -139,21 +179,31 @@ pub async fn run(cfg: Config) -> Result<(), String> {
     let data_dir: PathBuf = cfg.data_dir.clone();
     std::fs::create_dir_all(recording::videos_dir(&data_dir))
         .map_err(|e| format!("cannot create data dir {}: {e}", data_dir.display()))?;
-    {
+    let earlier = {
         let dir = data_dir.clone();
         let recovered = tokio::task::spawn_blocking(move || {
             let n = recording::recover(&dir)?;
             recording::remove_temp_files(&dir)?;
-            Ok::<_, std::io::Error>(n)
+            Ok::<_, std::io::Error>((n, recording::scan(&dir)?))
         })
         .await;
         match recovered {
-            Ok(Ok(0)) => {}
-            Ok(Ok(n)) => tracing::info!(n, "closed recordings left live by an earlier run"),
-            Ok(Err(e)) => tracing::warn!(error = %e, "cannot recover earlier recordings"),
-            Err(e) => tracing::warn!(error = %e, "cannot recover earlier recordings"),
+            Ok(Ok((n, found))) => {
+                if n > 0 {
+                    tracing::info!(n, "closed recordings left live by an earlier run");
+                }
+                found
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "cannot recover earlier recordings");
+                Vec::new()
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot recover earlier recordings");
+                Vec::new()
+            }
         }
-    }
+    };
     let font = find_font();
     if font.is_none() {
         tracing::warn!(
@@ -187,6 +237,38 @@ pub async fn run(cfg: Config) -> Result<(), String> {
         font,
         rtmp_base: rtmp_port.map(|p| format!("rtmp://{host}:{p}/live")),
     }));
+    let loaded = origin.load_recordings(earlier);
+    if loaded > 0 {
+        tracing::info!(n = loaded, "recordings of earlier runs playable again");
+    }
+
+    let stand_in = account.stand_in_token.clone().map(|token| {
+        Arc::new(StandIn {
+            origin: Arc::clone(&origin),
+            account: account.client.account.clone(),
+            token,
+            ready_after: Duration::from_secs(cfg.recording_ready_seconds),
+            delivery_base: own_http.clone(),
+        })
+    });
+    let client = AccountClient::new(account.client.clone())?;
+    tracing::info!(
+        api = %client.base(), account = %client.account(),
+        local = stand_in.is_some(),
+        delivery = %account.delivery_base.as_deref().unwrap_or("as Cloudflare gives it"),
+        "recordings: listed from the account API"
+    );
+    let cache = RecordingsCache::new(
+        Arc::new(client),
+        CacheSettings::with_ttl(
+            Duration::from_secs(cfg.recordings_ttl_seconds),
+            usize::try_from(cfg.recordings_cache_inputs).unwrap_or(usize::MAX),
+            Rewrite {
+                delivery_base: account.delivery_base.clone(),
+            },
+        ),
+    );
+    let recordings = Arc::new(RecordingsService::new(cache));
 
     let demo_task = if cfg.demo {
         demo::create_input(&origin).map_err(|e| format!("cannot create the demo input: {e}"))?;
@@ -209,7 +291,15 @@ pub async fn run(cfg: Config) -> Result<(), String> {
         })
     });
 
-    let app = router(Arc::clone(&origin), &cfg.dist);
+    let app = router(
+        Services {
+            origin: Arc::clone(&origin),
+            recordings,
+            stand_in,
+            recordings_cors,
+        },
+        &cfg.dist,
+    );
     let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
     let serve = axum::serve(
         http,

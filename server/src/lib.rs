@@ -4,9 +4,16 @@
 //! - [`delivery`] and [`control`]: thin HTTP handlers over it; [`app`] wires them.
 //! - [`supervisor`]: one task per ffmpeg child; [`rtmp`]: RTMP publishers in.
 //! - Pure policies, unit-tested: [`faults`], [`viewers`], [`hls`], [`ffmpeg`], [`ids`].
+//! - Recordings: [`account_client`] (Cloudflare's account API, typed), the
+//!   shared [`cache`] in front of it, [`recordings`] (pure list building and
+//!   HTTP cache rules), [`recordings_api`] (the viewers' endpoint), and
+//!   [`account_api`], the local origin's stand-in of the account API.
 
+pub mod account_api;
+pub mod account_client;
 pub mod api;
 pub mod app;
+pub mod cache;
 pub mod config;
 pub mod control;
 pub mod delivery;
@@ -19,6 +26,9 @@ pub mod hls;
 pub mod ids;
 pub mod origin;
 pub mod recording;
+pub mod recordings;
+pub mod recordings_api;
 pub mod rtmp;
+pub mod secret;
 pub mod supervisor;
 pub mod viewers;

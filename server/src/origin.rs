@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
+use player_core::account::RecordingSettings;
 use player_core::cloudflare::{Lifecycle, Views};
 use tokio::process::Command;
 use tokio::sync::{mpsc, oneshot, Semaphore};
@@ -21,7 +22,7 @@ use crate::api::{
 };
 use crate::error::{ApiError, ApiResult};
 use crate::faults::{self, Faults};
-use crate::ffmpeg::{self, Encode, Rendition};
+use crate::ffmpeg::{self, Encode, Rendition, VideoSize};
 use crate::hls::{self, Variant};
 use crate::ids;
 use crate::recording::{self, RecordingMeta, RecordingState};
@@ -64,6 +65,9 @@ pub enum Phase {
 struct Input {
     name: String,
     stream_key: String,
+    created: SystemTime,
+    /// As given to the account API's create (defaults otherwise).
+    recording: RecordingSettings,
     faults: Faults,
     fixed_viewers: Option<u64>,
     viewers: ViewerCounter,
@@ -76,6 +80,15 @@ struct Input {
 
 struct Video {
     input_uid: String,
+    /// The input's name when the broadcast started.
+    name: String,
+    created: SystemTime,
+    /// When the recording was closed.
+    ended: Option<SystemTime>,
+    /// Seconds of media, once closed.
+    duration: Option<f64>,
+    /// `ready` or `error`, once closed.
+    outcome: Option<RecordingState>,
     dir: PathBuf,
     source: Source,
     renditions: Vec<Rendition>,
@@ -89,7 +102,36 @@ struct Video {
 struct State {
     inputs: BTreeMap<String, Input>,
     videos: HashMap<String, Video>,
+    /// Recordings of earlier runs (from the data dir), by input uid.
+    past: HashMap<String, Vec<String>>,
     closing: bool,
+}
+
+/// A live input as the account API stand-in shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountInput {
+    pub uid: String,
+    pub name: String,
+    pub stream_key: String,
+    pub created: SystemTime,
+    pub recording: RecordingSettings,
+    /// A broadcast runs (starting or live).
+    pub connected: bool,
+    /// `rtmp://host:port/live` when RTMP ingest is on.
+    pub rtmp_base: Option<String>,
+}
+
+/// A broadcast (video) as the account API stand-in shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountVideo {
+    pub uid: String,
+    pub input_uid: String,
+    pub name: String,
+    pub created: SystemTime,
+    pub ended: Option<SystemTime>,
+    pub duration: Option<f64>,
+    pub outcome: Option<RecordingState>,
+    pub size: Option<VideoSize>,
 }
 
 /// What a delivery id names.
@@ -406,6 +448,15 @@ impl Origin {
     // ---- control: inputs -----------------------------------------------
 
     pub fn create_input(&self, req: CreateInput) -> ApiResult<InputCreated> {
+        self.create_input_with(req, RecordingSettings::default())
+    }
+
+    /// Creates an input with the account API's recording settings.
+    pub fn create_input_with(
+        &self,
+        req: CreateInput,
+        recording: RecordingSettings,
+    ) -> ApiResult<InputCreated> {
         let uid = match req.uid {
             Some(u) if ids::is_valid_uid(&u) => u,
             Some(_) => {
@@ -442,6 +493,8 @@ impl Origin {
             Input {
                 name: name.clone(),
                 stream_key: stream_key.clone(),
+                created: SystemTime::now(),
+                recording,
                 faults: Faults::default(),
                 fixed_viewers: None,
                 viewers: ViewerCounter::default(),
@@ -575,6 +628,7 @@ impl Origin {
                 .iter()
                 .map(|(uid, i)| (uid.clone(), i.stats))
                 .collect(),
+            ..Stats::default()
         }
     }
 
@@ -585,6 +639,98 @@ impl Origin {
         }
         drop(st);
         self.stats()
+    }
+
+    // ---- account API stand-in -----------------------------------------
+
+    /// `GET .../live_inputs/<uid>` of the stand-in.
+    pub fn account_input(&self, uid: &str) -> ApiResult<AccountInput> {
+        let st = self.lock();
+        let input = st
+            .inputs
+            .get(uid)
+            .ok_or_else(|| ApiError::unknown_input(uid))?;
+        Ok(AccountInput {
+            uid: uid.to_string(),
+            name: input.name.clone(),
+            stream_key: input.stream_key.clone(),
+            created: input.created,
+            recording: input.recording.clone(),
+            connected: input.current.is_some(),
+            rtmp_base: self.settings.rtmp_base.clone(),
+        })
+    }
+
+    /// `GET .../live_inputs/<uid>/videos` of the stand-in: every broadcast
+    /// of the input, earlier runs' recordings included, in no given order.
+    pub fn account_videos(&self, uid: &str) -> ApiResult<Vec<AccountVideo>> {
+        let st = self.lock();
+        let input = st
+            .inputs
+            .get(uid)
+            .ok_or_else(|| ApiError::unknown_input(uid))?;
+        let past = st.past.get(uid).map(Vec::as_slice).unwrap_or_default();
+        Ok(past
+            .iter()
+            .chain(&input.history)
+            .filter_map(|v| {
+                let video = st.videos.get(v)?;
+                Some(AccountVideo {
+                    uid: v.clone(),
+                    input_uid: video.input_uid.clone(),
+                    name: video.name.clone(),
+                    created: video.created,
+                    ended: video.ended,
+                    duration: video.duration,
+                    outcome: video.outcome,
+                    size: video.renditions.first().and_then(|r| r.size),
+                })
+            })
+            .collect())
+    }
+
+    /// At start-up: makes the closed recordings of earlier runs (their
+    /// `meta.json` in the data dir) playable by video uid again, and listed
+    /// under their input uid by the stand-in. Returns how many.
+    pub fn load_recordings(&self, found: Vec<(PathBuf, RecordingMeta)>) -> usize {
+        let mut st = self.lock();
+        let now = Instant::now();
+        let mut n = 0;
+        for (dir, meta) in found {
+            if meta.state == RecordingState::LiveInprogress
+                || !ids::is_valid_uid(&meta.video_uid)
+                || st.videos.contains_key(&meta.video_uid)
+            {
+                continue;
+            }
+            let parse = |t: &str| humantime::parse_rfc3339_weak(t).ok();
+            let created = parse(&meta.created).unwrap_or(SystemTime::UNIX_EPOCH);
+            let ended = meta.ended.as_deref().and_then(parse).unwrap_or(created);
+            let playable = meta.state == RecordingState::Ready;
+            st.videos.insert(
+                meta.video_uid.clone(),
+                Video {
+                    input_uid: meta.input_uid.clone(),
+                    name: meta.name.clone(),
+                    created,
+                    ended: Some(ended),
+                    duration: Some(meta.duration_seconds.unwrap_or(0.0)),
+                    outcome: Some(meta.state),
+                    dir,
+                    source: meta.source,
+                    renditions: meta.renditions.clone(),
+                    phase: Phase::Ended,
+                    live_since: playable.then_some(now),
+                    stop_tx: None,
+                },
+            );
+            st.past
+                .entry(meta.input_uid.clone())
+                .or_default()
+                .push(meta.video_uid.clone());
+            n += 1;
+        }
+        n
     }
 
     // ---- broadcasts ----------------------------------------------------
@@ -670,6 +816,7 @@ impl Origin {
         let video_uid = ids::random_uid();
         let dir = recording::videos_dir(&self.settings.data_dir).join(&video_uid);
         let (stop_tx, stop_rx) = mpsc::unbounded_channel();
+        let created = SystemTime::now();
         let name = {
             let mut st = self.lock();
             if st.closing {
@@ -691,6 +838,11 @@ impl Origin {
                 video_uid.clone(),
                 Video {
                     input_uid: uid.to_string(),
+                    name: name.clone(),
+                    created,
+                    ended: None,
+                    duration: None,
+                    outcome: None,
                     dir: dir.clone(),
                     source: launch.source,
                     renditions: launch.renditions.clone(),
@@ -706,7 +858,7 @@ impl Origin {
             input_uid: uid.to_string(),
             name,
             source: launch.source,
-            created: recording::rfc3339(SystemTime::now()),
+            created: recording::rfc3339(created),
             ended: None,
             duration_seconds: None,
             state: RecordingState::LiveInprogress,
@@ -845,14 +997,24 @@ impl Origin {
         }
     }
 
-    /// ffmpeg has exited and the recording is closed.
-    pub(crate) fn mark_ended(&self, video_uid: &str, how: &str) {
+    /// ffmpeg has exited and the recording is closed (`outcome`: its
+    /// duration and state, unless closing it failed).
+    pub(crate) fn mark_ended(
+        &self,
+        video_uid: &str,
+        how: &str,
+        outcome: Option<(f64, RecordingState)>,
+    ) {
         let mut st = self.lock();
         let Some(v) = st.videos.get_mut(video_uid) else {
             return;
         };
         v.phase = Phase::Ended;
         v.stop_tx = None;
+        v.ended = Some(SystemTime::now());
+        let (duration, state) = outcome.unwrap_or((0.0, RecordingState::Error));
+        v.duration = Some(duration);
+        v.outcome = Some(state);
         let input_uid = v.input_uid.clone();
         if let Some(input) = st.inputs.get_mut(&input_uid) {
             if input.current.as_deref() == Some(video_uid) {
@@ -900,6 +1062,11 @@ mod tests {
             video.into(),
             Video {
                 input_uid: input.into(),
+                name: input.into(),
+                created: SystemTime::now(),
+                ended: None,
+                duration: None,
+                outcome: None,
                 dir: PathBuf::from("/v").join(video),
                 source: Source::Synthetic,
                 renditions: ffmpeg::synthetic_renditions(&o.settings.encode),
@@ -1067,7 +1234,7 @@ mod tests {
             }
         );
 
-        o.mark_ended("v1", "exit status: 0");
+        o.mark_ended("v1", "exit status: 0", Some((3.0, RecordingState::Ready)));
         assert_eq!(
             o.lifecycle("in").unwrap().0,
             Lifecycle {
@@ -1196,7 +1363,7 @@ mod tests {
         );
         assert_eq!(o.start_rtmp("live", "nokey").unwrap_err().status(), 404);
         assert_eq!(o.start_rtmp("other", "in").unwrap_err().status(), 404);
-        o.mark_ended("v1", "test");
+        o.mark_ended("v1", "test", None);
         o.delete_input("in").await.unwrap();
         assert_eq!(o.lifecycle("in").unwrap_err().status(), 404);
         // The recording outlives its input.

@@ -166,6 +166,27 @@ pub fn recover(data_dir: &Path) -> io::Result<usize> {
     Ok(n)
 }
 
+/// Every recording directory with a readable `meta.json` (others skipped).
+pub fn scan(data_dir: &Path) -> io::Result<Vec<(PathBuf, RecordingMeta)>> {
+    let videos = videos_dir(data_dir);
+    let entries = match fs::read_dir(&videos) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let dir = entry?.path();
+        if let Ok(meta) = read_meta(&dir) {
+            // Only a directory named after its video can be served by uid.
+            if dir.file_name().is_some_and(|n| *n == *meta.video_uid) {
+                out.push((dir, meta));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// The state of an ended recording with this much media.
 pub fn state_for(duration: f64) -> RecordingState {
     if duration > 0.0 {
@@ -237,6 +258,15 @@ mod tests {
         assert_eq!(finalize(&dir, &m.renditions).unwrap(), 3.5);
         // A missing data dir is not an error.
         assert_eq!(recover(&data.path().join("nope")).unwrap(), 0);
+        // Scanned for the next start; a directory not named after its video is skipped.
+        let found = scan(data.path()).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].1.video_uid, "v1");
+        let odd = videos_dir(data.path()).join("other");
+        fs::create_dir_all(&odd).unwrap();
+        write_meta(&odd, &meta("v2")).unwrap();
+        assert_eq!(scan(data.path()).unwrap().len(), 1);
+        assert!(scan(&data.path().join("nope")).unwrap().is_empty());
     }
 
     #[test]

@@ -216,19 +216,19 @@ pub async fn supervise(
             meta.state = recording::state_for(duration);
             meta.exit = Some(how);
             recording::write_meta(&dir, &meta)?;
-            Ok::<_, io::Error>(meta.exit.unwrap_or_default())
+            Ok::<_, io::Error>((meta.exit.unwrap_or_default(), duration, meta.state))
         })
         .await
     };
-    let how = match closed {
-        Ok(Ok(how)) => how,
+    let (how, outcome) = match closed {
+        Ok(Ok((how, duration, state))) => (how, Some((duration, state))),
         Ok(Err(e)) => {
             tracing::error!(video = %video_uid, error = %e, "cannot close the recording");
-            format!("recording not closed: {e}")
+            (format!("recording not closed: {e}"), None)
         }
-        Err(e) => format!("recording not closed: {e}"),
+        Err(e) => (format!("recording not closed: {e}"), None),
     };
-    origin.mark_ended(&video_uid, &how);
+    origin.mark_ended(&video_uid, &how, outcome);
     for w in waiters {
         let _ = w.send(());
     }

@@ -1,0 +1,754 @@
+//! A typed client of Cloudflare Stream's account API
+//! (`<base>/accounts/<account>/stream/...`, Bearer token), used both against
+//! Cloudflare and against the local origin's stand-in of it.
+//!
+//! Every failure is one [`AccountError`]; what an answer means is decided by
+//! the pure [`interpret`], so the mapping is unit-tested without a network.
+//! The token is a [`Secret`]: it goes into the `Authorization` header (marked
+//! sensitive) and nowhere else, and an upstream message that echoes it is
+//! redacted.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request, Uri};
+use hyper_util::client::legacy::connect::{Connected, Connection};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use player_core::account::{
+    CreateLiveInput, Envelope, LiveInput, Meta, RecordingSettings, Video, AUTH_ERROR_CODE,
+};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::net::TcpStream;
+use tokio_rustls::rustls;
+
+use crate::secret::Secret;
+
+/// Cloudflare's API base.
+pub const CLOUDFLARE_API_BASE: &str = "https://api.cloudflare.com/client/v4";
+/// An answer larger than this is refused (a videos list is a few KB per video).
+pub const MAX_BODY: usize = 8 << 20;
+/// Wait after a 429 that came without a usable `Retry-After`.
+pub const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// Why a call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccountError {
+    /// 401/403 (or `success: false` with code 10000): bad token or account.
+    /// Carries Cloudflare's message (api-error-auth.json: "Authentication error").
+    #[error("Cloudflare API refused the credentials (HTTP {status}): {message}")]
+    Unauthorized { status: u16, message: String },
+    /// 404: no such live input (or video).
+    #[error("not found: {message}")]
+    NotFound { message: String },
+    /// 429: no call should be made before `retry_after` has passed.
+    #[error("rate limited by the Cloudflare API; retry after {}s", retry_after.as_secs())]
+    RateLimited { retry_after: Duration },
+    /// 5xx, another unexpected status, or `success: false` on a 2xx.
+    #[error("Cloudflare API failed (HTTP {status}): {message}")]
+    Upstream { status: u16, message: String },
+    /// No answer within the client's timeout.
+    #[error("Cloudflare API did not answer in time")]
+    Timeout,
+    /// Connection refused, DNS, TLS...: no HTTP answer at all.
+    #[error("cannot reach the Cloudflare API: {0}")]
+    Unreachable(String),
+    /// An answer that is not the JSON we expect (or too large).
+    #[error("malformed answer from the Cloudflare API: {0}")]
+    Malformed(String),
+}
+
+/// How to reach the API.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientConfig {
+    /// E.g. `https://api.cloudflare.com/client/v4` (no trailing slash needed).
+    pub base: String,
+    pub account: String,
+    pub token: Secret,
+    /// For a whole call: connect, send, and read the answer.
+    pub timeout: Duration,
+}
+
+/// Calls made, by kind (for `/control/stats` and the benchmark).
+#[derive(Debug, Default)]
+pub struct CallCounts {
+    pub videos: AtomicU64,
+    pub live_input: AtomicU64,
+    pub create_live_input: AtomicU64,
+    pub failed: AtomicU64,
+}
+
+/// A snapshot of [`CallCounts`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallStats {
+    pub videos: u64,
+    pub live_input: u64,
+    pub create_live_input: u64,
+    pub failed: u64,
+}
+
+impl CallCounts {
+    pub fn snapshot(&self) -> CallStats {
+        CallStats {
+            videos: self.videos.load(Ordering::Relaxed),
+            live_input: self.live_input.load(Ordering::Relaxed),
+            create_live_input: self.create_live_input.load(Ordering::Relaxed),
+            failed: self.failed.load(Ordering::Relaxed),
+        }
+    }
+
+    pub fn reset(&self) {
+        for c in [
+            &self.videos,
+            &self.live_input,
+            &self.create_live_input,
+            &self.failed,
+        ] {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+pub struct AccountClient {
+    base: String,
+    account: String,
+    token: Secret,
+    timeout: Duration,
+    http: Client<Connector, Full<Bytes>>,
+    pub calls: CallCounts,
+}
+
+impl std::fmt::Debug for AccountClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountClient")
+            .field("base", &self.base)
+            .field("account", &self.account)
+            .field("token", &self.token)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `base` checked: `http(s)://host...`, without a trailing slash.
+pub fn normalize_base(base: &str) -> Result<String, String> {
+    let b = base.trim().trim_end_matches('/');
+    let uri: Uri = b.parse().map_err(|e| format!("`{b}` is not a URL: {e}"))?;
+    match uri.scheme_str() {
+        Some("http" | "https") if uri.host().is_some_and(|h| !h.is_empty()) => Ok(b.to_string()),
+        _ => Err(format!("`{b}` is not an http(s) URL")),
+    }
+}
+
+/// Percent-encodes one path segment (everything but RFC 3986 unreserved).
+pub fn encode_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+impl AccountClient {
+    pub fn new(cfg: ClientConfig) -> Result<Self, String> {
+        let base = normalize_base(&cfg.base)?;
+        if cfg.account.is_empty() {
+            return Err("the Cloudflare account id is empty".into());
+        }
+        if cfg.token.is_empty() {
+            return Err("the Cloudflare API token is empty".into());
+        }
+        let http = Client::builder(TokioExecutor::new())
+            .pool_timer(hyper_util::rt::TokioTimer::new())
+            .pool_idle_timeout(Duration::from_secs(30))
+            .pool_max_idle_per_host(4)
+            .build(Connector::new());
+        Ok(Self {
+            base,
+            account: cfg.account,
+            token: cfg.token,
+            timeout: cfg.timeout,
+            http,
+            calls: CallCounts::default(),
+        })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
+    fn url(&self, path: &[&str]) -> String {
+        let mut url = format!(
+            "{}/accounts/{}/stream",
+            self.base,
+            encode_segment(&self.account)
+        );
+        for p in path {
+            url.push('/');
+            url.push_str(&encode_segment(p));
+        }
+        url
+    }
+
+    /// `GET .../live_inputs/<input>/videos`: every video of the input.
+    /// An element that does not read as a video is skipped (logged), so
+    /// one odd video never hides the others.
+    pub async fn list_videos(&self, input: &str) -> Result<Vec<Video>, AccountError> {
+        self.calls.videos.fetch_add(1, Ordering::Relaxed);
+        let url = self.url(&["live_inputs", input, "videos"]);
+        let items: Vec<serde_json::Value> = self.call(Method::GET, &url, None).await?;
+        Ok(items
+            .into_iter()
+            .filter_map(|v| match serde_json::from_value::<Video>(v) {
+                Ok(video) => Some(video),
+                Err(e) => {
+                    tracing::debug!(input, error = %e, "skipping a video that does not read");
+                    None
+                }
+            })
+            .collect())
+    }
+
+    /// `GET .../live_inputs/<input>`.
+    pub async fn get_live_input(&self, input: &str) -> Result<LiveInput, AccountError> {
+        self.calls.live_input.fetch_add(1, Ordering::Relaxed);
+        let url = self.url(&["live_inputs", input]);
+        self.call(Method::GET, &url, None).await
+    }
+
+    /// `POST .../live_inputs` with `{"meta": {"name"}, "recording": opts}`.
+    pub async fn create_live_input(
+        &self,
+        name: &str,
+        recording: RecordingSettings,
+    ) -> Result<LiveInput, AccountError> {
+        self.calls.create_live_input.fetch_add(1, Ordering::Relaxed);
+        let body = CreateLiveInput {
+            meta: Meta {
+                name: Some(name.to_string()),
+            },
+            recording,
+            delete_recording_after_days: None,
+        };
+        let json = serde_json::to_vec(&body)
+            .map_err(|e| AccountError::Malformed(format!("cannot encode the request: {e}")))?;
+        let url = self.url(&["live_inputs"]);
+        self.call(Method::POST, &url, Some(Bytes::from(json))).await
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<Bytes>,
+    ) -> Result<T, AccountError> {
+        let result =
+            match tokio::time::timeout(self.timeout, self.exchange(method, url, body)).await {
+                Ok(r) => r,
+                Err(_) => Err(AccountError::Timeout),
+            }
+            .and_then(|(status, retry_after, bytes)| {
+                interpret(status, retry_after.as_deref(), &bytes, SystemTime::now())
+            })
+            .map_err(|e| self.redact(e));
+        if let Err(e) = &result {
+            self.calls.failed.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(url, error = %e, "account API call failed");
+        }
+        result
+    }
+
+    /// Sends one request; the status, `Retry-After` and the whole body.
+    async fn exchange(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<Bytes>,
+    ) -> Result<(u16, Option<String>, Bytes), AccountError> {
+        let mut auth =
+            HeaderValue::from_str(&format!("Bearer {}", self.token.expose())).map_err(|_| {
+                AccountError::Unauthorized {
+                    status: 0,
+                    message: "the API token has characters a header cannot carry".into(),
+                }
+            })?;
+        auth.set_sensitive(true);
+        let mut req = Request::builder()
+            .method(method)
+            .uri(url)
+            .header(header::ACCEPT, "application/json")
+            .header(
+                header::USER_AGENT,
+                concat!("player-server/", env!("CARGO_PKG_VERSION")),
+            );
+        if body.is_some() {
+            req = req.header(header::CONTENT_TYPE, "application/json");
+        }
+        let mut req = req
+            .body(Full::new(body.unwrap_or_default()))
+            .map_err(|e| AccountError::Unreachable(format!("bad request URL: {e}")))?;
+        req.headers_mut().insert(header::AUTHORIZATION, auth);
+        let resp = self.http.request(req).await.map_err(|e| {
+            // hyper-util's error chain: the connect error is the useful part.
+            let mut msg = e.to_string();
+            let mut src = std::error::Error::source(&e);
+            while let Some(s) = src {
+                msg = format!("{msg}: {s}");
+                src = s.source();
+            }
+            AccountError::Unreachable(msg)
+        })?;
+        let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let bytes = Limited::new(resp.into_body(), MAX_BODY)
+            .collect()
+            .await
+            .map_err(|e| AccountError::Malformed(format!("cannot read the answer: {e}")))?
+            .to_bytes();
+        Ok((status, retry_after, bytes))
+    }
+
+    fn redact(&self, e: AccountError) -> AccountError {
+        let r = |s: String| self.token.redact(&s);
+        match e {
+            AccountError::Unauthorized { status, message } => AccountError::Unauthorized {
+                status,
+                message: r(message),
+            },
+            AccountError::NotFound { message } => AccountError::NotFound {
+                message: r(message),
+            },
+            AccountError::Upstream { status, message } => AccountError::Upstream {
+                status,
+                message: r(message),
+            },
+            AccountError::Unreachable(m) => AccountError::Unreachable(r(m)),
+            AccountError::Malformed(m) => AccountError::Malformed(r(m)),
+            e @ (AccountError::RateLimited { .. } | AccountError::Timeout) => e,
+        }
+    }
+}
+
+/// `Retry-After`: delay-seconds or an HTTP date (relative to `now`).
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let v = value.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(v).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// The errors' text of an envelope, or `HTTP <status>` when it has none.
+fn message_of(env: Option<&Envelope<serde_json::Value>>, status: u16) -> String {
+    env.map(Envelope::error_text)
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| format!("HTTP {status}"))
+}
+
+/// What an answer means: the envelope's `result` as `T`, or the error.
+pub fn interpret<T: DeserializeOwned>(
+    status: u16,
+    retry_after: Option<&str>,
+    body: &[u8],
+    now: SystemTime,
+) -> Result<T, AccountError> {
+    let env: Result<Envelope<serde_json::Value>, _> = serde_json::from_slice(body);
+    let env_ref = env.as_ref().ok();
+    match status {
+        200..=299 => {
+            let env = env.map_err(|e| AccountError::Malformed(e.to_string()))?;
+            if !env.success {
+                let message = message_of(Some(&env), status);
+                return Err(if env.errors.iter().any(|e| e.code == AUTH_ERROR_CODE) {
+                    AccountError::Unauthorized { status, message }
+                } else {
+                    AccountError::Upstream { status, message }
+                });
+            }
+            let result = env
+                .result
+                .ok_or_else(|| AccountError::Malformed("`result` is missing or null".into()))?;
+            serde_json::from_value(result).map_err(|e| AccountError::Malformed(e.to_string()))
+        }
+        401 | 403 => Err(AccountError::Unauthorized {
+            status,
+            message: message_of(env_ref, status),
+        }),
+        404 => Err(AccountError::NotFound {
+            message: message_of(env_ref, status),
+        }),
+        429 => Err(AccountError::RateLimited {
+            retry_after: retry_after
+                .and_then(|v| parse_retry_after(v, now))
+                .unwrap_or(DEFAULT_RETRY_AFTER),
+        }),
+        _ => Err(AccountError::Upstream {
+            status,
+            message: message_of(env_ref, status),
+        }),
+    }
+}
+
+// ---- transport: TCP, or TLS (rustls 0.21, webpki roots) for https -------
+
+/// Connects `http://` over TCP and `https://` over rustls.
+#[derive(Clone)]
+pub struct Connector {
+    tls: tokio_rustls::TlsConnector,
+}
+
+impl Connector {
+    pub fn new() -> Self {
+        Self::with_roots(web_roots())
+    }
+
+    /// With a given root store (tests add their own CA).
+    pub fn with_roots(roots: rustls::RootCertStore) -> Self {
+        let config = rustls::ClientConfig::builder()
+            .with_safe_defaults()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Self {
+            tls: tokio_rustls::TlsConnector::from(Arc::new(config)),
+        }
+    }
+}
+
+impl Default for Connector {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Mozilla's roots, as shipped by the webpki-roots crate.
+pub fn web_roots() -> rustls::RootCertStore {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add_trust_anchors(webpki_roots::TLS_SERVER_ROOTS.iter().map(|ta| {
+        rustls::OwnedTrustAnchor::from_subject_spki_name_constraints(
+            ta.subject,
+            ta.spki,
+            ta.name_constraints,
+        )
+    }));
+    roots
+}
+
+pub enum Stream {
+    Plain(TokioIo<TcpStream>),
+    Tls(Box<TokioIo<tokio_rustls::client::TlsStream<TcpStream>>>),
+}
+
+impl Connection for Stream {
+    fn connected(&self) -> Connected {
+        Connected::new()
+    }
+}
+
+impl hyper::rt::Read for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: hyper::rt::ReadBufCursor<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl hyper::rt::Write for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_flush(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
+type ConnectFuture = Pin<Box<dyn Future<Output = io::Result<Stream>> + Send>>;
+
+impl tower_service::Service<Uri> for Connector {
+    type Response = Stream;
+    type Error = io::Error;
+    type Future = ConnectFuture;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, uri: Uri) -> Self::Future {
+        let tls = self.tls.clone();
+        Box::pin(async move {
+            let bad = |m: &str| io::Error::new(io::ErrorKind::InvalidInput, m.to_string());
+            let https = match uri.scheme_str() {
+                Some("https") => true,
+                Some("http") => false,
+                _ => return Err(bad("only http and https URLs")),
+            };
+            let host = uri
+                .host()
+                .map(|h| h.trim_start_matches('[').trim_end_matches(']').to_string())
+                .ok_or_else(|| bad("no host in the URL"))?;
+            let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+            let tcp = TcpStream::connect((host.as_str(), port)).await?;
+            tcp.set_nodelay(true)?;
+            if !https {
+                return Ok(Stream::Plain(TokioIo::new(tcp)));
+            }
+            let name = rustls::ServerName::try_from(host.as_str())
+                .map_err(|_| bad("the host is not a valid TLS server name"))?;
+            let tls = tls.connect(name, tcp).await?;
+            Ok(Stream::Tls(Box::new(TokioIo::new(tls))))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn now() -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)
+    }
+
+    fn interp(status: u16, retry: Option<&str>, body: &str) -> Result<Vec<Video>, AccountError> {
+        interpret(status, retry, body.as_bytes(), now())
+    }
+
+    #[test]
+    fn answers_map_to_one_error_enum() {
+        let auth = r#"{"result": null, "success": false, "errors": [{"code": 10000, "message": "Authentication error"}], "messages": []}"#;
+        let cases: Vec<(u16, Option<&str>, &str, AccountError)> = vec![
+            (
+                401,
+                None,
+                auth,
+                AccountError::Unauthorized {
+                    status: 401,
+                    message: "Authentication error".into(),
+                },
+            ),
+            (
+                403,
+                None,
+                "<html>forbidden</html>",
+                AccountError::Unauthorized {
+                    status: 403,
+                    message: "HTTP 403".into(),
+                },
+            ),
+            (
+                200,
+                None,
+                auth,
+                AccountError::Unauthorized {
+                    status: 200,
+                    message: "Authentication error".into(),
+                },
+            ),
+            (
+                404,
+                None,
+                r#"{"result":null,"success":false,"errors":[{"code":10003,"message":"Not found"}],"messages":[]}"#,
+                AccountError::NotFound {
+                    message: "Not found".into(),
+                },
+            ),
+            (
+                429,
+                Some("7"),
+                "",
+                AccountError::RateLimited {
+                    retry_after: Duration::from_secs(7),
+                },
+            ),
+            (
+                429,
+                None,
+                "",
+                AccountError::RateLimited {
+                    retry_after: DEFAULT_RETRY_AFTER,
+                },
+            ),
+            (
+                429,
+                Some("soon"),
+                "",
+                AccountError::RateLimited {
+                    retry_after: DEFAULT_RETRY_AFTER,
+                },
+            ),
+            (
+                502,
+                None,
+                "bad gateway",
+                AccountError::Upstream {
+                    status: 502,
+                    message: "HTTP 502".into(),
+                },
+            ),
+            (
+                500,
+                None,
+                r#"{"success":false,"errors":[{"code":1,"message":"a"},{"code":2,"message":"b"}]}"#,
+                AccountError::Upstream {
+                    status: 500,
+                    message: "a; b".into(),
+                },
+            ),
+            (
+                400,
+                None,
+                "{}",
+                AccountError::Upstream {
+                    status: 400,
+                    message: "HTTP 400".into(),
+                },
+            ),
+            (
+                200,
+                None,
+                r#"{"success":false,"errors":[{"code":10005,"message":"nope"}]}"#,
+                AccountError::Upstream {
+                    status: 200,
+                    message: "nope".into(),
+                },
+            ),
+        ];
+        for (status, retry, body, want) in cases {
+            assert_eq!(interp(status, retry, body), Err(want), "{status} {body}");
+        }
+        for body in [
+            "",
+            "{",
+            "[]",
+            r#"{"result": [], "success": "yes"}"#,
+            r#"{"result": null, "success": true, "errors": []}"#,
+            r#"{"success": true}"#,
+            r#"{"result": {"not": "a list"}, "success": true}"#,
+        ] {
+            assert!(
+                matches!(interp(200, None, body), Err(AccountError::Malformed(_))),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn retry_after_in_seconds_or_http_date() {
+        assert_eq!(
+            parse_retry_after("120", now()),
+            Some(Duration::from_secs(120))
+        );
+        let later = httpdate::fmt_http_date(now() + Duration::from_secs(30));
+        assert_eq!(
+            parse_retry_after(&later, now()),
+            Some(Duration::from_secs(30))
+        );
+        let past = httpdate::fmt_http_date(now() - Duration::from_secs(30));
+        assert_eq!(parse_retry_after(&past, now()), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("-1", now()), None);
+        assert_eq!(parse_retry_after("", now()), None);
+    }
+
+    #[test]
+    fn success_reads_the_result() {
+        let body = json!({"result": [{"uid": "a", "status": {"state": "ready"}}], "success": true, "errors": [], "messages": []});
+        let v = interp(200, None, &body.to_string()).unwrap();
+        assert_eq!(v[0].uid, "a");
+    }
+
+    #[test]
+    fn bases_and_segments() {
+        assert_eq!(
+            normalize_base("https://api.cloudflare.com/client/v4/").unwrap(),
+            "https://api.cloudflare.com/client/v4"
+        );
+        assert_eq!(
+            normalize_base("http://127.0.0.1:8080/client/v4").unwrap(),
+            "http://127.0.0.1:8080/client/v4"
+        );
+        for bad in ["", "ftp://x/y", "/client/v4", "http://", "not a url"] {
+            assert!(normalize_base(bad).is_err(), "{bad}");
+        }
+        assert_eq!(encode_segment("ab-C_9.~"), "ab-C_9.~");
+        assert_eq!(encode_segment("a/b c?"), "a%2Fb%20c%3F");
+        assert_eq!(encode_segment("é"), "%C3%A9");
+    }
+
+    #[test]
+    fn debug_hides_the_token() {
+        let c = AccountClient::new(ClientConfig {
+            base: CLOUDFLARE_API_BASE.into(),
+            account: "acc".into(),
+            token: Secret::new("tok-SECRET"),
+            timeout: Duration::from_secs(1),
+        });
+        // Building a client needs no runtime and no network.
+        let c = c.unwrap();
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains("tok-SECRET"), "{dbg}");
+        assert!(dbg.contains("***"));
+        let cfg = format!(
+            "{:?}",
+            ClientConfig {
+                base: "b".into(),
+                account: "a".into(),
+                token: Secret::new("tok-SECRET"),
+                timeout: Duration::from_secs(1),
+            }
+        );
+        assert!(!cfg.contains("tok-SECRET"));
+        assert_eq!(
+            c.url(&["live_inputs", "in/put", "videos"]),
+            "https://api.cloudflare.com/client/v4/accounts/acc/stream/live_inputs/in%2Fput/videos"
+        );
+    }
+
+    #[test]
+    fn web_roots_are_there() {
+        assert!(web_roots().len() > 50);
+    }
+}
