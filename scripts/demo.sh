@@ -8,7 +8,7 @@ scripts/setup.sh
 scripts/build.sh
 PORT="${PORT:-8080}"
 echo
-echo "  Watch page:  http://127.0.0.1:${PORT}/?input=demo"
+echo "  Watch page:  http://127.0.0.1:${PORT}/?input=demo&recordings=/api/inputs/demo/recordings"
 echo "  (idle ~10 s, live ~2 min, ended, again; RTMP ingest on rtmp://127.0.0.1:1935/live/<key>)"
 echo
 exec target/debug/server --port "$PORT" --data-dir .data --dist dist --demo

@@ -402,7 +402,16 @@ impl Driver {
         let processing = match result {
             Ok(list) => {
                 self.recordings_failures = 0;
-                let processing = !list.processing.is_empty();
+                // The broadcast on air is "processing" too; only a finished
+                // one is "available shortly".
+                let on_air = self
+                    .machine
+                    .video_uid()
+                    .filter(|_| matches!(self.machine.phase(), Phase::Live | Phase::Starting));
+                let processing = list
+                    .processing
+                    .iter()
+                    .any(|p| Some(p.uid.as_str()) != on_air);
                 self.s.recordings_failed.set(false);
                 self.s.processing.set(processing);
                 if self.s.recordings.get_untracked() != list.recordings {
