@@ -164,6 +164,11 @@ pub fn encode_segment(s: &str) -> String {
 
 impl AccountClient {
     pub fn new(cfg: ClientConfig) -> Result<Self, String> {
+        Self::with_connector(cfg, Connector::new())
+    }
+
+    /// With a given connector (tests bring their own TLS roots).
+    pub fn with_connector(cfg: ClientConfig, connector: Connector) -> Result<Self, String> {
         let base = normalize_base(&cfg.base)?;
         if cfg.account.is_empty() {
             return Err("the Cloudflare account id is empty".into());
@@ -175,7 +180,7 @@ impl AccountClient {
             .pool_timer(hyper_util::rt::TokioTimer::new())
             .pool_idle_timeout(Duration::from_secs(30))
             .pool_max_idle_per_host(4)
-            .build(Connector::new());
+            .build(connector);
         Ok(Self {
             base,
             account: cfg.account,

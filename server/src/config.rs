@@ -149,6 +149,9 @@ pub struct AccountSetup {
 impl Config {
     /// The token from --cf-api-token / CF_API_TOKEN or the token file.
     pub fn read_token(&self) -> Result<Option<Secret>, String> {
+        if self.cf_api_token.is_some() && self.cf_api_token_file.is_some() {
+            return Err("give the API token or a token file, not both".into());
+        }
         if let Some(t) = &self.cf_api_token {
             return Ok(Some(t.clone()));
         }

@@ -9,6 +9,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+pub mod fake_cloudflare;
+
 use player_core::cloudflare::{ErrorBody, Lifecycle};
 use serde_json::{json, Value};
 
@@ -39,6 +41,8 @@ pub struct Server {
     pub rtmp: Option<String>,
     pub data_dir: PathBuf,
     pub dist: PathBuf,
+    /// The server's stderr (its log).
+    pub log: PathBuf,
     /// Keeps the stdout pipe open.
     _stdout: Option<std::process::ChildStdout>,
 }
@@ -75,7 +79,8 @@ fn spawn(name: &str, args: &[&str], envs: &[(&str, &str)], death_signal: i32) ->
         "<!doctype html><title>player</title>",
     )
     .expect("index.html");
-    let log = std::fs::File::create(root.join("server.log")).expect("log file");
+    let log_path = root.join("server.log");
+    let log = std::fs::File::create(&log_path).expect("log file");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
     cmd.args(["--host", "127.0.0.1", "--port", "0", "--rtmp-port", "0"]);
     if own_data_dir {
@@ -111,6 +116,7 @@ fn spawn(name: &str, args: &[&str], envs: &[(&str, &str)], death_signal: i32) ->
         rtmp,
         data_dir,
         dist,
+        log: log_path,
         _stdout: Some(reader.into_inner()),
     }
 }
@@ -155,6 +161,7 @@ impl Server {
                 http: s.http.clone(),
                 rtmp: s.rtmp.clone(),
                 data_dir: s.data_dir.clone(),
+                log: s.log.clone(),
             });
             loop {
                 std::thread::park();
@@ -204,6 +211,7 @@ pub struct SharedServer {
     pub http: String,
     pub rtmp: Option<String>,
     pub data_dir: PathBuf,
+    pub log: PathBuf,
 }
 
 impl SharedServer {

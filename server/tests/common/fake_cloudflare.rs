@@ -1,0 +1,206 @@
+//! A fake Cloudflare account API on loopback that answers the real JSON
+//! files of `../shared/cloudflare` as they are, or a scripted reply.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::Value;
+
+/// `../shared/cloudflare/<name>` (beside the repository), as it is.
+pub fn shared(name: &str) -> String {
+    let path = format!(
+        "{}/../../shared/cloudflare/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// The real file: live-input-videos.json for videos,
+    /// live-input-create.json for a live input.
+    Real,
+    /// This answer instead.
+    Raw {
+        status: u16,
+        body: String,
+        retry_after: Option<String>,
+    },
+    /// The real file after a delay.
+    Slow(Duration),
+}
+
+impl Reply {
+    pub fn raw(status: u16, body: &str) -> Reply {
+        Reply::Raw {
+            status,
+            body: body.to_string(),
+            retry_after: None,
+        }
+    }
+}
+
+pub struct Fake {
+    pub token: String,
+    pub account: String,
+    pub reply: Mutex<Reply>,
+    /// Videos calls by input uid.
+    pub videos_calls: Mutex<HashMap<String, u64>>,
+    /// Every Authorization header seen.
+    pub auth_seen: Mutex<Vec<String>>,
+    /// Bodies of creates.
+    pub created: Mutex<Vec<Value>>,
+}
+
+impl Fake {
+    pub fn set(&self, r: Reply) {
+        *self.reply.lock().unwrap() = r;
+    }
+
+    pub fn calls(&self, input: &str) -> u64 {
+        self.videos_calls
+            .lock()
+            .unwrap()
+            .get(input)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    pub fn total_calls(&self) -> u64 {
+        self.videos_calls.lock().unwrap().values().sum()
+    }
+}
+
+pub struct FakeServer {
+    /// `http://127.0.0.1:<port>/client/v4`
+    pub base: String,
+    pub fake: Arc<Fake>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+type St = State<Arc<Fake>>;
+
+fn json(status: u16, body: String, retry_after: Option<String>) -> Response {
+    let mut r = (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response();
+    if let Some(ra) = retry_after {
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, ra.parse().unwrap());
+    }
+    r
+}
+
+/// Cloudflare's check: the auth error file unless the token and account fit.
+fn check(f: &Fake, headers: &HeaderMap, account: &str) -> Option<Response> {
+    let auth = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    f.auth_seen.lock().unwrap().push(auth.clone());
+    if auth != format!("Bearer {}", f.token) {
+        return Some(json(401, shared("api-error-auth.json"), None));
+    }
+    if account != f.account {
+        return Some(json(403, shared("api-error-auth.json"), None));
+    }
+    None
+}
+
+async fn reply(f: &Fake, real: &str) -> Response {
+    let r = f.reply.lock().unwrap().clone();
+    match r {
+        Reply::Real => json(200, shared(real), None),
+        Reply::Slow(d) => {
+            tokio::time::sleep(d).await;
+            json(200, shared(real), None)
+        }
+        Reply::Raw {
+            status,
+            body,
+            retry_after,
+        } => json(status, body, retry_after),
+    }
+}
+
+async fn videos(
+    State(f): St,
+    Path((account, input)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(r) = check(&f, &headers, &account) {
+        return r;
+    }
+    *f.videos_calls.lock().unwrap().entry(input).or_default() += 1;
+    reply(&f, "live-input-videos.json").await
+}
+
+async fn input(
+    State(f): St,
+    Path((account, _input)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(r) = check(&f, &headers, &account) {
+        return r;
+    }
+    reply(&f, "live-input-create.json").await
+}
+
+async fn create(
+    State(f): St,
+    Path(account): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(r) = check(&f, &headers, &account) {
+        return r;
+    }
+    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    f.created.lock().unwrap().push(v);
+    reply(&f, "live-input-create.json").await
+}
+
+/// Starts the fake on a free loopback port (in the caller's runtime).
+pub async fn start(token: &str, account: &str) -> FakeServer {
+    let fake = Arc::new(Fake {
+        token: token.into(),
+        account: account.into(),
+        reply: Mutex::new(Reply::Real),
+        videos_calls: Mutex::new(HashMap::new()),
+        auth_seen: Mutex::new(Vec::new()),
+        created: Mutex::new(Vec::new()),
+    });
+    const B: &str = "/client/v4/accounts/{account}/stream";
+    let app = Router::new()
+        .route(&format!("{B}/live_inputs"), post(create))
+        .route(&format!("{B}/live_inputs/{{input}}"), get(input))
+        .route(&format!("{B}/live_inputs/{{input}}/videos"), get(videos))
+        .with_state(Arc::clone(&fake));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    FakeServer {
+        base: format!("http://127.0.0.1:{port}/client/v4"),
+        fake,
+        task,
+    }
+}
