@@ -10,7 +10,9 @@ use gloo_timers::callback::{Interval, Timeout};
 use leptos::prelude::*;
 use player_core::cloudflare::Views;
 use player_core::config::{Engine, PlayerConfig, Source};
-use player_core::machine::{Command, Ctx, Event, FetchError, Machine, Phase, PlaybackIssue};
+use player_core::machine::{
+    Command, Ctx, Event, FetchError, Machine, Phase, PlaybackIssue, STALL_TIMEOUT_MS,
+};
 use player_core::policy::{recordings_refresh, Poll, PollPolicy};
 use player_core::recordings::{Recording, RecordingList};
 use std::cell::RefCell;
@@ -105,6 +107,8 @@ pub struct Driver {
     poll_timer: Option<Timeout>,
     poll_request: Option<InFlight>,
     retry_timer: Option<Timeout>,
+    /// Fires when buffering has lasted too long.
+    stall_timer: Option<Timeout>,
     views_timer: Option<Timeout>,
     views_request: Option<InFlight>,
     views_failures: u32,
@@ -167,6 +171,7 @@ impl Driver {
                 poll_timer: None,
                 poll_request: None,
                 retry_timer: None,
+                stall_timer: None,
                 views_timer: None,
                 views_request: None,
                 views_failures: 0,
@@ -214,7 +219,7 @@ impl Driver {
                 MediaSignal::FirstFrame => self.step(Event::FirstFrame),
                 MediaSignal::Ended => self.step(Event::MediaEnded),
                 MediaSignal::Issue(issue) => self.step(Event::Playback(issue)),
-                MediaSignal::Buffering(b) => self.s.buffering.set(b),
+                MediaSignal::Buffering(b) => self.on_buffering(b),
                 MediaSignal::Behind(b) => self.s.behind_live.set(b),
             },
             Input::Media(..) => {}
@@ -510,7 +515,21 @@ impl Driver {
         }
     }
 
+    fn on_buffering(&mut self, buffering: bool) {
+        self.s.buffering.set(buffering);
+        if !buffering {
+            self.stall_timer = None;
+        } else if self.stall_timer.is_none() {
+            let (me, generation) = (self.me.clone(), self.generation);
+            self.stall_timer = Some(Timeout::new(ms(STALL_TIMEOUT_MS), move || {
+                let issue = MediaSignal::Issue(PlaybackIssue::Network);
+                post(&me, Input::Media(generation, issue))
+            }));
+        }
+    }
+
     fn unload(&mut self) {
+        self.stall_timer = None;
         self.generation += 1;
         self.pending_load = None;
         self.playback = None;

@@ -126,6 +126,9 @@ pub const ENDED_HOLD_MS: u64 = 15_000;
 /// Cloudflare may take ~30 s after `live: true` before the manifest plays;
 /// past this the viewer is told, while retries go on.
 pub const STARTING_GRACE_MS: u64 = 60_000;
+/// Buffering this long while live means the stream is stuck (a playlist
+/// that stopped moving, a segment that never comes): playback is rebuilt.
+pub const STALL_TIMEOUT_MS: u64 = 15_000;
 /// `recoverMediaError` at most this often (hls.js's advice); a second fatal
 /// media error sooner rebuilds the player instead.
 pub const MEDIA_RECOVERY_INTERVAL_MS: u64 = 5_000;
