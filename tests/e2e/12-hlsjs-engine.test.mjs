@@ -17,7 +17,24 @@ async function playingThroughHlsjs(p, what) {
   return s;
 }
 
+// The config the player gave hls.js, handed from the first test to the config test.
+let configSeen;
+const configReady = new Promise((resolve) => { configSeen = resolve; });
+
 describe('hls.js path: start, stop, restart, manifest 404', { concurrency: true }, () => {
+  it('settings for hours-long meetings reach hls.js', { timeout: 120_000 }, async () => {
+    const { merged: c } = await configReady;
+    assert.ok(Number.isFinite(c.backBufferLength) && c.backBufferLength <= 120, `bounded back buffer (backBufferLength ${c.backBufferLength})`);
+    assert.ok(c.liveSyncDuration > 0 || c.liveSyncDurationCount > 0, 'starts near the live edge');
+    assert.ok(Number.isFinite(c.liveMaxLatencyDuration) || Number.isFinite(c.liveMaxLatencyDurationCount), 'a viewer who falls far behind is pulled back');
+    // Regression: maxLiveSyncPlaybackRate > 1 with lowLatencyMode false is a
+    // dead setting (hls.js 1.7 LatencyController.onTimeupdate returns early
+    // unless lowLatencyMode), so the promised catch-up never happens.
+    if (c.maxLiveSyncPlaybackRate > 1) {
+      assert.equal(c.lowLatencyMode, true, `maxLiveSyncPlaybackRate ${c.maxLiveSyncPlaybackRate} only works with lowLatencyMode: true in hls.js 1.7`);
+    }
+  });
+
   it('live → plays; stop → ended; restart → plays again, no reload', { timeout: 150_000 }, async () => {
     const { uid } = await env.input('cycle');
     const p = await open(uid, 'cycle');
@@ -29,6 +46,8 @@ describe('hls.js path: start, stop, restart, manifest 404', { concurrency: true 
     await env.control.start(uid, {});
     await playingThroughHlsjs(p, 'first broadcast');
     assert.equal(p.hlsjsRequests().length, 1, 'hls.js fetched once, when needed');
+
+    configSeen(await p.hlsConfig());
 
     const tStop = Date.now();
     await env.control.stop(uid, 'clean');

@@ -261,6 +261,24 @@ export const HIDE_NATIVE_HLS = `(() => {
   HTMLMediaElement.prototype.canPlayType = function (t) { return /mpegurl/i.test(String(t)) ? '' : orig.call(this, t); };
 })();`;
 
+// Records the config the player passes to `new Hls(...)` and the instance
+// (window.__e2eHls = { config, hls }), by wrapping the class when the hls.js
+// script assigns window.Hls. Installed with engine: 'hlsjs'.
+export const HLS_SPY = `(() => {
+  let H;
+  Object.defineProperty(window, 'Hls', { configurable: true, enumerable: true,
+    get() { return H; },
+    set(v) {
+      if (typeof v !== 'function') { H = v; return; }
+      H = class extends v {
+        constructor(cfg) {
+          super(cfg);
+          window.__e2eHls = { arg: JSON.parse(JSON.stringify(cfg || {})), hls: this };
+        }
+      };
+    } });
+})();`;
+
 // One CDP round trip: everything a test asserts about the player.
 const SNAPSHOT = `(() => {
   const vis = (el) => {
@@ -300,6 +318,7 @@ const SNAPSHOT = `(() => {
       engine: /^blob:/.test(video.currentSrc) ? 'mse' : (video.currentSrc ? 'native' : null),
     } : null,
     hlsjsLoaded: typeof window.Hls === 'function',
+    hls: window.__e2eHls ? { latency: window.__e2eHls.hls.latency, targetLatency: window.__e2eHls.hls.targetLatency } : null,
     buttons: { unmute: btn('unmute'), goLive: btn('go-live'), retry: btn('retry') },
     marker: window.__e2eMarker || null,
     log: window.__e2e || null,
@@ -345,7 +364,10 @@ export class PlayerPage {
     const p = new PlayerPage(page, cdp, { id, name });
     p.context = context;
     p.url = `${baseUrl.replace(/\/$/, '')}/?${qs}`;
-    if (engine === 'hlsjs') await page.addInitScript(HIDE_NATIVE_HLS);
+    if (engine === 'hlsjs') {
+      await page.addInitScript(HIDE_NATIVE_HLS);
+      await page.addInitScript(HLS_SPY);
+    }
     await page.addInitScript(INIT_SCRIPT);
     p.allRequests = [];
     page.on('request', (r) => p.allRequests.push({ url: r.url(), type: r.resourceType(), t: Date.now() }));
@@ -405,6 +427,13 @@ export class PlayerPage {
   }
 
   requestsOf(kind, since = 0) { return this.requests.filter((r) => r.kind === kind && r.t >= since); }
+
+  // The config the player gave hls.js: the object it passed, and the merged
+  // config of the instance (engine: 'hlsjs' only).
+  hlsConfig() {
+    return this.peek(`window.__e2eHls ? JSON.stringify({ arg: window.__e2eHls.arg, merged: window.__e2eHls.hls.config }, (k, v) => (typeof v === 'function' ? undefined : v === Infinity ? 'Infinity' : v)) : null`)
+      .then((j) => (j ? JSON.parse(j) : null));
+  }
 
   // Requests for an hls.js build (hls.min.js, hls.light.min.js, ...).
   hlsjsRequests() { return this.allRequests.filter((r) => /\/hls(\.[a-z]+)*\.m?js(\?|$)/.test(r.url)); }
