@@ -327,28 +327,28 @@ impl Driver {
     fn poll_now(&mut self) {
         self.poll_timer = None;
         let url = self.machine.config().lifecycle_url();
+        self.poll_request = Some(self.fetch(url, |r| {
+            Input::Machine(Event::Lifecycle(r.and_then(fetch::lifecycle)))
+        }));
+    }
+
+    /// GETs `url` and posts the answer as `wrap` makes it; the handle aborts
+    /// it. `wrap` is a plain fn so that there is one copy of the future.
+    fn fetch(&self, url: String, wrap: fn(Result<JsValue, FetchError>) -> Input) -> InFlight {
         let (request, outcome) = get_json(url, ms(self.machine.policy().timeout_ms));
-        self.poll_request = Some(request);
         let me = self.me.clone();
         wasm_bindgen_futures::spawn_local(async move {
             if let Some(result) = outcome.await {
-                let lifecycle = result.and_then(fetch::lifecycle);
-                post(&me, Input::Machine(Event::Lifecycle(lifecycle)));
+                post(&me, wrap(result));
             }
         });
+        request
     }
 
     fn views_now(&mut self) {
         self.views_timer = None;
         let url = self.machine.config().views_url();
-        let (request, outcome) = get_json(url, ms(self.machine.policy().timeout_ms));
-        self.views_request = Some(request);
-        let me = self.me.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            if let Some(result) = outcome.await {
-                post(&me, Input::Views(result.and_then(fetch::views)));
-            }
-        });
+        self.views_request = Some(self.fetch(url, |r| Input::Views(r.and_then(fetch::views))));
     }
 
     fn on_views(&mut self, result: Result<Views, FetchError>) {
@@ -389,17 +389,9 @@ impl Driver {
         let Some(url) = self.machine.config().recordings.clone() else {
             return;
         };
-        let (request, outcome) = get_json(url, ms(self.machine.policy().timeout_ms));
-        self.recordings_request = Some(request);
-        let me = self.me.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            if let Some(result) = outcome.await {
-                post(
-                    &me,
-                    Input::Recordings(result.and_then(fetch::recording_list)),
-                );
-            }
-        });
+        self.recordings_request = Some(self.fetch(url, |r| {
+            Input::Recordings(r.and_then(fetch::recording_list))
+        }));
     }
 
     fn on_recordings(&mut self, result: Result<RecordingList, FetchError>) {
