@@ -119,6 +119,8 @@ pub struct Driver {
     /// When the recordings list last had reason to change (load, an end).
     recordings_trigger_ms: u64,
     last_phase: Phase,
+    /// When the viewer paused, to go back to live on a late resume.
+    paused_at_ms: Option<u64>,
     _clock: Interval,
     _listeners: Vec<EventListener>,
 }
@@ -181,6 +183,7 @@ impl Driver {
                 recordings_failures: 0,
                 recordings_trigger_ms: start,
                 last_phase: Phase::Loading,
+                paused_at_ms: None,
                 _clock: clock,
                 _listeners: listeners,
             })
@@ -190,11 +193,6 @@ impl Driver {
             d.run(commands);
             d.sync();
             d.recordings_now();
-            if !native {
-                // Fetch hls.js in parallel with the first lifecycle poll, so
-                // it is there when the broadcast starts.
-                d.fetch_hls();
-            }
         }
         driver
     }
@@ -568,18 +566,24 @@ impl Driver {
 
     pub fn toggle_play(&mut self) {
         if self.video.paused() {
-            // After a long pause a live viewer goes back to live.
-            let live_behind = self
-                .playback
-                .as_ref()
-                .is_some_and(|p| p.is_live() && p.latency().is_some_and(|l| l > 20.0));
+            // After a long pause a live viewer goes back to live rather than
+            // watching the past (hls.js #4681: latency drifts otherwise).
+            let paused_long = self
+                .paused_at_ms
+                .take()
+                .is_some_and(|t| now_ms().saturating_sub(t) > 20_000);
             match &self.playback {
-                Some(p) if live_behind => p.go_live(),
+                Some(p)
+                    if p.is_live() && (paused_long || p.latency().is_some_and(|l| l > 20.0)) =>
+                {
+                    p.go_live()
+                }
                 _ => {
                     let _ = self.video.play();
                 }
             }
         } else {
+            self.paused_at_ms = Some(now_ms());
             let _ = self.video.pause();
         }
     }

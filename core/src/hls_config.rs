@@ -34,7 +34,9 @@ pub struct LoadPolicy {
 pub struct HlsConfig {
     pub debug: bool,
     pub enable_worker: bool,
-    /// Plain HLS from Cloudflare; LL-HLS is an opt-in beta there.
+    /// hls.js 1.7 only applies `maxLiveSyncPlaybackRate` (catching up by
+    /// playing faster) in low-latency mode; for plain HLS, as Cloudflare
+    /// serves, the mode changes nothing else.
     pub low_latency_mode: bool,
     /// Seconds behind the live edge to start and to aim for: three 2 s
     /// segments, the same as hls.js's default count, but in seconds so the
@@ -78,7 +80,7 @@ impl HlsConfig {
         HlsConfig {
             debug: false,
             enable_worker: true,
-            low_latency_mode: false,
+            low_latency_mode: true,
             live_sync_duration: 6.0,
             live_max_latency_duration: 14.0,
             max_live_sync_playback_rate: 1.5,
@@ -324,6 +326,21 @@ mod tests {
         ] {
             assert_eq!(num(v), want);
         }
+    }
+
+    #[test]
+    fn the_benchmarks_bare_hlsjs_page_uses_the_players_config() {
+        // bench/pages/hls-config.json must be what the player passes, or the
+        // first-frame ratio compares different settings.
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../bench/pages/hls-config.json"
+        );
+        let mut bench: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        bench.as_object_mut().unwrap().remove("$comment");
+        let ours: serde_json::Value = serde_json::from_str(&HlsConfig::live().to_json()).unwrap();
+        assert_eq!(bench, ours);
     }
 
     #[test]

@@ -489,8 +489,6 @@ impl Machine {
                 return;
             }
         }
-        let in_ms = playback_retry_delay(session.attempts, ctx.rand01);
-        session.attempts = session.attempts.saturating_add(1);
         let live = session.live;
         if session.played {
             // It was playing: a fresh grace period to get it back.
@@ -498,6 +496,8 @@ impl Machine {
             session.started_ms = ctx.now_ms;
         }
         let in_grace = ctx.now_ms < session.started_ms + STARTING_GRACE_MS;
+        let in_ms = playback_retry_delay(session.attempts, live && in_grace, ctx.rand01);
+        session.attempts = session.attempts.saturating_add(1);
         out.push(Command::Unload);
         out.push(Command::RetryPlayback { in_ms });
         self.retry_at_ms = Some(ctx.now_ms + in_ms);
@@ -873,7 +873,7 @@ mod tests {
             }
             events.push((t, Event::RetryDue));
         }
-        assert_eq!(delays, vec![1_000, 2_000, 4_000, 8_000, 15_000, 15_000]);
+        assert_eq!(delays, vec![1_000, 2_000, 4_000, 5_000, 5_000, 5_000]);
         assert_eq!(m.phase(), Phase::Starting);
         m.step(Event::FirstFrame, at(40_000));
         assert_eq!(m.phase(), Phase::Live);

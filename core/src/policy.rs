@@ -101,9 +101,12 @@ impl PollPolicy {
 }
 
 /// Delay before retrying playback (manifest not yet playable, network
-/// failure): 1 s, 2 s, 4 s ... up to 15 s, with ±20 % jitter.
-pub fn playback_retry_delay(attempt: u32, rand01: f64) -> u64 {
-    let base = (1_000u64 << attempt.min(10)).min(15_000) as f64;
+/// failure): 1 s, 2 s, 4 s, then every 5 s while the broadcast is young
+/// (Cloudflare's manifest may take ~30 s: the viewer should not wait a
+/// further 15 s once it plays), every 15 s after that; ±20 % jitter.
+pub fn playback_retry_delay(attempt: u32, starting: bool, rand01: f64) -> u64 {
+    let cap = if starting { 5_000 } else { 15_000 };
+    let base = (1_000u64 << attempt.min(10)).min(cap) as f64;
     (base * (0.8 + 0.4 * rand01.clamp(0.0, 1.0))).round() as u64
 }
 
@@ -228,20 +231,22 @@ mod tests {
     }
 
     #[test]
-    fn playback_retries_back_off_to_fifteen_seconds() {
+    fn playback_retries_back_off_to_five_then_fifteen_seconds() {
         let table = [
-            (0, 1_000),
-            (1, 2_000),
-            (2, 4_000),
-            (3, 8_000),
-            (4, 15_000),
-            (40, 15_000),
+            (0, true, 1_000),
+            (1, true, 2_000),
+            (2, true, 4_000),
+            (3, true, 5_000),
+            (40, true, 5_000),
+            (3, false, 8_000),
+            (4, false, 15_000),
+            (40, false, 15_000),
         ];
-        for (attempt, want) in table {
-            assert_eq!(playback_retry_delay(attempt, 0.5), want);
+        for (attempt, starting, want) in table {
+            assert_eq!(playback_retry_delay(attempt, starting, 0.5), want);
         }
-        assert_eq!(playback_retry_delay(0, 0.0), 800);
-        assert_eq!(playback_retry_delay(0, 1.0), 1_200);
+        assert_eq!(playback_retry_delay(0, true, 0.0), 800);
+        assert_eq!(playback_retry_delay(0, true, 1.0), 1_200);
     }
 
     #[test]

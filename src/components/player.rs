@@ -268,7 +268,7 @@ pub fn ConfigProblem(message: String) -> impl IntoView {
                         <p class="jlp-title">"This player needs a stream to show"</p>
                         <p class="jlp-message" data-message="">{message.clone()}</p>
                         <p class="jlp-meta">
-                            "Example: " <code>"?input=<live input id>&customer=<customer code>"</code>
+                            "Example: " <code>"?input=<live input id>"</code>
                         </p>
                     </div>
                 </div>

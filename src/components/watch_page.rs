@@ -20,10 +20,16 @@ fn query_config() -> Result<PlayerConfig, String> {
 
 #[component]
 pub fn WatchPage() -> impl IntoView {
-    let player = match query_config() {
+    let (player, ok) = match query_config() {
         // Either, not into_any(): static dispatch keeps the wasm smaller.
-        Ok(config) => Either::Left(view! { <Player config=config hls_src="hls.min.js"/> }),
-        Err(message) => Either::Right(view! { <ConfigProblem message=message/> }),
+        Ok(config) => (
+            Either::Left(view! { <Player config=config hls_src="hls.min.js"/> }),
+            true,
+        ),
+        Err(message) => (
+            Either::Right(view! { <ConfigProblem message=message/> }),
+            false,
+        ),
     };
     view! {
         <header class="page-header">
@@ -33,7 +39,7 @@ pub fn WatchPage() -> impl IntoView {
         <main class="page-main">
             <h1 class="page-title">"Live stream"</h1>
             {player}
-            <p class="page-note">
+            <p class="page-note" hidden=!ok>
                 "The stream starts here by itself when the meeting goes live: no need to reload."
             </p>
         </main>

@@ -25,10 +25,11 @@ pub enum MediaSignal {
 pub type Sink = Rc<dyn Fn(MediaSignal)>;
 
 /// Seconds behind the live edge past which "go to live" is offered.
-const BEHIND_SECONDS: f64 = 12.0;
+const BEHIND_SECONDS: f64 = 10.0;
 
 pub struct Playback {
     video: HtmlVideoElement,
+    url: String,
     hls: Option<HlsInstance>,
     live: bool,
     _listeners: Vec<EventListener>,
@@ -125,6 +126,7 @@ impl Playback {
         };
         let mut playback = Playback {
             video: video.clone(),
+            url: url.to_string(),
             hls,
             live,
             _listeners: Vec::new(),
@@ -169,14 +171,20 @@ impl Playback {
         self.live
     }
 
-    /// Jumps to the live edge (hls.js's sync point, or near the end natively).
+    /// Jumps to the live edge: hls.js's sync point; natively, where the
+    /// seekable range may be empty (Chromium), by loading the source again,
+    /// which starts at live.
     pub fn go_live(&self) {
-        let target = match &self.hls {
-            Some(hls) => hls.live_sync_position(),
-            None => seekable_end(&self.video).map(|edge| (edge - 6.0).max(0.0)),
-        };
-        if let Some(t) = target {
-            self.video.set_current_time(t);
+        match &self.hls {
+            Some(hls) => {
+                if let Some(t) = hls.live_sync_position() {
+                    self.video.set_current_time(t);
+                }
+            }
+            None => match seekable_end(&self.video) {
+                Some(edge) => self.video.set_current_time((edge - 6.0).max(0.0)),
+                None => self.video.set_src(&self.url),
+            },
         }
         let _ = self.video.play();
     }
