@@ -116,6 +116,8 @@ pub struct Driver {
     recordings_timer: Option<Timeout>,
     recordings_request: Option<InFlight>,
     recordings_failures: u32,
+    /// Uids the recordings endpoint lists as not ready yet.
+    processing_uids: Vec<String>,
     /// When the recordings list last had reason to change (load, an end).
     recordings_trigger_ms: u64,
     last_phase: Phase,
@@ -181,6 +183,7 @@ impl Driver {
                 recordings_timer: None,
                 recordings_request: None,
                 recordings_failures: 0,
+                processing_uids: Vec::new(),
                 recordings_trigger_ms: start,
                 last_phase: Phase::Loading,
                 paused_at_ms: None,
@@ -263,6 +266,7 @@ impl Driver {
             }
         }
         self.last_phase = phase;
+        self.update_processing();
         let live = matches!(phase, Phase::Live | Phase::Starting);
         match (
             live,
@@ -394,34 +398,23 @@ impl Driver {
 
     fn on_recordings(&mut self, result: Result<RecordingList, FetchError>) {
         self.recordings_request = None;
-        let processing = match result {
+        match result {
             Ok(list) => {
                 self.recordings_failures = 0;
-                // The broadcast on air is "processing" too; only a finished
-                // one is "available shortly".
-                let on_air = self
-                    .machine
-                    .video_uid()
-                    .filter(|_| matches!(self.machine.phase(), Phase::Live | Phase::Starting));
-                let processing = list
-                    .processing
-                    .iter()
-                    .any(|p| Some(p.uid.as_str()) != on_air);
+                self.processing_uids = list.processing.into_iter().map(|p| p.uid).collect();
                 self.s.recordings_failed.set(false);
-                self.s.processing.set(processing);
                 if self.s.recordings.get_untracked() != list.recordings {
                     self.s.recordings.set(list.recordings);
                 }
-                processing
             }
             Err(_) => {
                 self.recordings_failures = self.recordings_failures.saturating_add(1);
                 // A list already shown stays; the note is for an empty one.
                 let empty = self.s.recordings.with_untracked(Vec::is_empty);
                 self.s.recordings_failed.set(empty);
-                self.s.processing.get_untracked()
             }
-        };
+        }
+        let processing = self.update_processing();
         let since = now_ms().saturating_sub(self.recordings_trigger_ms);
         if let Some(delay) = recordings_refresh(self.recordings_failures, processing, since) {
             let me = self.me.clone();
@@ -429,6 +422,25 @@ impl Driver {
                 post(&me, Input::RecordingsNow)
             }));
         }
+    }
+
+    /// Whether a finished broadcast's recording is on its way. The broadcast
+    /// on air is listed as processing too, and before the first lifecycle
+    /// answer it is not known which one that is.
+    fn update_processing(&mut self) -> bool {
+        let m = &self.machine;
+        let on_air = m
+            .video_uid()
+            .filter(|_| matches!(m.phase(), Phase::Live | Phase::Starting));
+        let processing = m.phase() != Phase::Loading
+            && self
+                .processing_uids
+                .iter()
+                .any(|uid| Some(uid.as_str()) != on_air);
+        if self.s.processing.get_untracked() != processing {
+            self.s.processing.set(processing);
+        }
+        processing
     }
 
     pub fn retry_recordings(&mut self) {

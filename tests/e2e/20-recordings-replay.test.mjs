@@ -19,7 +19,8 @@ const peekList = `(() => {
 })()`;
 
 test('broadcast → stop → "available shortly" → listed without reload → replay plays and seeks → Live now', { timeout: 240_000 }, async () => {
-  const { uid } = await env.input('rec');
+  // A name with markup: it must show as text, never as HTML.
+  const { uid } = await env.control.createInput({ name: '<b id="injected">Town hall</b> & Q&A' });
   const first = await env.control.startBroadcast(uid);
   const p = await env.open({ query: { input: uid, recordings: `/api/inputs/${uid}/recordings` }, id: uid });
   await p.waitForState('live', 30_000);
@@ -45,6 +46,15 @@ test('broadcast → stop → "available shortly" → listed without reload → r
   assert.equal(list.items[0].uid, first.videoUID, 'the ended broadcast is the recording');
   assert.ok(list.notes.every((n) => !/available shortly/i.test(n)), 'the note goes once it is ready');
   assert.ok(await p.markerSurvived(), 'no page reload');
+  assert.match(list.items[0].text, /<b id="injected">Town hall<\/b> & Q&A/, 'the name is shown as text');
+  assert.equal(await p.peek('document.getElementById("injected")'), null, 'no element made from the name');
+
+  // ?video=<uid> deep-links to that recording.
+  const deep = await env.open({ query: { video: first.videoUID }, id: first.videoUID, name: 'deep-link' });
+  await deep.waitForState('replay', 20_000);
+  await deep.waitForPlaying({ timeout: 20_000 });
+  assert.ok(Number.isFinite((await deep.peek(peekList)).duration), 'plays as VOD');
+  await deep.close();
 
   await p.page.click('button[data-action="play-recording"]');
   await p.waitForState('replay', 15_000);
