@@ -84,6 +84,7 @@ enum Input {
     ViewsNow,
     Views(Result<Views, FetchError>),
     RecordingsNow,
+    PrefetchHls,
     Recordings(Result<RecordingList, FetchError>),
     Media(u64, MediaSignal),
     HlsLoaded(u64, Result<JsValue, JsValue>),
@@ -123,6 +124,8 @@ pub struct Driver {
     last_phase: Phase,
     /// When the viewer paused, to go back to live on a late resume.
     paused_at_ms: Option<u64>,
+    /// Fetches hls.js once the page has painted.
+    hls_prefetch: Option<Timeout>,
     _clock: Interval,
     _listeners: Vec<EventListener>,
 }
@@ -187,6 +190,7 @@ impl Driver {
                 recordings_trigger_ms: start,
                 last_phase: Phase::Loading,
                 paused_at_ms: None,
+                hls_prefetch: None,
                 _clock: clock,
                 _listeners: listeners,
             })
@@ -196,6 +200,14 @@ impl Driver {
             d.run(commands);
             d.sync();
             d.recordings_now();
+            if !native {
+                // Where hls.js is needed, fetch it right after the first
+                // paint, in parallel with the first lifecycle poll: a viewer
+                // on a watch page is there for the broadcast, and loading it
+                // only once lifecycle says live added ~100 ms to first frame.
+                let me = d.me.clone();
+                d.hls_prefetch = Some(Timeout::new(0, move || post(&me, Input::PrefetchHls)));
+            }
         }
         driver
     }
@@ -215,6 +227,7 @@ impl Driver {
             Input::ViewsNow => self.views_now(),
             Input::Views(result) => self.on_views(result),
             Input::RecordingsNow => self.recordings_now(),
+            Input::PrefetchHls => self.fetch_hls(),
             Input::Recordings(result) => self.on_recordings(result),
             Input::Media(generation, signal) if generation == self.generation => match signal {
                 MediaSignal::FirstFrame => self.step(Event::FirstFrame),
