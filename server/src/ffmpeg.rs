@@ -324,11 +324,14 @@ pub fn thumbnail_args(segment: &str, seek: f64, height: Option<u32>) -> Vec<Stri
     let mut a: Vec<String> = ["-hide_banner", "-nostdin", "-loglevel", "error"]
         .map(String::from)
         .to_vec();
+    // Seek after -i (decode and drop): an input seek into a 2 s MPEG-TS
+    // segment with one keyframe finds no frame in ffmpeg 5.1 and writes
+    // nothing. Decoding at most one segment is cheap.
     a.extend([
-        "-ss".into(),
-        format!("{:.3}", seek.max(0.0)),
         "-i".into(),
         segment.into(),
+        "-ss".into(),
+        format!("{:.3}", seek.max(0.0)),
         "-frames:v".into(),
         "1".into(),
     ]);
@@ -516,7 +519,9 @@ mod tests {
     fn thumbnail() {
         let a = thumbnail_args("/x/stream_0_00001.ts", 0.5, Some(270));
         assert_eq!(after(&a, "-ss"), "0.500");
-        assert!(pos(&a, "-ss") < pos(&a, "-i"));
+        // Regression: `-ss` before `-i` gave no frame for seeks past 0 (500s
+        // for every `?time=1s` thumbnail).
+        assert!(pos(&a, "-ss") > pos(&a, "-i"));
         assert_eq!(after(&a, "-vf"), "scale=-2:270");
         assert_eq!(a.last().unwrap(), "pipe:1");
         assert!(!thumbnail_args("a.ts", -1.0, None).contains(&"-vf".to_string()));

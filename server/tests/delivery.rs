@@ -196,6 +196,9 @@ async fn broadcast_plays_then_ends_as_a_recording() {
         "",
         "?height=90",
         "?time=0s&height=90&fit=crop",
+        // What the player asks for (a seek inside a segment).
+        "?time=1s&height=90",
+        "?time=1.5s",
         "?time=banana&height=-3&fit=x",
     ] {
         let r = api
