@@ -9,7 +9,7 @@ use gloo_events::EventListener;
 use gloo_timers::callback::{Interval, Timeout};
 use leptos::prelude::*;
 use player_core::cloudflare::Views;
-use player_core::config::{Engine, PlayerConfig, Source};
+use player_core::config::{Engine, PlayerConfig};
 use player_core::machine::{
     Command, Ctx, Event, FetchError, Machine, Phase, PlaybackIssue, STALL_TIMEOUT_MS,
 };
@@ -87,7 +87,8 @@ enum Input {
     PrefetchHls,
     Recordings(Result<RecordingList, FetchError>),
     Media(u64, MediaSignal),
-    HlsLoaded(u64, Result<JsValue, JsValue>),
+    /// hls.js arrived (or failed to); `pending_load` says whether it is still wanted.
+    HlsLoaded(Result<JsValue, JsValue>),
     Autoplay(u64, Result<(), String>),
 }
 
@@ -237,7 +238,7 @@ impl Driver {
                 MediaSignal::Behind(b) => self.s.behind_live.set(b),
             },
             Input::Media(..) => {}
-            Input::HlsLoaded(generation, result) => self.on_hls_loaded(generation, result),
+            Input::HlsLoaded(result) => self.on_hls_loaded(result),
             Input::Autoplay(generation, result) if generation == self.generation => {
                 self.on_autoplay(result)
             }
@@ -480,14 +481,14 @@ impl Driver {
     }
 
     fn fetch_hls(&mut self) {
-        let (me, src, generation) = (self.me.clone(), self.hls_src.clone(), self.generation);
+        let (me, src) = (self.me.clone(), self.hls_src.clone());
         wasm_bindgen_futures::spawn_local(async move {
             let result = hls::load(&src).await;
-            post(&me, Input::HlsLoaded(generation, result));
+            post(&me, Input::HlsLoaded(result));
         });
     }
 
-    fn on_hls_loaded(&mut self, _generation: u64, result: Result<JsValue, JsValue>) {
+    fn on_hls_loaded(&mut self, result: Result<JsValue, JsValue>) {
         match result {
             Ok(class) => {
                 self.hls_class = Some(class);
@@ -638,10 +639,6 @@ impl Driver {
         if !page_hidden() {
             self.step(Event::Visible);
         }
-    }
-
-    pub fn source(&self) -> &Source {
-        &self.machine.config().source
     }
 }
 
