@@ -443,9 +443,10 @@ impl Driver {
     /// answer it is not known which one that is.
     fn update_processing(&mut self) -> bool {
         let m = &self.machine;
-        let on_air = m
-            .video_uid()
-            .filter(|_| matches!(m.phase(), Phase::Live | Phase::Starting));
+        let on_air = m.live_now().or_else(|| {
+            m.video_uid()
+                .filter(|_| matches!(m.phase(), Phase::Live | Phase::Starting))
+        });
         let processing = m.phase() != Phase::Loading
             && self
                 .processing_uids
