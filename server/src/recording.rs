@@ -115,20 +115,22 @@ fn remove_temp_files_in(dir: &Path) -> io::Result<usize> {
     Ok(n)
 }
 
+/// The entries of `<data-dir>/videos` (none before the first broadcast).
+fn recording_dirs(data_dir: &Path) -> io::Result<Vec<PathBuf>> {
+    match fs::read_dir(videos_dir(data_dir)) {
+        Ok(entries) => entries.map(|e| e.map(|e| e.path())).collect(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
 /// Removes the `*.tmp` files left in every recording directory (ffmpeg's
 /// playlist being rewritten, ours being written).
 pub fn remove_temp_files(data_dir: &Path) -> io::Result<usize> {
-    let videos = videos_dir(data_dir);
-    let entries = match fs::read_dir(&videos) {
-        Ok(e) => e,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(e),
-    };
     let mut n = 0;
-    for entry in entries {
-        let path = entry?.path();
-        if path.is_dir() {
-            n += remove_temp_files_in(&path)?;
+    for dir in recording_dirs(data_dir)? {
+        if dir.is_dir() {
+            n += remove_temp_files_in(&dir)?;
         }
     }
     Ok(n)
@@ -137,15 +139,8 @@ pub fn remove_temp_files(data_dir: &Path) -> io::Result<usize> {
 /// At start-up: closes recordings left live by a server that was killed
 /// (their `meta.json` still says `live-inprogress`). Returns how many.
 pub fn recover(data_dir: &Path) -> io::Result<usize> {
-    let videos = videos_dir(data_dir);
-    let entries = match fs::read_dir(&videos) {
-        Ok(e) => e,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(e),
-    };
     let mut n = 0;
-    for entry in entries {
-        let dir = entry?.path();
+    for dir in recording_dirs(data_dir)? {
         let Ok(mut meta) = read_meta(&dir) else {
             continue;
         };
@@ -168,15 +163,8 @@ pub fn recover(data_dir: &Path) -> io::Result<usize> {
 
 /// Every recording directory with a readable `meta.json` (others skipped).
 pub fn scan(data_dir: &Path) -> io::Result<Vec<(PathBuf, RecordingMeta)>> {
-    let videos = videos_dir(data_dir);
-    let entries = match fs::read_dir(&videos) {
-        Ok(e) => e,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e),
-    };
     let mut out = Vec::new();
-    for entry in entries {
-        let dir = entry?.path();
+    for dir in recording_dirs(data_dir)? {
         if let Ok(meta) = read_meta(&dir) {
             // Only a directory named after its video can be served by uid.
             if dir.file_name().is_some_and(|n| *n == *meta.video_uid) {
