@@ -4,7 +4,7 @@
 
 use crate::interop::fetch::{self, get_json, InFlight};
 use crate::interop::playback::{MediaSignal, Playback, Sink};
-use crate::interop::{hls, native_hls, now_ms, page_hidden, random01};
+use crate::interop::{hls, mse_available, native_hls, now_ms, page_hidden, random01};
 use gloo_events::EventListener;
 use gloo_timers::callback::{Interval, Timeout};
 use leptos::prelude::*;
@@ -99,6 +99,8 @@ pub struct Driver {
     hls_src: String,
     me: Weak<RefCell<Driver>>,
     native: bool,
+    /// The current playback has shown a frame.
+    frames_this_load: bool,
     hls_class: Option<JsValue>,
     /// Bumped whenever playback is replaced, so that late callbacks of an
     /// old playback (or of a script that loaded too late) are ignored.
@@ -172,6 +174,7 @@ impl Driver {
                 hls_src,
                 me: me.clone(),
                 native,
+                frames_this_load: false,
                 hls_class: None,
                 generation: 0,
                 playback: None,
@@ -231,9 +234,12 @@ impl Driver {
             Input::PrefetchHls => self.fetch_hls(),
             Input::Recordings(result) => self.on_recordings(result),
             Input::Media(generation, signal) if generation == self.generation => match signal {
-                MediaSignal::FirstFrame => self.step(Event::FirstFrame),
+                MediaSignal::FirstFrame => {
+                    self.frames_this_load = true;
+                    self.step(Event::FirstFrame)
+                }
                 MediaSignal::Ended => self.step(Event::MediaEnded),
-                MediaSignal::Issue(issue) => self.step(Event::Playback(issue)),
+                MediaSignal::Issue(issue) => self.on_issue(issue),
                 MediaSignal::Buffering(b) => self.on_buffering(b),
                 MediaSignal::Behind(b) => self.s.behind_live.set(b),
             },
@@ -532,6 +538,20 @@ impl Driver {
         }
     }
 
+    fn on_issue(&mut self, issue: PlaybackIssue) {
+        // Chromium's native HLS can play a stream's first frame and then
+        // fail to parse it (DEMUXER_ERROR_COULD_NOT_PARSE): the browser's
+        // player can't handle this stream, so the rest of this session uses
+        // hls.js where Media Source Extensions exist.
+        let native_gave_up = matches!(issue, PlaybackIssue::Media | PlaybackIssue::NotPlayable);
+        if self.native && self.frames_this_load && native_gave_up && mse_available() {
+            self.native = false;
+            self.step(Event::Playback(PlaybackIssue::Other));
+            return;
+        }
+        self.step(Event::Playback(issue));
+    }
+
     fn on_buffering(&mut self, buffering: bool) {
         self.s.buffering.set(buffering);
         if !buffering {
@@ -547,6 +567,7 @@ impl Driver {
 
     fn unload(&mut self) {
         self.stall_timer = None;
+        self.frames_this_load = false;
         self.generation += 1;
         self.pending_load = None;
         self.playback = None;

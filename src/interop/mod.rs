@@ -25,6 +25,17 @@ pub fn page_hidden() -> bool {
         .unwrap_or(false)
 }
 
+/// Whether hls.js can run here (Media Source Extensions, or Safari's
+/// ManagedMediaSource).
+pub fn mse_available() -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    ["MediaSource", "ManagedMediaSource"].iter().any(|name| {
+        js_sys::Reflect::has(&window, &wasm_bindgen::JsValue::from_str(name)).unwrap_or(false)
+    })
+}
+
 /// Whether the browser plays HLS itself (Safari, iOS): then hls.js is never
 /// loaded. Chromium answers "" here even where it has partial support, which
 /// is what we want: hls.js plays there with the tuned live settings.
