@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# Builds the player (trunk → dist/) and the server (target/debug/server).
+# Builds the player (trunk → dist/), the embeddable package
+# (pkg/jitsi-live-player/), the React and Angular host examples that use it,
+# and the server (target/debug/server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # wasm-opt from npm's binaryen: Debian's is too old (see TOOLCHAIN.md).
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 trunk build --release --offline
+scripts/package.sh
+for host in examples/react examples/angular; do
+  if [ -x "$host/build.sh" ]; then "$host/build.sh"; fi
+done
 cargo build -p server --quiet

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test: installs what is missing, checks format and lints, runs the
-# native unit and server tests, builds the player, checks the size budget,
-# and runs the end-to-end specs in headless Chromium against the local origin.
+# native unit and server tests, builds the player, its package and the React
+# and Angular host examples, checks the size budgets, and runs the end-to-end specs in headless Chromium against the local origin.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
@@ -21,8 +21,9 @@ cargo test --quiet -p player-core -p rtmp-ingest -p server
 step "build"
 scripts/build.sh
 
-step "size budget"
+step "size budget (watch page, then the embeddable package)"
 node scripts/check-budget.mjs
+node scripts/check-budget.mjs --budget budget-package.json
 
 step "end to end (headless Chromium, local origin)"
 node --test --test-concurrency=1 tests/e2e/

@@ -2,6 +2,7 @@
 //! requests, playback) and feeds it events. Owns every browser resource the
 //! player holds; dropping the driver releases all of them.
 
+use crate::interop::events::{dispatch, emit, object};
 use crate::interop::fetch::{self, get_json, InFlight};
 use crate::interop::playback::{MediaSignal, Playback, Sink};
 use crate::interop::{hls, mse_available, native_hls, now_ms, page_hidden, random01};
@@ -10,6 +11,7 @@ use gloo_timers::callback::{Interval, Timeout};
 use leptos::prelude::*;
 use player_core::cloudflare::Views;
 use player_core::config::{Engine, PlayerConfig};
+use player_core::events::{HostEvents, Observed};
 use player_core::machine::{
     Command, Ctx, Event, FetchError, Machine, Phase, PlaybackIssue, STALL_TIMEOUT_MS,
 };
@@ -18,7 +20,7 @@ use player_core::recordings::{Recording, RecordingList};
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::JsValue;
-use web_sys::HtmlVideoElement;
+use web_sys::{Element, HtmlVideoElement};
 
 /// What the view shows; written only by the driver.
 #[derive(Clone, Copy)]
@@ -90,6 +92,8 @@ enum Input {
     /// hls.js arrived (or failed to); `pending_load` says whether it is still wanted.
     HlsLoaded(Result<JsValue, JsValue>),
     Autoplay(u64, Result<(), String>),
+    /// The picture size changed.
+    Resized,
 }
 
 pub struct Driver {
@@ -129,6 +133,15 @@ pub struct Driver {
     paused_at_ms: Option<u64>,
     /// Fetches hls.js once the page has painted.
     hls_prefetch: Option<Timeout>,
+    /// Where host events are dispatched: the player's root element.
+    host: Option<Element>,
+    host_events: HostEvents,
+    /// When the current playback was asked for, for the first-frame metric.
+    load_asked_ms: u64,
+    /// When the current stall began.
+    stall_since_ms: Option<u64>,
+    /// The picture size last reported.
+    picture: (u32, u32),
     _clock: Interval,
     _listeners: Vec<EventListener>,
 }
@@ -195,6 +208,11 @@ impl Driver {
                 last_phase: Phase::Loading,
                 paused_at_ms: None,
                 hls_prefetch: None,
+                host: None,
+                host_events: HostEvents::default(),
+                load_asked_ms: 0,
+                stall_since_ms: None,
+                picture: (0, 0),
                 _clock: clock,
                 _listeners: listeners,
             })
@@ -236,6 +254,15 @@ impl Driver {
             Input::Media(generation, signal) if generation == self.generation => match signal {
                 MediaSignal::FirstFrame => {
                     self.frames_this_load = true;
+                    self.metric(&[
+                        ("type", "first-frame".into()),
+                        ("ms", ((now_ms() - self.load_asked_ms) as f64).into()),
+                        (
+                            "engine",
+                            if self.native { "native" } else { "hlsjs" }.into(),
+                        ),
+                        ("live", self.machine.phase().ne(&Phase::Replay).into()),
+                    ]);
                     self.step(Event::FirstFrame)
                 }
                 MediaSignal::Ended => self.step(Event::MediaEnded),
@@ -249,6 +276,7 @@ impl Driver {
                 self.on_autoplay(result)
             }
             Input::Autoplay(..) => {}
+            Input::Resized => self.on_resized(),
         }
     }
 
@@ -313,6 +341,46 @@ impl Driver {
         if self.s.thumbnail.get_untracked() != still {
             self.s.thumbnail.set(still);
         }
+        self.announce();
+    }
+
+    /// Tells the host what changed since the last call (see `HostEvents`).
+    fn announce(&mut self) {
+        if self.host.is_none() {
+            self.host = self.video.closest(".jlp").ok().flatten();
+        }
+        let Some(host) = &self.host else { return };
+        let m = &self.machine;
+        let now = Observed {
+            phase: m.phase(),
+            message: m.message().map(str::to_string),
+            video_uid: m.video_uid().map(str::to_string),
+            viewers: self.s.viewers.get_untracked(),
+            error: m.error_code(),
+            retry_in_ms: m.retry_at_ms().map(|at| at.saturating_sub(now_ms())),
+            replaying: m.replaying().map(str::to_string),
+        };
+        for event in self.host_events.update(now) {
+            emit(host, &event);
+        }
+    }
+
+    fn metric(&self, fields: &[(&str, JsValue)]) {
+        if let Some(host) = &self.host {
+            dispatch(host, "metrics", &object(fields));
+        }
+    }
+
+    fn on_resized(&mut self) {
+        let size = (self.video.video_width(), self.video.video_height());
+        if size.0 > 0 && size != self.picture {
+            self.picture = size;
+            self.metric(&[
+                ("type", "quality".into()),
+                ("width", size.0.into()),
+                ("height", size.1.into()),
+            ]);
+        }
     }
 
     fn run(&mut self, commands: Vec<Command>) {
@@ -328,7 +396,10 @@ impl Driver {
                     self.poll_timer = None;
                     self.poll_request = None;
                 }
-                Command::Load { url, live } => self.load(url, live),
+                Command::Load { url, live } => {
+                    self.load_asked_ms = now_ms();
+                    self.load(url, live)
+                }
                 Command::Unload => self.unload(),
                 Command::RecoverMedia => {
                     if let Some(p) = &self.playback {
@@ -394,6 +465,7 @@ impl Driver {
                 self.s.viewers.set(None);
             }
         }
+        self.announce();
         let ctx = self.ctx();
         let delay = self.machine.policy().next_delay(
             Poll::Views,
@@ -554,6 +626,12 @@ impl Driver {
 
     fn on_buffering(&mut self, buffering: bool) {
         self.s.buffering.set(buffering);
+        if buffering && self.frames_this_load {
+            self.stall_since_ms.get_or_insert(now_ms());
+        } else if let Some(since) = self.stall_since_ms.take() {
+            let stalled = (now_ms() - since) as f64;
+            self.metric(&[("type", "stall".into()), ("ms", stalled.into())]);
+        }
         if !buffering {
             self.stall_timer = None;
         } else if self.stall_timer.is_none() {
@@ -567,6 +645,7 @@ impl Driver {
 
     fn unload(&mut self) {
         self.stall_timer = None;
+        self.stall_since_ms = None;
         self.frames_this_load = false;
         self.generation += 1;
         self.pending_load = None;
@@ -684,6 +763,12 @@ fn ui_listeners(
             if !v.muted() {
                 s.muted_fallback.set(false);
             }
+        }));
+    }
+    {
+        let me = me.clone();
+        listeners.push(EventListener::new(video, "resize", move |_| {
+            post(&me, Input::Resized)
         }));
     }
     if let Some(document) = web_sys::window().and_then(|w| w.document()) {

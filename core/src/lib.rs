@@ -6,6 +6,7 @@
 pub mod account;
 pub mod cloudflare;
 pub mod config;
+pub mod events;
 pub mod format;
 pub mod hls_config;
 pub mod json;

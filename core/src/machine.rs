@@ -52,6 +52,32 @@ pub enum FetchError {
     Malformed,
 }
 
+/// What went wrong, for hosts: the `code` of the player's error event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    NotFound,
+    Forbidden,
+    RateLimited,
+    Timeout,
+    Malformed,
+    Network,
+    Playback,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::NotFound => "not-found",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::RateLimited => "rate-limited",
+            ErrorCode::Timeout => "timeout",
+            ErrorCode::Malformed => "malformed",
+            ErrorCode::Network => "network",
+            ErrorCode::Playback => "playback",
+        }
+    }
+}
+
 /// A playback failure that the media layer could not fix by itself (hls.js
 /// has spent its own retries, or the native element gave up).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,6 +176,8 @@ pub struct Machine {
     phase: Phase,
     since_ms: u64,
     message: Option<String>,
+    /// Why the phase is [`Phase::Error`].
+    error_code: ErrorCode,
     retry_at_ms: Option<u64>,
     video_uid: Option<String>,
     /// The broadcast whose end was seen in the media; not reloaded while
@@ -174,6 +202,7 @@ impl Machine {
             phase: Phase::Loading,
             since_ms: now_ms,
             message: None,
+            error_code: ErrorCode::Network,
             retry_at_ms: None,
             video_uid: None,
             ended_uid: None,
@@ -197,6 +226,10 @@ impl Machine {
     /// A plain sentence for the viewer, when the phase needs more than its name.
     pub fn message(&self) -> Option<&str> {
         self.message.as_deref()
+    }
+    /// Why the player is in [`Phase::Error`]; `None` in any other phase.
+    pub fn error_code(&self) -> Option<ErrorCode> {
+        (self.phase == Phase::Error).then_some(self.error_code)
     }
     /// When the next automatic retry happens, for a "trying again in N s".
     pub fn retry_at_ms(&self) -> Option<u64> {
@@ -452,23 +485,33 @@ impl Machine {
             || self.lifecycle_failures >= 2
             || self.phase == Phase::Error
         {
-            let text = match (&error, &self.config.source) {
-                (FetchError::Status(404), Source::Input(_)) => {
-                    "This live stream was not found. Check the input id in the address."
+            let (code, text) = match (&error, &self.config.source) {
+                (FetchError::Status(404), Source::Input(_)) => (
+                    ErrorCode::NotFound,
+                    "This live stream was not found. Check the input id in the address.",
+                ),
+                (FetchError::Status(404), Source::Video(_)) => (
+                    ErrorCode::NotFound,
+                    "This video was not found. Check the video id in the address.",
+                ),
+                (FetchError::Status(401 | 403), _) => (
+                    ErrorCode::Forbidden,
+                    "This stream is not available to you: the link may have expired.",
+                ),
+                (FetchError::RateLimited { .. }, _) => (
+                    ErrorCode::RateLimited,
+                    "The stream service is busy right now.",
+                ),
+                (FetchError::Timeout, _) => {
+                    (ErrorCode::Timeout, "The stream service is not answering.")
                 }
-                (FetchError::Status(404), Source::Video(_)) => {
-                    "This video was not found. Check the video id in the address."
-                }
-                (FetchError::Status(401 | 403), _) => {
-                    "This stream is not available to you: the link may have expired."
-                }
-                (FetchError::RateLimited { .. }, _) => "The stream service is busy right now.",
-                (FetchError::Timeout, _) => "The stream service is not answering.",
-                (FetchError::Malformed, _) => {
-                    "The stream service sent an answer we could not read."
-                }
-                _ => "We can't reach the stream service.",
+                (FetchError::Malformed, _) => (
+                    ErrorCode::Malformed,
+                    "The stream service sent an answer we could not read.",
+                ),
+                _ => (ErrorCode::Network, "We can't reach the stream service."),
             };
+            self.error_code = code;
             self.message = Some(text.to_string());
             self.retry_at_ms = Some(ctx.now_ms + in_ms);
             self.enter(Phase::Error, ctx);
@@ -505,6 +548,7 @@ impl Machine {
             self.message = None;
             self.enter(Phase::Starting, ctx);
         } else {
+            self.error_code = ErrorCode::Playback;
             self.message = Some(
                 if live {
                     "The stream is live but can't be played right now."
@@ -916,6 +960,25 @@ mod tests {
             (m.phase(), m.message(), m.retry_at_ms()),
             (Phase::Waiting, None, None)
         );
+        assert_eq!(m.error_code(), None, "no code outside the error phase");
+    }
+
+    #[test]
+    fn errors_carry_a_code_for_hosts() {
+        let code = |e: FetchError| run(input(), &[(0, failed(e))]).0.error_code();
+        assert_eq!(code(FetchError::Status(404)), Some(ErrorCode::NotFound));
+        assert_eq!(code(FetchError::Status(403)), Some(ErrorCode::Forbidden));
+        assert_eq!(
+            code(FetchError::RateLimited {
+                retry_after_ms: None
+            }),
+            Some(ErrorCode::RateLimited)
+        );
+        assert_eq!(code(FetchError::Timeout), Some(ErrorCode::Timeout));
+        assert_eq!(code(FetchError::Malformed), Some(ErrorCode::Malformed));
+        assert_eq!(code(FetchError::Status(502)), Some(ErrorCode::Network));
+        assert_eq!(code(FetchError::Network), Some(ErrorCode::Network));
+        assert_eq!(ErrorCode::RateLimited.as_str(), "rate-limited");
     }
 
     #[test]

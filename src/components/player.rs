@@ -122,16 +122,17 @@ pub fn Player(
     };
 
     view! {
-        <div class=class node_ref=root_ref data-player-state=move || phase().as_str() on:click=on_click>
-            <div class="jlp-stage">
+        <div class=class part="player" node_ref=root_ref data-player-state=move || phase().as_str() on:click=on_click>
+            <div class="jlp-stage" part="stage">
                 <video
                     node_ref=video_ref
                     class="jlp-video"
+                    part="video"
                     playsinline=true
                     prop:controls=move || phase() == Phase::Replay
                     aria-label="Live stream video"
                 ></video>
-                <div class="jlp-overlay">
+                <div class="jlp-overlay" part="overlay">
                     <img
                         class="jlp-poster"
                         alt=""
@@ -139,57 +140,58 @@ pub fn Player(
                         hidden=move || s.thumbnail.get().is_none() || s.thumbnail.get() == thumb_failed.get()
                         on:error=move |_| set_thumb_failed.set(s.thumbnail.get_untracked())
                     />
-                    <div class="jlp-card">
+                    <div class="jlp-card" part="card">
                         <span class="jlp-spinner" aria-hidden="true"></span>
-                        <p class="jlp-title">{move || headline(phase())}</p>
-                        <p class="jlp-message" data-message="">
+                        <p class="jlp-title" part="title">{move || headline(phase())}</p>
+                        <p class="jlp-message" part="message" data-message="">
                             {move || s.message.get().unwrap_or_default()}
                         </p>
                         <p class="jlp-meta">{meta}</p>
-                        <button class="jlp-button" data-action="retry">"Try again"</button>
+                        <button class="jlp-button" part="button retry" data-action="retry">"Try again"</button>
                     </div>
                 </div>
                 <div class="jlp-top">
-                    <span class="jlp-badge">"Live"</span>
-                    <span class="jlp-viewers" data-viewers="" hidden=move || s.viewers.get().is_none()>
+                    <span class="jlp-badge" part="live-badge">"Live"</span>
+                    <span class="jlp-viewers" part="viewers" data-viewers="" hidden=move || s.viewers.get().is_none()>
                         {move || s.viewers.get().map(viewers_label)}
                     </span>
                 </div>
                 <span class="jlp-spinner jlp-buffering" aria-hidden="true"></span>
-                <button class="jlp-unmute" data-action="unmute">
+                <button class="jlp-unmute" part="button unmute" data-action="unmute">
                     <svg class="jlp-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path fill="currentColor" d="M4 9v6h4l5 4V5L8 9H4zm15.6 3 2.2-2.2-1.4-1.4-2.2 2.2-2.2-2.2-1.4 1.4 2.2 2.2-2.2 2.2 1.4 1.4 2.2-2.2 2.2 2.2 1.4-1.4z"></path></svg>
                     "Tap to unmute"
                 </button>
-                <button class="jlp-leave" data-action="leave-replay">
+                <button class="jlp-leave" part="button leave-replay" data-action="leave-replay">
                     {move || if s.live_now.get() { "Live now" } else { "Back to waiting" }}
                 </button>
-                <button class="jlp-bigplay" data-action="play" aria-label="Play">
+                <button class="jlp-bigplay" part="button big-play" data-action="play" aria-label="Play">
                     <svg class="jlp-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path fill="currentColor" d="M8 5.14v13.72a1 1 0 0 0 1.52.85l10.6-6.86a1 1 0 0 0 0-1.7L9.52 4.3A1 1 0 0 0 8 5.14z"></path></svg>
                 </button>
                 // Paired buttons (play/pause, mute/unmute): CSS shows the one
                 // that applies, so each keeps a fixed accessible name.
-                <div class="jlp-controls" role="group" aria-label="Player controls">
-                    <button class="jlp-control jlp-when-paused" data-action="play" aria-label="Play">
+                <div class="jlp-controls" part="controls" role="group" aria-label="Player controls">
+                    <button part="button control" class="jlp-control jlp-when-paused" data-action="play" aria-label="Play">
                         <svg class="jlp-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path fill="currentColor" d="M8 5.14v13.72a1 1 0 0 0 1.52.85l10.6-6.86a1 1 0 0 0 0-1.7L9.52 4.3A1 1 0 0 0 8 5.14z"></path></svg>
                     </button>
-                    <button class="jlp-control jlp-when-playing" data-action="pause" aria-label="Pause">
+                    <button part="button control" class="jlp-control jlp-when-playing" data-action="pause" aria-label="Pause">
                         <svg class="jlp-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path fill="currentColor" d="M7 5h3.5v14H7zM13.5 5H17v14h-3.5z"></path></svg>
                     </button>
-                    <button class="jlp-control jlp-when-muted" data-action="unmute" aria-label="Unmute">
+                    <button part="button control" class="jlp-control jlp-when-muted" data-action="unmute" aria-label="Unmute">
                         <svg class="jlp-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path fill="currentColor" d="M4 9v6h4l5 4V5L8 9H4zm15.6 3 2.2-2.2-1.4-1.4-2.2 2.2-2.2-2.2-1.4 1.4 2.2 2.2-2.2 2.2 1.4 1.4 2.2-2.2 2.2 2.2 1.4-1.4z"></path></svg>
                     </button>
-                    <button class="jlp-control jlp-when-unmuted" data-action="mute" aria-label="Mute">
+                    <button part="button control" class="jlp-control jlp-when-unmuted" data-action="mute" aria-label="Mute">
                         <svg class="jlp-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path fill="currentColor" d="M4 9v6h4l5 4V5L8 9H4zm12.5 3a4.5 4.5 0 0 0-2.5-4v8a4.5 4.5 0 0 0 2.5-4zM14 3.2v2.1a7 7 0 0 1 0 13.4v2.1a9 9 0 0 0 0-17.6z"></path></svg>
                     </button>
-                    <button class="jlp-golive" data-action="go-live">"Go to live"</button>
+                    <button class="jlp-golive" part="button go-live" data-action="go-live">"Go to live"</button>
                     <span class="jlp-spacer"></span>
-                    <button class="jlp-control" data-action="fullscreen" aria-label="Full screen">
+                    <button part="button control" class="jlp-control" data-action="fullscreen" aria-label="Full screen">
                         <svg class="jlp-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path fill="currentColor" d="M4 4h6v2H6v4H4zm10 0h6v6h-2V6h-4zM4 14h2v4h4v2H4zm14 4v-4h2v6h-6v-2z"></path></svg>
                     </button>
                 </div>
             </div>
             <section
                 class="jlp-recordings"
+                part="recordings"
                 aria-label="Recordings"
                 hidden=move || {
                     s.recordings.with(Vec::is_empty) && !s.processing.get() && !s.recordings_failed.get()
@@ -215,6 +217,7 @@ pub fn Player(
                                     <li>
                                         <button
                                             class="jlp-recording"
+                                            part="recording"
                                             data-action="play-recording"
                                             data-uid=r.uid
                                             aria-current=selected.then_some("true")
@@ -261,8 +264,8 @@ fn toggle_fullscreen(root: Option<web_sys::HtmlDivElement>) {
 #[component]
 pub fn ConfigProblem(message: String) -> impl IntoView {
     view! {
-        <div class="jlp" data-player-state="error">
-            <div class="jlp-stage">
+        <div class="jlp jlp-config-problem" part="player" data-player-state="error">
+            <div class="jlp-stage" part="stage">
                 <div class="jlp-overlay">
                     <div class="jlp-card">
                         <p class="jlp-title">"This player needs a stream to show"</p>

@@ -2,6 +2,7 @@
 //! Everything here is an owning handle: dropping it removes its listeners,
 //! cancels its timers, aborts its requests and destroys its hls.js instance.
 
+pub mod events;
 pub mod fetch;
 pub mod hls;
 pub mod playback;

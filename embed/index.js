@@ -1,0 +1,223 @@
+// jitsi-live-player: the player as a custom element and a mount() function.
+//
+// The wasm (the same player as the watch page) loads once per page, on the
+// first mount; hls.js loads later still, only where the browser lacks native
+// HLS. Styles go into the element's shadow root (or, for mount(), into the
+// target's document or shadow root) as one shared constructable sheet.
+import init, { mount_player } from './jitsi_live_player.js';
+import css from './styles.js';
+
+let assetBase = null;
+let hlsSrc = null;
+let booting = null;
+let sheet = null;
+
+/** Where the .wasm and hls.min.js are served from, for bundlers that don't copy them. */
+export function configure(options = {}) {
+  if (options.assetBase != null) assetBase = new URL(String(options.assetBase), document.baseURI);
+  if (options.hlsSrc != null) hlsSrc = new URL(String(options.hlsSrc), document.baseURI).href;
+}
+
+// Written out literally so that bundlers (Vite, webpack, Rollup) find and
+// copy the files.
+function wasmUrl() {
+  return assetBase
+    ? new URL('jitsi_live_player_bg.wasm', assetBase)
+    : new URL('./jitsi_live_player_bg.wasm', import.meta.url);
+}
+function hlsUrl() {
+  if (hlsSrc) return hlsSrc;
+  return (assetBase ? new URL('hls.min.js', assetBase) : new URL('./hls.min.js', import.meta.url)).href;
+}
+
+/** Resolves when the wasm is ready. A failed load is tried again on the next call. */
+export function ready() {
+  booting ??= init({ module_or_path: wasmUrl() }).then(
+    () => undefined,
+    (e) => {
+      booting = null;
+      throw e;
+    },
+  );
+  return booting;
+}
+
+function adoptStyles(root) {
+  if (!sheet) {
+    sheet = new CSSStyleSheet();
+    sheet.replaceSync(css);
+  }
+  if (!root.adoptedStyleSheets.includes(sheet)) {
+    root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
+  }
+}
+
+// Options as the player reads them: strings, with flags as "1"/"0".
+const KEYS = ['input', 'video', 'customer', 'base', 'token', 'recordings', 'engine', 'muted', 'autoplay'];
+function normalise(options) {
+  const out = {};
+  for (const key of KEYS) {
+    const v = options?.[key];
+    if (v === undefined || v === null) continue;
+    out[key] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+  }
+  return out;
+}
+const same = (a, b) => KEYS.every((k) => a[k] === b[k]);
+
+function failEvent(target, error) {
+  const message = 'The player could not be loaded. Check your connection and reload the page.';
+  console.error('jitsi-live-player:', error);
+  target.dispatchEvent(
+    new CustomEvent('playererror', {
+      bubbles: true,
+      composed: true,
+      detail: { code: 'network', message, retryInMs: null },
+    }),
+  );
+}
+
+/**
+ * Mounts a player into `target` and returns its handle at once; the wasm
+ * loads in the background. `update()` and `unmount()` work before it has.
+ */
+export function mount(target, options) {
+  if (!(target instanceof HTMLElement)) throw new TypeError('mount(target, options): target must be an HTMLElement');
+  let current = normalise(options);
+  let player = null;
+  let gone = false;
+  const root = target.getRootNode();
+  adoptStyles(root instanceof ShadowRoot ? root : document);
+  // free() drops the wasm side, which unmounts the view and releases
+  // everything the player holds.
+  const start = () => {
+    player?.free();
+    player = null;
+    player = mount_player(target, current, hlsUrl());
+  };
+  ready().then(
+    () => {
+      if (!gone) start();
+    },
+    (e) => {
+      if (!gone) failEvent(target, e);
+    },
+  );
+  return {
+    update(next) {
+      const n = normalise(next);
+      if (gone || same(n, current)) return;
+      current = n;
+      if (player) start();
+    },
+    unmount() {
+      if (gone) return;
+      gone = true;
+      player?.free();
+      player = null;
+    },
+    get state() {
+      return (player && target.querySelector('.jlp')?.dataset.playerState) || 'loading';
+    },
+  };
+}
+
+const STRING_ATTRS = ['input', 'video', 'customer', 'base', 'token', 'recordings', 'engine'];
+const FLAG_ATTRS = ['muted', 'autoplay'];
+
+/** `<jitsi-live-player>`: attributes and properties are reactive; removal tears the player down. */
+export class JitsiLivePlayerElement extends HTMLElement {
+  static observedAttributes = [...STRING_ATTRS, ...FLAG_ATTRS];
+  #handle = null;
+  #container = null;
+  #queued = false;
+
+  constructor() {
+    super();
+    const shadow = this.attachShadow({ mode: 'open' });
+    adoptStyles(shadow);
+    this.#container = document.createElement('div');
+    this.#container.setAttribute('part', 'container');
+    shadow.append(this.#container);
+  }
+
+  // Properties a framework set before the element was defined shadow
+  // the accessors: move them onto the attributes.
+  #upgrade(name) {
+    if (Object.prototype.hasOwnProperty.call(this, name)) {
+      const value = this[name];
+      delete this[name];
+      this[name] = value;
+    }
+  }
+
+  connectedCallback() {
+    for (const name of KEYS) this.#upgrade(name);
+    if (!this.#handle) this.#handle = mount(this.#container, this.#options());
+  }
+
+  disconnectedCallback() {
+    // A move within the page (disconnect then connect in one task) keeps
+    // the player; a removal tears it down.
+    queueMicrotask(() => {
+      if (this.isConnected) return;
+      this.#handle?.unmount();
+      this.#handle = null;
+    });
+  }
+
+  attributeChangedCallback() {
+    // Several attributes often change together (a framework re-render):
+    // apply them once, on the next microtask.
+    if (this.#queued || !this.#handle) return;
+    this.#queued = true;
+    queueMicrotask(() => {
+      this.#queued = false;
+      this.#handle?.update(this.#options());
+    });
+  }
+
+  #options() {
+    const o = {};
+    for (const name of STRING_ATTRS) {
+      const v = this.getAttribute(name);
+      if (v !== null) o[name] = v;
+    }
+    for (const name of FLAG_ATTRS) o[name] = this.hasAttribute(name);
+    return o;
+  }
+
+  get state() {
+    return this.#handle?.state ?? 'loading';
+  }
+}
+
+for (const name of STRING_ATTRS) {
+  Object.defineProperty(JitsiLivePlayerElement.prototype, name, {
+    get() {
+      return this.getAttribute(name);
+    },
+    set(v) {
+      if (v === null || v === undefined) this.removeAttribute(name);
+      else this.setAttribute(name, String(v));
+    },
+    configurable: true,
+    enumerable: true,
+  });
+}
+for (const name of FLAG_ATTRS) {
+  Object.defineProperty(JitsiLivePlayerElement.prototype, name, {
+    get() {
+      return this.hasAttribute(name);
+    },
+    set(v) {
+      this.toggleAttribute(name, Boolean(v) && v !== 'false');
+    },
+    configurable: true,
+    enumerable: true,
+  });
+}
+
+if (!customElements.get('jitsi-live-player')) {
+  customElements.define('jitsi-live-player', JitsiLivePlayerElement);
+}

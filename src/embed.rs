@@ -1,0 +1,88 @@
+//! The player's entry points. Host pages: `mount_player(target, options,
+//! hlsSrc)` renders it into `target` and returns a handle whose `free()`
+//! tears it all down (embed/index.js wraps it as `mount()` and
+//! `<jitsi-live-player>`). The watch page: `start_watch_page()`, the same
+//! mount configured from the address.
+
+use crate::components::{ConfigProblem, Player};
+use crate::interop::events::{dispatch, object};
+use leptos::either::Either;
+use leptos::prelude::*;
+use player_core::config::{PlayerConfig, RawConfig};
+use std::any::Any;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::HtmlElement;
+
+/// A mounted player. Dropping it (`free()` from JS) unmounts the view,
+/// which drops the driver: timers, requests, listeners, hls.js.
+#[wasm_bindgen]
+pub struct MountedPlayer {
+    _view: Box<dyn Any>,
+}
+
+/// Reads the options object: the keys of the watch page's query, as strings.
+fn raw_config(options: &JsValue) -> RawConfig {
+    RawConfig::from_pairs(RawConfig::KEYS.iter().filter_map(|key| {
+        js_sys::Reflect::get(options, &JsValue::from_str(key))
+            .ok()
+            .and_then(|v| v.as_string())
+            .map(|v| (*key, v))
+    }))
+}
+
+#[wasm_bindgen]
+pub fn mount_player(target: HtmlElement, options: JsValue, hls_src: String) -> MountedPlayer {
+    mount(target, raw_config(&options), hls_src)
+}
+
+/// The watch page: the player configured from the address, in the page
+/// frame of index.html.
+#[wasm_bindgen]
+pub fn start_watch_page() {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let Some(target) = document
+        .get_element_by_id("player")
+        .and_then(|e| e.dyn_into::<HtmlElement>().ok())
+    else {
+        return;
+    };
+    let search = document.location().and_then(|l| l.search().ok());
+    let params = web_sys::UrlSearchParams::new_with_str(&search.unwrap_or_default());
+    let raw = RawConfig::from_pairs(params.iter().flat_map(|params| {
+        RawConfig::KEYS
+            .iter()
+            .filter_map(move |k| params.get(k).map(|v| (*k, v)))
+    }));
+    // The page's player lives as long as the page, as with mount_to_body.
+    std::mem::forget(mount(target, raw, "hls.min.js".into()));
+}
+
+fn mount(target: HtmlElement, raw: RawConfig, hls_src: String) -> MountedPlayer {
+    let origin = web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default();
+    let config = PlayerConfig::parse(&raw, &origin).map_err(|e| e.to_string());
+    // A bad configuration is shown in the player's frame and told to the
+    // host; the host fixes it with update().
+    let problem = config.as_ref().err().map(|message| {
+        object(&[
+            ("code", "config".into()),
+            ("message", message.as_str().into()),
+            ("retryInMs", JsValue::NULL),
+        ])
+    });
+    let view = leptos::mount::mount_to(target.clone(), move || match config {
+        // Either, not into_any(): static dispatch keeps the wasm smaller.
+        Ok(config) => Either::Left(view! { <Player config=config hls_src=hls_src/> }),
+        Err(message) => Either::Right(view! { <ConfigProblem message=message/> }),
+    });
+    if let Some(detail) = problem {
+        dispatch(&target, "playererror", &detail);
+    }
+    MountedPlayer {
+        _view: Box::new(view),
+    }
+}

@@ -1,3 +1,0 @@
-fn main() {
-    player::start_watch_page();
-}
