@@ -170,3 +170,33 @@ test('mount(): update switches, same options do nothing, unmount is idempotent',
   assert.deepEqual(p.pageErrors, []);
   assert.deepEqual(p.panics(), []);
 });
+
+test('hls.js in the element: a stall reaches the host as a metric, then playback goes on', { timeout: 90_000 }, async () => {
+  const a = await env.input('s');
+  await env.control.startBroadcast(a.uid);
+  const p = await openHost();
+  await p.peek(`(() => {
+    const el = document.createElement('jitsi-live-player');
+    el.id = 'ps'; el.base = ${JSON.stringify(env.server.url)}; el.input = ${JSON.stringify(a.uid)};
+    el.engine = 'hlsjs'; el.muted = true; el.autoplay = true;
+    document.getElementById('slot-a').append(el);
+  })()`);
+  await waitFor(async () => { const r = (await p.peek(READ)).ps; return r.state === 'live' && r.time > 1; },
+    { timeout: 45_000, what: 'live on hls.js' });
+  const ff = (await events(p, 'metrics', 'ps')).find((e) => e.detail.type === 'first-frame');
+  assert.equal(ff?.detail.engine, 'hlsjs', 'first-frame metric names the engine');
+  assert.equal(p.hlsjsRequests().length, 1, 'hls.js fetched once, from the package');
+  // Segments fail long enough to drain the buffer, then come back.
+  await env.control.setFaults(a.uid, { segments404: true });
+  await waitFor(async () => (await p.peek(`document.getElementById('ps').shadowRoot.querySelector('.jlp').classList.contains('jlp-is-buffering')`)),
+    { timeout: 30_000, what: 'buffering while segments fail' });
+  await sleep(1_500);
+  await env.control.clearFaults(a.uid);
+  const stall = await waitFor(async () => (await events(p, 'metrics', 'ps')).find((e) => e.detail.type === 'stall'),
+    { timeout: 40_000, what: 'a stall metric', describe: () => p.peek(READ).then(JSON.stringify) });
+  assert.ok(stall.detail.ms >= 1_000, `the stall lasted ${stall.detail.ms} ms`);
+  await waitFor(async () => { const r = (await p.peek(READ)).ps; return r.state === 'live' && r; },
+    { timeout: 40_000, what: 'live again' });
+  console.log(`stall metric: ${stall.detail.ms} ms`);
+  assert.deepEqual(p.panics(), []);
+});
