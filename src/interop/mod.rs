@@ -37,9 +37,9 @@ pub fn mse_available() -> bool {
     })
 }
 
-/// Whether the browser plays HLS itself (Safari, iOS): then hls.js is never
-/// loaded. Chromium answers "" here even where it has partial support, which
-/// is what we want: hls.js plays there with the tuned live settings.
+/// Whether the browser plays HLS itself (Safari, iOS, Chromium from about
+/// version 140, which answers "maybe"): then hls.js is not loaded unless
+/// that player gives up on the stream (see the driver's `on_issue`).
 pub fn native_hls(video: &web_sys::HtmlMediaElement) -> bool {
     !video
         .can_play_type("application/vnd.apple.mpegurl")
