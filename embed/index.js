@@ -65,14 +65,27 @@ function normalise(options) {
 }
 const same = (a, b) => KEYS.every((k) => a[k] === b[k]);
 
-function failEvent(target, error) {
-  const message = 'The player could not be loaded. Check your connection and reload the page.';
-  console.error('jitsi-live-player:', error);
+// What shows while the wasm can't be loaded (offline, a failing CDN): the
+// player's own error card, built here since the player isn't there yet.
+function fallback(target, retryInMs) {
+  const message = 'The player could not be loaded. It will try again by itself.';
+  const root = document.createElement('div');
+  root.className = 'jlp';
+  root.dataset.playerState = 'error';
+  root.setAttribute('part', 'player');
+  root.innerHTML =
+    '<div class="jlp-stage" part="stage"><div class="jlp-overlay" part="overlay"><div class="jlp-card" part="card">' +
+    '<p class="jlp-title" part="title"></p><p class="jlp-message" part="message" data-message></p></div></div></div>' +
+    '<p class="jlp-sr" role="status" aria-live="polite"></p>';
+  root.querySelector('.jlp-title').textContent = "The stream can't be shown right now";
+  root.querySelector('.jlp-message').textContent = message;
+  root.querySelector('.jlp-sr').textContent = message;
+  target.replaceChildren(root);
   target.dispatchEvent(
     new CustomEvent('playererror', {
       bubbles: true,
       composed: true,
-      detail: { code: 'network', message, retryInMs: null },
+      detail: { code: 'network', message, retryInMs },
     }),
   );
 }
@@ -86,6 +99,8 @@ export function mount(target, options) {
   let current = normalise(options);
   let player = null;
   let gone = false;
+  let failures = 0;
+  let retry = null;
   const root = target.getRootNode();
   adoptStyles(root instanceof ShadowRoot ? root : document);
   // free() drops the wasm side, which unmounts the view and releases
@@ -93,16 +108,26 @@ export function mount(target, options) {
   const start = () => {
     player?.free();
     player = null;
+    target.replaceChildren();
     player = mount_player(target, current, hlsUrl());
   };
-  ready().then(
-    () => {
-      if (!gone) start();
-    },
-    (e) => {
-      if (!gone) failEvent(target, e);
-    },
-  );
+  const boot = () => {
+    retry = null;
+    ready().then(
+      () => {
+        if (!gone) start();
+      },
+      (e) => {
+        if (gone) return;
+        // Backoff as for the stream: 2 s doubling to a minute.
+        const delay = Math.min(60_000, 2_000 * 2 ** failures++);
+        if (failures === 1) console.warn('jitsi-live-player: the player could not be loaded', e);
+        fallback(target, delay);
+        retry = setTimeout(boot, delay);
+      },
+    );
+  };
+  boot();
   return {
     update(next) {
       const n = normalise(next);
@@ -113,11 +138,13 @@ export function mount(target, options) {
     unmount() {
       if (gone) return;
       gone = true;
+      clearTimeout(retry);
       player?.free();
       player = null;
+      target.replaceChildren();
     },
     get state() {
-      return (player && target.querySelector('.jlp')?.dataset.playerState) || 'loading';
+      return (player && target.querySelector('.jlp')?.dataset.playerState) || (retry ? 'error' : 'loading');
     },
   };
 }

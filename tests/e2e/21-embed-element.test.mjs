@@ -200,3 +200,24 @@ test('hls.js in the element: a stall reaches the host as a metric, then playback
   console.log(`stall metric: ${stall.detail.ms} ms`);
   assert.deepEqual(p.panics(), []);
 });
+
+test('the wasm fails to load: a plain message, then the player comes by itself', { timeout: 60_000 }, async () => {
+  const a = await env.input('w');
+  const p = await openHost();
+  let refused = 0;
+  await p.page.route('**/jitsi_live_player_bg.wasm', (route) => (refused++ < 1 ? route.abort('connectionrefused') : route.continue()));
+  await p.peek(`(() => {
+    const el = document.createElement('jitsi-live-player');
+    el.id = 'pw'; el.base = ${JSON.stringify(env.server.url)}; el.input = ${JSON.stringify(a.uid)};
+    document.getElementById('slot-a').append(el);
+  })()`);
+  const err = await waitFor(async () => (await events(p, 'playererror', 'pw'))[0], { timeout: 15_000, what: 'playererror' });
+  assert.equal(err.detail.code, 'network');
+  assert.equal(err.detail.retryInMs, 2_000);
+  const shown = (await p.peek(READ)).pw;
+  assert.equal(shown.state, 'error', 'the error card, not a blank element');
+  assert.match(shown.message, /could not be loaded/);
+  await waitFor(async () => (await p.peek(READ)).pw.state === 'waiting', { timeout: 15_000, what: 'waiting once the wasm loads' });
+  assert.equal(refused, 2, 'loaded on the second try');
+  assert.deepEqual(p.panics(), []);
+});
