@@ -11,8 +11,8 @@
 //     subclass that counts instances and destroy() calls (keeps any getter /
 //     setter already installed on window.Hls, e.g. the harness's HLS_SPY);
 //   - HTMLMediaElement src / srcObject / setAttribute('src'): every media
-//     element that was given a source, held weakly, to find one left with
-//     a source (in the document, any open shadow root, or detached);
+//     element that was given a source, held weakly, to find one still holding
+//     a media resource (in the document, any open shadow root, or detached);
 //   - URL.createObjectURL / revokeObjectURL, Worker / terminate;
 //   - WebAssembly.instantiate(Streaming): the exported memories, so their size
 //     can be read.
@@ -265,7 +265,12 @@ export const PROBE_SCRIPT = String.raw`(() => {
     walk(document);
     return out;
   };
-  const hasSource = (el) => !!(el.getAttribute('src') || el.currentSrc || el.srcObject);
+  // Holding a media resource: a src attribute or srcObject, or a network or
+  // ready state that says something is loaded or loading. Not currentSrc:
+  // Chromium keeps it after removeAttribute('src') + load(), which releases
+  // the resource (networkState back to NETWORK_EMPTY, readyState HAVE_NOTHING).
+  const hasSource = (el) => !!(el.getAttribute('src') || el.srcObject ||
+    el.networkState === HTMLMediaElement.NETWORK_IDLE || el.networkState === HTMLMediaElement.NETWORK_LOADING || el.readyState > 0);
   const describeMedia = (el) => ({
     tag: el.tagName.toLowerCase(), connected: el.isConnected, src: el.getAttribute('src'), currentSrc: el.currentSrc,
     srcObject: !!el.srcObject, paused: el.paused, networkState: el.networkState, readyState: el.readyState,

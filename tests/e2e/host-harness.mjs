@@ -199,6 +199,14 @@ export class HostPage {
     }, { timeout, what: `video playing (currentTime advancing by ${advance} s)` });
   }
 
+  // Samples currentTime over `ms`: true when it advanced by at least `min` s.
+  async isPlaying(ms = 1500, min = 0.5) {
+    const a = await this.snapshot();
+    await sleep(ms);
+    const b = await this.snapshot();
+    return !!(a.video && b.video && !b.video.paused && b.video.currentTime - a.video.currentTime >= min);
+  }
+
   // The host's event panel shows an event of `type` whose detail satisfies `pred` (parsed JSON).
   waitForEvent(type, pred = () => true, { timeout = 15_000 } = {}) {
     return this.waitUntil((s) => s.events.some((e) => {

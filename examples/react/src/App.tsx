@@ -14,7 +14,7 @@ const clock = (d: Date) => d.toLocaleTimeString('en-GB', { hour12: false }) + '.
 
 export function App({ config }: { config: AppConfig }) {
   const [theme, setTheme] = useState<Theme>(config.theme);
-  const [shown, setShown] = useState(true);
+  const [shown, setShown] = useState(config.shown);
   const [stream, setStream] = useState(0);
   const [events, setEvents] = useState<LoggedEvent[]>([]);
   const [counts, setCounts] = useState<Record<string, number>>({});
@@ -45,7 +45,7 @@ export function App({ config }: { config: AppConfig }) {
       case 'statechange': {
         const { state } = (event as Events['statechange']).detail;
         setState(state);
-        if (state !== 'live') setViewers(null);
+        if (state === 'waiting' || state === 'ended' || state === 'error') setViewers(null);
         break;
       }
       case 'livestart':

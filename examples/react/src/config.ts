@@ -2,6 +2,7 @@
 // anyone trying the example) can point it at any origin:
 //   ?base=<origin url>&input=<uid>&input2=<uid>&recordings=<url>
 //    &variant=element|mount&engine=auto|native|hlsjs&muted=1&autoplay=0&theme=light|dark
+//    &hidden=1 (start with the player hidden)
 import type { PlayerEngine } from 'jitsi-live-player';
 
 export type Variant = 'element' | 'mount';
@@ -16,6 +17,8 @@ export interface AppConfig {
   muted: boolean;
   autoplay: boolean;
   theme: Theme;
+  /** Whether the player is shown at first. */
+  shown: boolean;
 }
 
 const ENGINES: readonly PlayerEngine[] = ['auto', 'native', 'hlsjs'];
@@ -38,5 +41,6 @@ export function readConfig(search: string = window.location.search): AppConfig {
     muted: get('muted') === '1',
     autoplay: get('autoplay') !== '0',
     theme: theme === 'dark' || theme === 'light' ? theme : prefersDark ? 'dark' : 'light',
+    shown: get('hidden') !== '1',
   };
 }
