@@ -140,6 +140,9 @@ pub struct Driver {
     load_asked_ms: u64,
     /// When the current stall began.
     stall_since_ms: Option<u64>,
+    /// The current playback has played (not only shown a frame): a wait
+    /// before that is start-up, not a stall.
+    played_this_load: bool,
     /// The picture size last reported.
     picture: (u32, u32),
     _clock: Interval,
@@ -212,6 +215,7 @@ impl Driver {
                 host_events: HostEvents::default(),
                 load_asked_ms: 0,
                 stall_since_ms: None,
+                played_this_load: false,
                 picture: (0, 0),
                 _clock: clock,
                 _listeners: listeners,
@@ -626,13 +630,14 @@ impl Driver {
 
     fn on_buffering(&mut self, buffering: bool) {
         self.s.buffering.set(buffering);
-        if buffering && self.frames_this_load {
+        if buffering && self.played_this_load {
             self.stall_since_ms.get_or_insert(now_ms());
         } else if let Some(since) = self.stall_since_ms.take() {
             let stalled = (now_ms() - since) as f64;
             self.metric(&[("type", "stall".into()), ("ms", stalled.into())]);
         }
         if !buffering {
+            self.played_this_load = self.frames_this_load;
             self.stall_timer = None;
         } else if self.stall_timer.is_none() {
             let (me, generation) = (self.me.clone(), self.generation);
@@ -646,6 +651,7 @@ impl Driver {
     fn unload(&mut self) {
         self.stall_timer = None;
         self.stall_since_ms = None;
+        self.played_this_load = false;
         self.frames_this_load = false;
         self.generation += 1;
         self.pending_load = None;
