@@ -93,7 +93,8 @@ export class App {
       id: this.nextId++,
       time: new Date().toLocaleTimeString([], { hour12: false }),
       type: ev.type,
-      json: JSON.stringify(ev.detail),
+      // One line, spaced for reading (still JSON).
+      json: JSON.stringify(ev.detail, null, 1).replace(/\n\s*/g, ' '),
     };
     this.events.update((list) => [entry, ...list].slice(0, PANEL_SIZE));
     this.eventCount.update((n) => n + 1);
