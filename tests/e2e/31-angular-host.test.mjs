@@ -47,7 +47,7 @@ function assertClean(p) {
   assert.deepEqual(p.consoleErrors().map((c) => c.text), [], 'no console errors');
 }
 
-test('element: waits, then plays the broadcast; events reach the host; wasm from the configured assetBase; hls.js not fetched', { timeout: 90_000 }, async () => {
+test('element: waits, then plays the broadcast; events reach the host; wasm from the configured assetBase; hls.js not fetched up front', { timeout: 90_000 }, async () => {
   [A, B] = [await env.input('a'), await env.input('b')];
   await env.control.setViewers(A.uid, 1234);
   page = await openHost(env, { query: query(), name: 'element', viewport: { width: 1440, height: 900 } });
