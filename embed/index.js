@@ -180,7 +180,11 @@ export class JitsiLivePlayerElement extends HTMLElement {
 
   connectedCallback() {
     for (const name of KEYS) this.#upgrade(name);
-    if (!this.#handle) this.#handle = mount(this.#container, this.#options());
+    // Frameworks (Angular, Vue, Lit) insert the element first and set its
+    // bindings later in the same task: mount once they are in.
+    queueMicrotask(() => {
+      if (this.isConnected && !this.#handle) this.#handle = mount(this.#container, this.#options());
+    });
   }
 
   disconnectedCallback() {

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 trunk build --release --offline
 scripts/package.sh
-for host in examples/react examples/angular; do
-  if [ -x "$host/build.sh" ]; then "$host/build.sh"; fi
-done
+# Each installs its own toolchain from npm (once) and skips an unchanged build.
+examples/react/build.sh
+examples/angular/build.sh
 cargo build -p server --quiet

@@ -33,7 +33,8 @@ fn raw_config(options: &JsValue) -> RawConfig {
 
 #[wasm_bindgen]
 pub fn mount_player(target: HtmlElement, options: JsValue, hls_src: String) -> MountedPlayer {
-    mount(target, raw_config(&options), hls_src)
+    let example = r#"input="<live input id>""#;
+    mount(target, raw_config(&options), hls_src, example)
 }
 
 /// The watch page: the player configured from the address, in the page
@@ -57,10 +58,16 @@ pub fn start_watch_page() {
             .filter_map(move |k| params.get(k).map(|v| (*k, v)))
     }));
     // The page's player lives as long as the page, as with mount_to_body.
-    std::mem::forget(mount(target, raw, "hls.min.js".into()));
+    let example = "?input=<live input id>";
+    std::mem::forget(mount(target, raw, "hls.min.js".into(), example));
 }
 
-fn mount(target: HtmlElement, raw: RawConfig, hls_src: String) -> MountedPlayer {
+fn mount(
+    target: HtmlElement,
+    raw: RawConfig,
+    hls_src: String,
+    example: &'static str,
+) -> MountedPlayer {
     let origin = web_sys::window()
         .and_then(|w| w.location().origin().ok())
         .unwrap_or_default();
@@ -77,7 +84,7 @@ fn mount(target: HtmlElement, raw: RawConfig, hls_src: String) -> MountedPlayer 
     let view = leptos::mount::mount_to(target.clone(), move || match config {
         // Either, not into_any(): static dispatch keeps the wasm smaller.
         Ok(config) => Either::Left(view! { <Player config=config hls_src=hls_src/> }),
-        Err(message) => Either::Right(view! { <ConfigProblem message=message/> }),
+        Err(message) => Either::Right(view! { <ConfigProblem message=message example=example/> }),
     });
     if let Some(detail) = problem {
         dispatch(&target, "playererror", &detail);

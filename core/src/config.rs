@@ -126,7 +126,7 @@ impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let text = match self {
             ConfigError::MissingSource => {
-                "Nothing to play: add ?input=<live input id> (or ?video=<video id>) to the address."
+                "Nothing to play: give a live input id (input) or a video id (video)."
             }
             ConfigError::BothSources => "Give either input or video, not both.",
             ConfigError::InvalidUid { field: "input" } => {
@@ -436,7 +436,11 @@ mod tests {
             );
             assert!(want.to_string().len() > 20);
         }
-        assert!(ConfigError::MissingSource.to_string().contains("?input="));
+        let missing = ConfigError::MissingSource.to_string();
+        assert!(
+            missing.contains("(input)") && missing.contains("(video)"),
+            "{missing}"
+        );
     }
 
     #[test]

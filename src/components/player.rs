@@ -262,7 +262,11 @@ fn toggle_fullscreen(root: Option<web_sys::HtmlDivElement>) {
 /// What a host sees when its configuration is unusable: the reason and what
 /// to pass, in the same frame as the player.
 #[component]
-pub fn ConfigProblem(message: String) -> impl IntoView {
+pub fn ConfigProblem(
+    message: String,
+    /// How this host passes options, e.g. `?input=<live input id>`.
+    example: &'static str,
+) -> impl IntoView {
     view! {
         <div class="jlp jlp-config-problem" part="player" data-player-state="error">
             <div class="jlp-stage" part="stage">
@@ -271,7 +275,7 @@ pub fn ConfigProblem(message: String) -> impl IntoView {
                         <p class="jlp-title">"This player needs a stream to show"</p>
                         <p class="jlp-message" data-message="">{message.clone()}</p>
                         <p class="jlp-meta">
-                            "Example: " <code>"?input=<live input id>"</code>
+                            "Example: " <code>{example}</code>
                         </p>
                     </div>
                 </div>
