@@ -81,13 +81,21 @@ fn interrupt(child: &Child) {
     }
 }
 
-/// Whether every rendition's playlist lists at least one segment.
+/// Segments a live playlist has before the broadcast counts as live. The
+/// HLS spec (RFC 8216, 6.3.3) has clients start no closer than three target
+/// durations to the end, so fewer can't be played: Chromium's native HLS
+/// shows the first frame of a 1- or 2-segment playlist, then fails with
+/// DEMUXER_ERROR_COULD_NOT_PARSE (and our player then falls back to
+/// hls.js). At 2 s segments the broadcast is live ~6 s after it starts.
+pub const MIN_LIVE_SEGMENTS: usize = 3;
+
+/// Whether every rendition's playlist lists enough segments to play live.
 pub async fn playable(dir: &Path, renditions: &[Rendition]) -> bool {
     for r in renditions {
         let Ok(text) = tokio::fs::read_to_string(dir.join(r.playlist())).await else {
             return false;
         };
-        if !hls::parse(&text).is_ok_and(|p| !p.segments.is_empty()) {
+        if !hls::parse(&text).is_ok_and(|p| p.segments.len() >= MIN_LIVE_SEGMENTS) {
             return false;
         }
     }

@@ -172,7 +172,8 @@ async fn demo_schedule_loops_idle_live_ended() {
             "--demo-idle-seconds",
             "1",
             "--demo-live-seconds",
-            "3",
+            // Counted from the encoder's start; live needs 3 segments of 1 s.
+            "6",
             "--video-size",
             "160x90",
             "--preset",

@@ -72,7 +72,7 @@ async fn create(api: &Api, uid: &str, key: &str) -> String {
 async fn publisher_makes_the_input_live_and_leaving_ends_it() {
     let api = server().api();
     let url = create(&api, "pub", "pub-key").await;
-    let mut publisher = publish(&url, 6);
+    let mut publisher = publish(&url, 12);
 
     let lc = api.wait_live("pub", true, LIVE_TIMEOUT).await;
     let video = lc.video_uid.expect("videoUID while live");
@@ -137,7 +137,7 @@ async fn publisher_makes_the_input_live_and_leaving_ends_it() {
     assert_eq!(meta["state"], "ready");
 
     // Publishing again makes a new video uid under the same input.
-    let mut again = publish(&url, 3);
+    let mut again = publish(&url, 10);
     let lc = api.wait_live("pub", true, LIVE_TIMEOUT).await;
     assert_ne!(lc.video_uid.as_deref(), Some(video.as_str()));
     let _ = again.kill().await;
