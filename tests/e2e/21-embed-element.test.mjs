@@ -74,6 +74,18 @@ test('two elements, events, reactive input, removal and re-adding', { timeout: 1
     return r.pa.state === 'live' && r.pa.time > 1 && r.pb.state === 'waiting' && r;
   }, { timeout: 45_000, what: 'A live and playing, B waiting', describe: () => p.peek(READ).then(JSON.stringify) });
   assert.equal(live.pa.radius, '14px', 'default radius');
+  // Styles stay on their side of the shadow root, both ways.
+  const leak = await p.peek(`(() => {
+    const root = document.getElementById('pa').shadowRoot;
+    const b = getComputedStyle(root.querySelector('button[data-action="retry"]'));
+    const decoy = getComputedStyle(document.getElementById('decoy'));
+    return { buttonColor: b.color, videoOpacity: getComputedStyle(root.querySelector('video')).opacity,
+      decoyRadius: decoy.borderTopLeftRadius, decoyAspect: decoy.aspectRatio };
+  })()`);
+  assert.notEqual(leak.buttonColor, 'rgb(255, 0, 0)', "the host's button rule does not reach the player's buttons");
+  assert.equal(leak.videoOpacity, '1', "the host's video rule does not reach the player's video");
+  assert.equal(leak.decoyRadius, '0px', "the player's .jlp-stage rule does not reach the host's element");
+  assert.equal(leak.decoyAspect, 'auto', "the player's .jlp-stage rule does not reach the host's element");
   assert.equal(live.pb.radius, '2px', 'B takes --jlp-radius from an ancestor through the shadow root');
 
   const starts = await events(p, 'livestart', 'pa');

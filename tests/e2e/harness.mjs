@@ -499,29 +499,36 @@ export class PlayerPage {
     }, { timeout, what: `state sequence ${seq.join(' → ')}` });
   }
 
-  // The video is playing: not paused, and currentTime advanced by `advance`
-  // seconds between samples taken by this wait (so a frozen frame fails).
-  async waitForPlaying({ timeout = 30_000, advance = 1.0 } = {}) {
-    let base = null;
-    return this.waitUntil((s) => {
-      const v = s.video;
-      if (!v || v.paused || v.readyState < 2) { base = null; return false; }
-      if (base === null || v.currentTime < base - 0.05) { base = v.currentTime; return false; }
-      return v.currentTime >= base + advance;
-    }, { timeout, what: `video playing (currentTime advancing by ${advance}s)` });
-  }
+  waitForPlaying(opts) { return waitForPlaying(this, opts); }
 
-  // Samples currentTime over `ms`: true when it advanced by at least `min`.
-  async isPlaying(ms = 1500, min = 0.5) {
-    const a = await this.snapshot();
-    await sleep(ms);
-    const b = await this.snapshot();
-    return !!(a.video && b.video && !b.video.paused && b.video.currentTime - a.video.currentTime >= min);
-  }
+  isPlaying(ms, min) { return isPlaying(this, ms, min); }
 
   async clickUnmute() {
     await this.page.click('button[data-action="unmute"]', { timeout: 5000 });
   }
+}
+
+// For any page object with `waitUntil(pred, opts)` and `snapshot()` whose
+// snapshot has `video: { paused, readyState, currentTime }`.
+
+// The video is playing: not paused, and currentTime advanced by `advance`
+// seconds between samples taken by this wait (so a frozen frame fails).
+export function waitForPlaying(page, { timeout = 30_000, advance = 1.0 } = {}) {
+  let base = null;
+  return page.waitUntil((s) => {
+    const v = s.video;
+    if (!v || v.paused || v.readyState < 2) { base = null; return false; }
+    if (base === null || v.currentTime < base - 0.05) { base = v.currentTime; return false; }
+    return v.currentTime >= base + advance;
+  }, { timeout, what: `video playing (currentTime advancing by ${advance} s)` });
+}
+
+// Samples currentTime over `ms`: true when it advanced by at least `min` s.
+export async function isPlaying(page, ms = 1500, min = 0.5) {
+  const a = await page.snapshot();
+  await sleep(ms);
+  const b = await page.snapshot();
+  return !!(a.video && b.video && !b.video.paused && b.video.currentTime - a.video.currentTime >= min);
 }
 
 // ---------------------------------------------------------------- per-file env

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { before } from 'node:test';
-import { useEnv, waitFor, classify, sleep, HIDE_NATIVE_HLS, OUTPUT, REPO } from './harness.mjs';
+import { useEnv, waitFor, waitForPlaying, isPlaying, classify, sleep, HIDE_NATIVE_HLS, OUTPUT, REPO } from './harness.mjs';
 import { PROBE_SCRIPT } from './embed-probe.mjs';
 
 export { REPO, OUTPUT, sleep, waitFor };
@@ -188,24 +188,9 @@ export class HostPage {
     return this.waitUntil((s) => want.includes(s.state), { timeout, what: `player state in [${want.join(', ')}]` });
   }
 
-  // Playing: not paused, and currentTime advanced by `advance` s while we watched.
-  waitForPlaying({ timeout = 30_000, advance = 1.0 } = {}) {
-    let base = null;
-    return this.waitUntil((s) => {
-      const v = s.video;
-      if (!v || v.paused || v.readyState < 2) { base = null; return false; }
-      if (base === null || v.currentTime < base - 0.05) { base = v.currentTime; return false; }
-      return v.currentTime >= base + advance;
-    }, { timeout, what: `video playing (currentTime advancing by ${advance} s)` });
-  }
+  waitForPlaying(opts) { return waitForPlaying(this, opts); }
 
-  // Samples currentTime over `ms`: true when it advanced by at least `min` s.
-  async isPlaying(ms = 1500, min = 0.5) {
-    const a = await this.snapshot();
-    await sleep(ms);
-    const b = await this.snapshot();
-    return !!(a.video && b.video && !b.video.paused && b.video.currentTime - a.video.currentTime >= min);
-  }
+  isPlaying(ms, min) { return isPlaying(this, ms, min); }
 
   // The host's event panel shows an event of `type` whose detail satisfies `pred` (parsed JSON).
   waitForEvent(type, pred = () => true, { timeout = 15_000 } = {}) {
