@@ -94,6 +94,9 @@ export interface JitsiLivePlayerEventMap {
   metrics: CustomEvent<MetricsDetail>;
 }
 
+/** The names of JitsiLivePlayerEventMap, for hosts that listen to every event. */
+export const PLAYER_EVENTS: readonly (keyof JitsiLivePlayerEventMap)[];
+
 export interface PlayerHandle {
   /** Applies new options; a different stream replaces the old one (released). No-op when nothing changed. */
   update(options: PlayerOptions): void;

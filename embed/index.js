@@ -7,6 +7,9 @@
 import init, { mount_player } from './jitsi_live_player.js';
 import css from './styles.js';
 
+/** The events a player dispatches (see JitsiLivePlayerEventMap), for hosts that listen to all of them. */
+export const PLAYER_EVENTS = Object.freeze(['statechange', 'livestart', 'liveend', 'viewerschange', 'playererror', 'recordingselect', 'metrics']);
+
 let assetBase = null;
 let hlsSrc = null;
 let booting = null;

@@ -1,18 +1,10 @@
-import type { JitsiLivePlayerEventMap } from 'jitsi-live-player';
+import { PLAYER_EVENTS, type JitsiLivePlayerEventMap } from 'jitsi-live-player';
 
 export type PlayerEventType = keyof JitsiLivePlayerEventMap;
 export type PlayerEvent = JitsiLivePlayerEventMap[PlayerEventType];
 
-/** Every event the player dispatches (bubbling, composed CustomEvents). */
-export const PLAYER_EVENTS = [
-  'statechange',
-  'livestart',
-  'liveend',
-  'viewerschange',
-  'playererror',
-  'recordingselect',
-  'metrics',
-] as const satisfies readonly PlayerEventType[];
+/** Every event the player dispatches (bubbling, composed CustomEvents), as the package lists them. */
+export { PLAYER_EVENTS };
 
 export interface LoggedEvent {
   id: number;

@@ -1,17 +1,9 @@
-import type { JitsiLivePlayerEventMap } from 'jitsi-live-player';
+import { PLAYER_EVENTS, type JitsiLivePlayerEventMap } from 'jitsi-live-player';
 
 export type PlayerEventType = keyof JitsiLivePlayerEventMap;
 
-/** Every event the player dispatches (see the package's index.d.ts). */
-export const PLAYER_EVENTS: readonly PlayerEventType[] = [
-  'statechange',
-  'livestart',
-  'liveend',
-  'viewerschange',
-  'playererror',
-  'recordingselect',
-  'metrics',
-];
+/** Every event the player dispatches, as the package lists them. */
+export { PLAYER_EVENTS };
 
 /** One player event as the host received it. */
 export type ReceivedEvent = {
