@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the player (trunk → dist/), the embeddable package
 # (pkg/jitsi-live-player/), the React and Angular host examples that use it,
-# and the server (target/debug/server).
+# the backend (target/debug/backend) and the local Cloudflare stand-in
+# (localcf/target/debug/localcf: its own workspace).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # wasm-opt from npm's binaryen: Debian's is too old (see TOOLCHAIN.md).
@@ -11,4 +12,5 @@ scripts/package.sh
 # Each installs its own toolchain from npm (once) and skips an unchanged build.
 examples/react/build.sh
 examples/angular/build.sh
-cargo build -p server --quiet
+cargo build -p backend --quiet
+cargo build --manifest-path localcf/Cargo.toml --quiet

@@ -12,11 +12,14 @@ scripts/setup.sh
 
 step "format and lints"
 cargo fmt --all --check
-cargo clippy --quiet -p player-core -p server -p rtmp-ingest --all-targets -- -D warnings
+cargo fmt --manifest-path localcf/Cargo.toml --all --check
+cargo clippy --quiet -p player-core -p stream-api -p backend --all-targets -- -D warnings
+cargo clippy --quiet --manifest-path localcf/Cargo.toml --workspace --all-targets -- -D warnings
 cargo clippy --quiet -p player --target wasm32-unknown-unknown -- -D warnings
 
-step "native tests (core, server, RTMP ingest)"
-cargo test --quiet -p player-core -p rtmp-ingest -p server
+step "native tests (core, backend, local stand-in, RTMP ingest)"
+cargo test --quiet -p player-core -p stream-api -p backend
+cargo test --quiet --manifest-path localcf/Cargo.toml --workspace
 
 step "build"
 scripts/build.sh

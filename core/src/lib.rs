@@ -3,7 +3,6 @@
 //! Nothing here touches a browser, a framework or the network: each module
 //! is data in, data out, and is unit-tested natively.
 
-pub mod account;
 pub mod cloudflare;
 pub mod config;
 pub mod events;

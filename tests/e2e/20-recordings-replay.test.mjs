@@ -5,7 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useEnv, assertNoPanic, waitFor } from './harness.mjs';
 
-const env = useEnv({ name: 'recordings', server: { args: ['--recording-ready-seconds', '12'] } });
+// The list comes from the backend (as in a deployment), which reads the
+// stand-in's account API.
+const env = useEnv({ name: 'recordings', server: { args: ['--recording-ready-seconds', '12'] }, backend: true });
 
 const peekList = `(() => {
   const s = document.querySelector('.jlp-recordings');
@@ -22,7 +24,7 @@ test('broadcast → stop → "available shortly" → listed without reload → r
   // A name with markup: it must show as text, never as HTML.
   const { uid } = await env.control.createInput({ name: '<b id="injected">Town hall</b> & Q&A' });
   const first = await env.control.startBroadcast(uid);
-  const p = await env.open({ query: { input: uid, recordings: `/api/inputs/${uid}/recordings` }, id: uid });
+  const p = await env.open({ query: { input: uid, recordings: `${env.backend.url}/api/inputs/${uid}/recordings` }, id: uid });
   await p.waitForState('live', 30_000);
   await p.waitForPlaying({ timeout: 30_000 });
   await p.setMarker();

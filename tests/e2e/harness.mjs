@@ -1,4 +1,5 @@
-// End-to-end harness: the local origin (`server`), its control API, headless
+// End-to-end harness: the local Cloudflare stand-in (`localcf`) and its
+// control API, the backend (`backend`) where a spec needs it, headless
 // Chromium through playwright-core, and a page object for the watch page.
 //
 // Every spec file calls `useEnv()` once at top level: it starts one server
@@ -83,26 +84,54 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 }
 
 export function serverBinary() {
-  return process.env.SERVER_BIN || path.join(REPO, 'target/debug/server');
+  return process.env.SERVER_BIN || path.join(REPO, 'localcf/target/debug/localcf');
 }
 
-// Starts `target/debug/server` on free ports with a fresh data dir. Resolves
-// once it printed its READY line.
+export function backendBinary() {
+  return process.env.BACKEND_BIN || path.join(REPO, 'target/debug/backend');
+}
+
+// The account API token the stand-in accepts and the backend sends: a test
+// value, shared through the environment (never a flag: flags show in `ps`).
+export const TEST_CF_TOKEN = 'e2e-account-token-5c1f9a7e3b2d4860';
+
+// Starts the local Cloudflare stand-in on free ports with a fresh data dir.
+// Resolves once it printed its READY line.
 export async function startServer({ name = 'server', args = [], videoSize = '640x360', preset = 'ultrafast', dist = DIST } = {}) {
   const bin = serverBinary();
-  if (!fs.existsSync(bin)) throw new Error(`server binary missing: ${bin} (build it with: cargo build -p server)`);
+  if (!fs.existsSync(bin)) throw new Error(`stand-in binary missing: ${bin} (build it with: cargo build --manifest-path localcf/Cargo.toml)`);
   if (!fs.existsSync(path.join(dist, 'index.html'))) {
     throw new Error(`player not built: ${path.join(dist, 'index.html')} missing (build it with: trunk build --release --offline)`);
   }
-  fs.mkdirSync(OUTPUT, { recursive: true });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `e2e-${name}-`));
-  const logPath = path.join(OUTPUT, `${name}.server.log`);
-  const logFile = fs.createWriteStream(logPath);
   const argv = ['--port', '0', '--rtmp-port', '0', '--data-dir', dataDir, '--dist', dist,
     '--video-size', videoSize, '--preset', preset, ...args];
+  const server = await spawnReady({ bin, argv, name, logName: `${name}.server.log`, dataDir,
+    env: { CF_API_TOKEN: TEST_CF_TOKEN } });
+  server.control = new Control(server.url);
+  return server;
+}
+
+// Starts the backend on a free port against the stand-in's account API (as
+// a deployment runs it against Cloudflare's), serving the player.
+export async function startBackend({ name = 'backend', standIn, args = [], env = {}, dist = DIST } = {}) {
+  const bin = backendBinary();
+  if (!fs.existsSync(bin)) throw new Error(`backend binary missing: ${bin} (build it with: cargo build -p backend)`);
+  const argv = ['--port', '0', '--dist', dist, '--cf-account', 'local',
+    '--cf-api-base', `${standIn.url}/client/v4`, '--delivery-base', standIn.url, ...args];
+  return spawnReady({ bin, argv, name, logName: `${name}.backend.log`,
+    env: { CF_API_TOKEN: TEST_CF_TOKEN, ...env } });
+}
+
+// Spawns `bin` in its own process group, logs its output under
+// tests/output/, and resolves once it printed `READY http=... [rtmp=...]`.
+async function spawnReady({ bin, argv, name, logName, dataDir = null, env = {} }) {
+  fs.mkdirSync(OUTPUT, { recursive: true });
+  const logPath = path.join(OUTPUT, logName);
+  const logFile = fs.createWriteStream(logPath);
   // Own process group: if SIGTERM is not enough we can take the ffmpeg
   // children down with the group id of the process we started.
-  const proc = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const proc = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, ...env } });
   live.add(proc);
   let exited = null;
   const exitPromise = new Promise((resolve) => proc.once('exit', (code, signal) => {
@@ -122,8 +151,8 @@ export async function startServer({ name = 'server', args = [], videoSize = '640
     proc.stdout.on('data', (d) => {
       logFile.write(`[stdout] ${d}`);
       stdoutBuf += d;
-      const m = stdoutBuf.match(/READY http=(\S+) rtmp=(\S+)/);
-      if (m) resolve({ http: m[1], rtmp: m[2] });
+      const m = stdoutBuf.match(/READY http=(\S+)(?: rtmp=(\S+))?/);
+      if (m) resolve({ http: m[1], rtmp: m[2] || null });
     });
     proc.once('error', (e) => { live.delete(proc); exited = exited || { error: e.message }; reject(new Error(`cannot start ${bin}: ${e.message}`)); });
     exitPromise.then((e) => reject(new Error(`server exited before READY (${JSON.stringify(e)}):\n${stderrTail.join('\n')}`)));
@@ -161,10 +190,9 @@ export async function startServer({ name = 'server', args = [], videoSize = '640
         try { process.kill(-proc.pid, 'SIGKILL'); } catch {}
       } catch { /* ESRCH: nothing left, as it should be */ }
       logFile.end();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
-  server.control = new Control(server.url);
   return server;
 }
 
@@ -535,9 +563,10 @@ export async function isPlaying(page, ms = 1500, min = 0.5) {
 
 // Registers before/after hooks for a spec file: one server, one browser.
 // Returns an object whose fields are filled in by the time tests run.
-export function useEnv({ name, autoplay = true, server: serverOpts = {} } = {}) {
+// `backend: true` (or options) also starts the backend against the stand-in.
+export function useEnv({ name, autoplay = true, server: serverOpts = {}, backend = null } = {}) {
   const env = {
-    server: null, browser: null, control: null, pages: [],
+    server: null, backend: null, browser: null, control: null, pages: [],
     async open(opts) {
       const p = await PlayerPage.open(env.browser, env.server.url, { name: `${name}-${opts.name || opts.id || 'page'}`, ...opts });
       env.pages.push(p);
@@ -550,11 +579,13 @@ export function useEnv({ name, autoplay = true, server: serverOpts = {} } = {}) 
   before(async () => {
     env.server = await startServer({ name, ...serverOpts });
     env.control = env.server.control;
+    if (backend) env.backend = await startBackend({ name, standIn: env.server, ...(backend === true ? {} : backend) });
     env.browser = await launchBrowser({ autoplay });
   }, { timeout: 60_000 });
   after(async () => {
     for (const p of env.pages) await p.close();
     if (env.browser) { try { await env.browser.close(); } catch {} }
+    if (env.backend) await env.backend.stop();
     if (env.server) await env.server.stop();
   }, { timeout: 30_000 });
   return env;

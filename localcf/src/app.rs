@@ -16,17 +16,13 @@ use tower_http::services::ServeDir;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::account_api::{self, StandIn};
-use crate::account_client::AccountClient;
-use crate::cache::{CacheSettings, RecordingsCache};
+use crate::account_api::{self, StandIn, LOCAL_ACCOUNT};
 use crate::config::Config;
-use crate::control::StatsState;
 use crate::error::ApiError;
 use crate::ffmpeg::Encode;
 use crate::origin::{Origin, Settings};
-use crate::recordings::Rewrite;
-use crate::recordings_api::{self, CorsOrigins, RecordingsService};
 use crate::{control, delivery, demo, recording, rtmp};
+use stream_api::Secret;
 
 /// Fonts tried, in order, for the burned-in clock (Debian fonts-dejavu-core).
 const FONTS: [&str; 3] = [
@@ -40,22 +36,14 @@ const HTTP_DRAIN: Duration = Duration::from_secs(3);
 /// What the HTTP surface serves.
 pub struct Services {
     pub origin: Arc<Origin>,
-    pub recordings: Arc<RecordingsService>,
-    /// The account API stand-in (local mode only).
-    pub stand_in: Option<Arc<StandIn>>,
-    /// Who may read the recordings endpoint.
-    pub recordings_cors: CorsOrigins,
+    /// The account API stand-in.
+    pub stand_in: Arc<StandIn>,
 }
 
-/// The whole HTTP surface: control API, delivery endpoints, the recordings
-/// endpoint, the account API stand-in, then the player.
+/// The whole HTTP surface: control API, delivery endpoints, the account API
+/// stand-in, then the player.
 pub fn router(services: Services, dist: &Path) -> Router {
-    let Services {
-        origin,
-        recordings,
-        stand_in,
-        recordings_cors,
-    } = services;
+    let Services { origin, stand_in } = services;
     let not_found = || async {
         ApiError::NotFound("not found (the player is served from --dist; is it built?)".into())
     };
@@ -71,17 +59,10 @@ pub fn router(services: Services, dist: &Path) -> Router {
         .on_request(())
         .on_response(DefaultOnResponse::new().level(Level::DEBUG))
         .on_failure(());
-    let stats = Router::new()
+    Router::new()
+        .route("/control/health", get(control::health))
         .route("/control/stats", get(control::stats))
         .route("/control/stats/reset", post(control::reset_stats))
-        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(cors.clone())
-        .with_state(StatsState {
-            origin: Arc::clone(&origin),
-            recordings: Arc::clone(&recordings),
-        });
-    let mut app = Router::new()
-        .route("/control/health", get(control::health))
         .route(
             "/control/inputs",
             get(control::list_inputs).post(control::create_input),
@@ -107,12 +88,8 @@ pub fn router(services: Services, dist: &Path) -> Router {
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(cors)
         .with_state(origin)
-        .merge(stats)
-        .merge(recordings_api::router(recordings, &recordings_cors));
-    if let Some(s) = stand_in {
-        app = app.merge(account_api::router(s));
-    }
-    app.layer(trace)
+        .merge(account_api::router(stand_in))
+        .layer(trace)
 }
 
 /// The host to show in URLs: loopback for a wildcard address.
@@ -158,9 +135,8 @@ async fn shutdown_signal() {
 /// Runs the server until SIGINT/SIGTERM, then stops every broadcast and
 /// removes temporary files.
 pub async fn run(cfg: Config) -> Result<(), String> {
-    let token = cfg.read_token()?;
-    let recordings_cors = recordings_api::parse_cors_origins(&cfg.recordings_cors_origins)
-        .map_err(|e| format!("--recordings-cors-origins: {e}"))?;
+    // No token given: a random one nobody knows, so the account API is closed.
+    let token = cfg.read_token()?.unwrap_or_else(Secret::random);
     let http = bind(&cfg.host, cfg.port, "HTTP").await?;
     let http_addr: SocketAddr = http.local_addr().map_err(|e| e.to_string())?;
     let rtmp = if cfg.no_rtmp {
@@ -170,7 +146,6 @@ pub async fn run(cfg: Config) -> Result<(), String> {
     };
     let host = shown_host(http_addr.ip());
     let own_http = format!("http://{host}:{}", http_addr.port());
-    let account = cfg.account_setup(token, &own_http)?;
     let rtmp_port = match &rtmp {
         Some(l) => Some(l.local_addr().map_err(|e| e.to_string())?.port()),
         None => None,
@@ -242,34 +217,13 @@ pub async fn run(cfg: Config) -> Result<(), String> {
         tracing::info!(n = loaded, "recordings of earlier runs playable again");
     }
 
-    let stand_in = account.stand_in_token.clone().map(|token| {
-        Arc::new(StandIn {
-            origin: Arc::clone(&origin),
-            account: account.client.account.clone(),
-            token,
-            ready_after: Duration::from_secs(cfg.recording_ready_seconds),
-            delivery_base: own_http.clone(),
-        })
+    let stand_in = Arc::new(StandIn {
+        origin: Arc::clone(&origin),
+        account: LOCAL_ACCOUNT.into(),
+        token,
+        ready_after: Duration::from_secs(cfg.recording_ready_seconds),
+        delivery_base: own_http.clone(),
     });
-    let client = AccountClient::new(account.client.clone())?;
-    tracing::info!(
-        api = %client.base(), account = %client.account(),
-        local = stand_in.is_some(),
-        delivery = %account.delivery_base.as_deref().unwrap_or("as Cloudflare gives it"),
-        "recordings: listed from the account API"
-    );
-    let cache = RecordingsCache::new(
-        Arc::new(client),
-        CacheSettings::with_ttl(
-            Duration::from_secs(cfg.recordings_ttl_seconds),
-            usize::try_from(cfg.recordings_cache_inputs).unwrap_or(usize::MAX),
-            Rewrite {
-                delivery_base: account.delivery_base.clone(),
-            },
-        ),
-    );
-    let recordings = Arc::new(RecordingsService::new(cache));
-
     let demo_task = if cfg.demo {
         demo::create_input(&origin).map_err(|e| format!("cannot create the demo input: {e}"))?;
         Some(tokio::spawn(demo::run(
@@ -294,9 +248,7 @@ pub async fn run(cfg: Config) -> Result<(), String> {
     let app = router(
         Services {
             origin: Arc::clone(&origin),
-            recordings,
             stand_in,
-            recordings_cors,
         },
         &cfg.dist,
     );

@@ -6,7 +6,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
-    let cfg = server::config::Config::parse();
+    let cfg = localcf::config::Config::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
@@ -17,16 +17,16 @@ fn main() -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("server: cannot start the runtime: {e}");
+            eprintln!("localcf: cannot start the runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(server::app::run(cfg));
+    let result = runtime.block_on(localcf::app::run(cfg));
     runtime.shutdown_timeout(Duration::from_secs(2));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("server: {e}");
+            eprintln!("localcf: {e}");
             ExitCode::FAILURE
         }
     }

@@ -6,8 +6,8 @@ use std::cmp::Ordering;
 use std::time::Duration;
 
 use bytes::Bytes;
-use player_core::account::{Video, VideoState};
 use player_core::recordings::{Processing, Recording, RecordingList};
+use stream_api::account::{Video, VideoState};
 
 /// At most this many recordings (and as many processing) are listed, newest
 /// first: bounds each cached answer.
@@ -155,8 +155,8 @@ pub fn page(list: &RecordingList) -> Page {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use player_core::account::Envelope;
     use serde_json::json;
+    use stream_api::account::Envelope;
 
     fn shared_videos() -> Vec<Video> {
         let path = concat!(

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 #[test]
 fn help_documents_every_flag() {
-    let out = Command::new(env!("CARGO_BIN_EXE_server"))
+    let out = Command::new(env!("CARGO_BIN_EXE_localcf"))
         .arg("--help")
         .output()
         .unwrap();
@@ -55,7 +55,7 @@ fn help_documents_every_flag() {
 
 #[test]
 fn bad_flags_fail_fast() {
-    let out = Command::new(env!("CARGO_BIN_EXE_server"))
+    let out = Command::new(env!("CARGO_BIN_EXE_localcf"))
         .args(["--video-size", "huge"])
         .output()
         .unwrap();

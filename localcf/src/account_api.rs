@@ -19,18 +19,18 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::{Json, Router};
-use player_core::account::{
+use serde::Serialize;
+use stream_api::account::{
     CreateLiveInput, Envelope, Ingest, InputSize, LiveInput, LiveInputStatus, Meta, Playback,
     RecordingMode, RecordingSettings, Video, VideoState, VideoStatus,
 };
-use serde::Serialize;
 
 use crate::api::CreateInput;
 use crate::error::ApiError;
 use crate::extract::PathParams;
 use crate::origin::{AccountInput, AccountVideo, Origin};
 use crate::recording::{rfc3339, RecordingState};
-use crate::secret::Secret;
+use stream_api::Secret;
 
 /// The account id of the local stand-in.
 pub const LOCAL_ACCOUNT: &str = "local";

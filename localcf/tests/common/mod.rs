@@ -9,8 +9,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-pub mod fake_cloudflare;
-
 use player_core::cloudflare::{ErrorBody, Lifecycle};
 use serde_json::{json, Value};
 
@@ -81,7 +79,7 @@ fn spawn(name: &str, args: &[&str], envs: &[(&str, &str)], death_signal: i32) ->
     .expect("index.html");
     let log_path = root.join("server.log");
     let log = std::fs::File::create(&log_path).expect("log file");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_localcf"));
     cmd.args(["--host", "127.0.0.1", "--port", "0", "--rtmp-port", "0"]);
     if own_data_dir {
         cmd.arg("--data-dir").arg(&data_dir);

@@ -20,8 +20,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use player_core::account::Video;
 use serde::{Deserialize, Serialize};
+use stream_api::account::Video;
 use tokio::sync::watch;
 use tokio::time::Instant;
 

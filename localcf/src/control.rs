@@ -16,7 +16,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, PathParams};
 use crate::faults::Faults;
 use crate::origin::Origin;
-use crate::recordings_api::RecordingsService;
 
 type AppState = State<Arc<Origin>>;
 
@@ -99,24 +98,10 @@ pub async fn delete_faults(
     Ok(Json(o.clear_faults(&uid)?))
 }
 
-/// The origin and the recordings service, for the stats.
-#[derive(Clone)]
-pub struct StatsState {
-    pub origin: Arc<Origin>,
-    pub recordings: Arc<RecordingsService>,
+pub async fn stats(State(o): AppState) -> Json<Stats> {
+    Json(o.stats())
 }
 
-fn full_stats(s: &StatsState, mut stats: Stats) -> Stats {
-    stats.upstream = s.recordings.upstream_stats();
-    stats.recordings = s.recordings.stats();
-    stats
-}
-
-pub async fn stats(State(s): State<StatsState>) -> Json<Stats> {
-    Json(full_stats(&s, s.origin.stats()))
-}
-
-pub async fn reset_stats(State(s): State<StatsState>) -> Json<Stats> {
-    s.recordings.reset_stats();
-    Json(full_stats(&s, s.origin.reset_stats()))
+pub async fn reset_stats(State(o): AppState) -> Json<Stats> {
+    Json(o.reset_stats())
 }

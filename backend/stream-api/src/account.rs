@@ -545,7 +545,7 @@ mod tests {
     /// The real answers beside the project (`../shared/cloudflare`), read as they are.
     fn shared(name: &str) -> String {
         let path = format!(
-            "{}/../../shared/cloudflare/{name}",
+            "{}/../../../shared/cloudflare/{name}",
             env!("CARGO_MANIFEST_DIR")
         );
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))

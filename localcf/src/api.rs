@@ -5,10 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::account_client::CallStats;
 use crate::faults::Faults;
 use crate::ffmpeg::VideoSize;
-use crate::recordings_api::RecordingsStats;
 
 /// Where a broadcast's media comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -144,13 +142,6 @@ pub struct RequestCounts {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stats {
     pub inputs: BTreeMap<String, RequestCounts>,
-    /// Account API calls made by this server's client (to Cloudflare, or to
-    /// the local stand-in).
-    #[serde(default)]
-    pub upstream: CallStats,
-    /// The recordings endpoint and its cache.
-    #[serde(default)]
-    pub recordings: RecordingsStats,
 }
 
 /// `GET /control/health`.

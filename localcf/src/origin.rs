@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
-use player_core::account::RecordingSettings;
 use player_core::cloudflare::{Lifecycle, Views};
+use stream_api::account::RecordingSettings;
 use tokio::process::Command;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
@@ -628,7 +628,6 @@ impl Origin {
                 .iter()
                 .map(|(uid, i)| (uid.clone(), i.stats))
                 .collect(),
-            ..Stats::default()
         }
     }
 

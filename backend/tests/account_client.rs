@@ -7,13 +7,13 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use backend::account_client::{AccountClient, AccountError, ClientConfig, Connector};
 use common::fake_cloudflare::{self, shared, Reply};
-use player_core::account::{
+use serde_json::{json, Value};
+use stream_api::account::{
     LiveInputStatus, RecordingMode, RecordingSettings, VideoState, AUTH_ERROR_CODE,
 };
-use serde_json::{json, Value};
-use server::account_client::{AccountClient, AccountError, ClientConfig, Connector};
-use server::secret::Secret;
+use stream_api::Secret;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::rustls;
 

@@ -23,15 +23,15 @@ use hyper::{Method, Request, Uri};
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use player_core::account::{
-    CreateLiveInput, Envelope, LiveInput, Meta, RecordingSettings, Video, AUTH_ERROR_CODE,
-};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use stream_api::account::{
+    CreateLiveInput, Envelope, LiveInput, Meta, RecordingSettings, Video, AUTH_ERROR_CODE,
+};
 use tokio::net::TcpStream;
 use tokio_rustls::rustls;
 
-use crate::secret::Secret;
+use stream_api::Secret;
 
 /// Cloudflare's API base.
 pub const CLOUDFLARE_API_BASE: &str = "https://api.cloudflare.com/client/v4";

@@ -1,0 +1,157 @@
+//! Wiring: the router, the listener, start-up and shutdown.
+
+use std::io::Write as _;
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::handler::HandlerWithoutStateExt;
+use axum::Router;
+use tokio::net::TcpListener;
+use tower_http::services::ServeDir;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::account_client::AccountClient;
+use crate::cache::{CacheSettings, RecordingsCache};
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::recordings::Rewrite;
+use crate::recordings_api::{self, CorsOrigins, RecordingsService};
+
+/// How long in-flight HTTP requests may finish after a shutdown signal.
+const HTTP_DRAIN: Duration = Duration::from_secs(3);
+
+/// What the HTTP surface serves.
+pub struct Services {
+    pub recordings: Arc<RecordingsService>,
+    /// Who may read the recordings endpoint.
+    pub recordings_cors: CorsOrigins,
+}
+
+/// The whole HTTP surface: the API, then the player. Nothing else: any other
+/// path (`/control/...` included) is a 404.
+pub fn router(services: Services, dist: &Path) -> Router {
+    let not_found = || async { ApiError::NotFound("not found".into()) };
+    let player = ServeDir::new(dist).not_found_service(not_found.into_service());
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(DefaultMakeSpan::new().level(Level::DEBUG))
+        .on_request(())
+        .on_response(DefaultOnResponse::new().level(Level::DEBUG))
+        .on_failure(());
+    Router::new()
+        .nest_service("/control", not_found.into_service())
+        .merge(recordings_api::router(
+            services.recordings,
+            &services.recordings_cors,
+        ))
+        .fallback_service(player)
+        .layer(trace)
+}
+
+/// The host to show in URLs: loopback for a wildcard address.
+fn shown_host(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) if v4.is_unspecified() => "127.0.0.1".into(),
+        IpAddr::V6(v6) if v6.is_unspecified() => "[::1]".into(),
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => format!("[{v6}]"),
+    }
+}
+
+/// Waits for SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot watch SIGTERM; Ctrl-C only");
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// Runs the backend until SIGINT/SIGTERM.
+pub async fn run(cfg: Config) -> Result<(), String> {
+    let token = cfg.read_token()?;
+    let client = AccountClient::new(cfg.client(token)?)?;
+    let delivery_base = cfg.delivery_base()?;
+    let recordings_cors = recordings_api::parse_cors_origins(&cfg.recordings_cors_origins)
+        .map_err(|e| format!("--recordings-cors-origins: {e}"))?;
+    let http = TcpListener::bind((cfg.host.as_str(), cfg.port))
+        .await
+        .map_err(|e| format!("cannot listen on {}:{}: {e}", cfg.host, cfg.port))?;
+    let http_addr: SocketAddr = http.local_addr().map_err(|e| e.to_string())?;
+    let own_http = format!("http://{}:{}", shown_host(http_addr.ip()), http_addr.port());
+
+    tracing::info!(
+        api = %client.base(), account = %client.account(),
+        delivery = %delivery_base.as_deref().unwrap_or("as Cloudflare gives it"),
+        "recordings: listed from the account API"
+    );
+    let cache = RecordingsCache::new(
+        Arc::new(client),
+        CacheSettings::with_ttl(
+            Duration::from_secs(cfg.recordings_ttl_seconds),
+            usize::try_from(cfg.recordings_cache_inputs).unwrap_or(usize::MAX),
+            Rewrite { delivery_base },
+        ),
+    );
+    let app = router(
+        Services {
+            recordings: Arc::new(RecordingsService::new(cache)),
+            recordings_cors,
+        },
+        &cfg.dist,
+    );
+    let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
+    let serve = axum::serve(
+        http,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = http_stopped.await;
+    });
+    let mut server = tokio::spawn(async move { serve.await });
+    tracing::info!(http = %own_http, dist = %cfg.dist.display(), "listening");
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "READY http={own_http}")
+            .and_then(|()| out.flush())
+            .map_err(|e| format!("cannot write to stdout: {e}"))?;
+    }
+    tokio::select! {
+        () = shutdown_signal() => tracing::info!("signal received: shutting down"),
+        r = &mut server => {
+            return Err(match r {
+                Ok(Ok(())) => "HTTP server stopped".into(),
+                Ok(Err(e)) => format!("HTTP server failed: {e}"),
+                Err(e) => format!("HTTP server failed: {e}"),
+            });
+        }
+    }
+    let _ = stop_http.send(());
+    if tokio::time::timeout(HTTP_DRAIN, &mut server).await.is_err() {
+        server.abort();
+    }
+    tracing::info!("bye");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shown_hosts() {
+        assert_eq!(shown_host("0.0.0.0".parse().unwrap()), "127.0.0.1");
+        assert_eq!(shown_host("::".parse().unwrap()), "[::1]");
+        assert_eq!(shown_host("::1".parse().unwrap()), "[::1]");
+    }
+}

@@ -1,0 +1,21 @@
+//! The backend a deployment runs next to Jitsi. It is stateless apart from
+//! its caches, so it scales out by replicas; the Cloudflare API token never
+//! leaves it.
+//!
+//! - Recordings: [`account_client`] (Cloudflare's account API, typed), the
+//!   shared [`cache`] in front of it, [`recordings`] (pure list building and
+//!   HTTP cache rules) and [`recordings_api`] (the viewers' endpoint).
+//! - [`app`] wires the router, [`config`] reads flags and environment.
+//!
+//! It has no control API, no faults and no ffmpeg: those belong to the local
+//! Cloudflare stand-in (`../localcf`), a test tool.
+
+pub mod account_client;
+pub mod app;
+pub mod cache;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod ids;
+pub mod recordings;
+pub mod recordings_api;

@@ -1,0 +1,211 @@
+//! Command line and environment.
+
+use std::path::PathBuf;
+
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Parser};
+
+use crate::ffmpeg::{self, VideoSize};
+use stream_api::Secret;
+
+/// The local Cloudflare Stream stand-in (a development and test tool,
+/// never deployed): live inputs with real ffmpeg media, RTMP ingest, the
+/// account API stand-in, a control API, fault injection, and the built
+/// player.
+///
+/// On start it prints one line to stdout,
+/// `READY http=http://127.0.0.1:<port> rtmp=rtmp://127.0.0.1:<port>` (or
+/// `rtmp=none`); logs go to stderr (RUST_LOG, default `info`; `debug` logs
+/// every request).
+#[derive(Debug, Clone, Parser)]
+#[command(name = "localcf", version)]
+pub struct Config {
+    /// Address to listen on (HTTP and RTMP).
+    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
+    pub host: String,
+
+    /// HTTP port; 0 picks a free one.
+    #[arg(long, env = "PORT", default_value_t = 8080)]
+    pub port: u16,
+
+    /// RTMP ingest port; 0 picks a free one.
+    #[arg(long, env = "RTMP_PORT", default_value_t = 1935)]
+    pub rtmp_port: u16,
+
+    /// Turn RTMP ingest off.
+    #[arg(long, env = "NO_RTMP", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub no_rtmp: bool,
+
+    /// Where broadcasts are recorded (`<data-dir>/videos/<videoUID>/`).
+    #[arg(long, env = "DATA_DIR", default_value = ".data")]
+    pub data_dir: PathBuf,
+
+    /// The built player (trunk's dist/), served at `/`.
+    #[arg(long = "dist", env = "DIST_DIR", default_value = "dist")]
+    pub dist: PathBuf,
+
+    /// Create input `demo` (stream key `demo`) and loop on it: idle, live, ended.
+    #[arg(long, env = "DEMO", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub demo: bool,
+
+    /// Demo: seconds idle between broadcasts.
+    #[arg(long, env = "DEMO_IDLE_SECONDS", default_value_t = 10)]
+    pub demo_idle_seconds: u64,
+
+    /// Demo: seconds each broadcast lasts.
+    #[arg(long, env = "DEMO_LIVE_SECONDS", default_value_t = 120)]
+    pub demo_live_seconds: u64,
+
+    /// Synthetic broadcast frame size, WxH (the top rendition with --abr).
+    #[arg(long, env = "VIDEO_SIZE", default_value = "1280x720")]
+    pub video_size: VideoSize,
+
+    /// x264 preset of the synthetic broadcast (ultrafast is cheapest).
+    #[arg(long, env = "X264_PRESET", default_value = "veryfast", value_parser = ffmpeg::parse_preset)]
+    pub preset: String,
+
+    /// Synthetic broadcast frame rate.
+    #[arg(long, env = "FPS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=60))]
+    pub fps: u32,
+
+    /// Synthetic broadcasts get two renditions (the video size and 360p) by default.
+    #[arg(long, env = "ABR", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub abr: bool,
+
+    /// HLS segment length in seconds (also the GOP length).
+    #[arg(long, env = "SEGMENT_SECONDS", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=10))]
+    pub segment_seconds: u32,
+
+    /// Segments in a live media playlist (the recording keeps them all).
+    #[arg(long, env = "LIVE_WINDOW_SEGMENTS", default_value_t = 6, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub live_window_segments: u64,
+
+    /// The ffmpeg program.
+    #[arg(long, env = "FFMPEG", default_value = "ffmpeg")]
+    pub ffmpeg: String,
+
+    /// The token the account API stand-in (at /client/v4, account `local`)
+    /// accepts. Prefer CF_API_TOKEN or --cf-api-token-file (a flag shows in
+    /// `ps`). Default: random and never shown, which closes the account API.
+    #[arg(long, env = "CF_API_TOKEN", hide_env_values = true)]
+    pub cf_api_token: Option<Secret>,
+
+    /// File holding that token (surrounding whitespace ignored).
+    #[arg(long, env = "CF_API_TOKEN_FILE", conflicts_with = "cf_api_token")]
+    pub cf_api_token_file: Option<PathBuf>,
+
+    /// Local stand-in: seconds between a broadcast's end and its recording
+    /// turning `ready` (Cloudflare takes about 60).
+    #[arg(long, env = "RECORDING_READY_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub recording_ready_seconds: u64,
+}
+
+impl Config {
+    /// The token from --cf-api-token / CF_API_TOKEN or the token file.
+    pub fn read_token(&self) -> Result<Option<Secret>, String> {
+        if self.cf_api_token.is_some() && self.cf_api_token_file.is_some() {
+            return Err("give the API token or a token file, not both".into());
+        }
+        if let Some(t) = &self.cf_api_token {
+            return Ok(Some(t.clone()));
+        }
+        let Some(path) = &self.cf_api_token_file else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the token file {}: {e}", path.display()))?;
+        text.parse::<Secret>()
+            .map(Some)
+            .map_err(|_| format!("the token file {} is empty", path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent_and_has_defaults() {
+        Config::command().debug_assert();
+        let c = Config::try_parse_from(["localcf"]).unwrap();
+        assert_eq!(c.port, 8080);
+        assert_eq!(c.rtmp_port, 1935);
+        assert_eq!(c.video_size.to_string(), "1280x720");
+        assert_eq!(c.preset, "veryfast");
+        assert_eq!(c.live_window_segments, 6);
+        assert!(!c.demo && !c.abr && !c.no_rtmp);
+    }
+
+    #[test]
+    fn flags_parse_and_validate() {
+        let c = Config::try_parse_from([
+            "localcf",
+            "--port",
+            "0",
+            "--no-rtmp",
+            "--demo",
+            "--abr",
+            "--video-size",
+            "640x360",
+            "--preset",
+            "ultrafast",
+            "--fps",
+            "15",
+            "--segment-seconds",
+            "1",
+        ])
+        .unwrap();
+        assert!(c.no_rtmp && c.demo && c.abr);
+        assert_eq!(c.fps, 15);
+        for bad in [
+            &["localcf", "--video-size", "640"][..],
+            &["localcf", "--preset", "fastest"],
+            &["localcf", "--fps", "0"],
+            &["localcf", "--segment-seconds", "0"],
+            &["localcf", "--live-window-segments", "0"],
+        ] {
+            assert!(Config::try_parse_from(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    fn parse(args: &[&str]) -> Config {
+        let mut all = vec!["localcf"];
+        all.extend_from_slice(args);
+        Config::try_parse_from(all).unwrap()
+    }
+
+    #[test]
+    fn stand_in_defaults() {
+        let c = parse(&[]);
+        assert_eq!(c.recording_ready_seconds, 10);
+        assert!(c.cf_api_token.is_none() && c.cf_api_token_file.is_none());
+        assert_eq!(c.read_token().unwrap(), None);
+    }
+
+    #[test]
+    fn token_file_and_conflicts() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("token");
+        std::fs::write(&f, "  file-token\n").unwrap();
+        let c = parse(&["--cf-api-token-file", f.to_str().unwrap()]);
+        assert_eq!(c.read_token().unwrap().unwrap().expose(), "file-token");
+        std::fs::write(&f, "\n").unwrap();
+        let e = c.read_token().unwrap_err();
+        assert!(e.contains("empty"));
+        let missing = parse(&["--cf-api-token-file", "/nonexistent/token"]);
+        assert!(missing.read_token().is_err());
+        let both = Config::try_parse_from([
+            "localcf",
+            "--cf-api-token",
+            "abc-secret",
+            "--cf-api-token-file",
+            "/x",
+        ]);
+        let err = both.unwrap_err().to_string();
+        assert!(!err.contains("abc-secret"), "{err}");
+        // Debug of the whole config hides the token.
+        let c = parse(&["--cf-api-token", "abc-secret"]);
+        assert!(!format!("{c:?}").contains("abc-secret"));
+    }
+}
