@@ -124,7 +124,8 @@ async fn lists_the_real_file_rewritten_and_caches() {
 
     // TTL expiry: exactly one more.
     tokio::time::sleep(Duration::from_millis(2200)).await;
-    for _ in 0..50 {
+    // (Few requests: they must all fall within the next TTL, loaded or not.)
+    for _ in 0..20 {
         api.get("/api/inputs/crowd/recordings").await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -136,7 +137,7 @@ async fn lists_the_real_file_rewritten_and_caches() {
         r#"{"success":false,"errors":[{"code":10002,"message":"boom"}]}"#,
     ));
     tokio::time::sleep(Duration::from_millis(2200)).await;
-    for _ in 0..20 {
+    for _ in 0..10 {
         let r = api.get("/api/inputs/crowd/recordings").await;
         assert_eq!(r.status(), 200);
         assert!(etags.contains(&header(&r, "etag")));
@@ -255,7 +256,9 @@ async fn a_thousand_concurrent_viewers_cost_one_upstream_call() {
 #[tokio::test]
 async fn a_slow_or_closed_upstream_is_a_502_not_a_hang() {
     let cf = fake_cloudflare::start(CF_TOKEN, CF_ACCOUNT).await;
-    cf.fake.set(Reply::Slow(Duration::from_secs(5)));
+    // Far slower than the timeout, so that even a loaded machine tells the
+    // two apart.
+    cf.fake.set(Reply::Slow(Duration::from_secs(30)));
     let s = cloudflare_backend("cf-slow", &cf.base, &[]);
     let api = s.api();
     let seen = Seen::default();
@@ -264,7 +267,7 @@ async fn a_slow_or_closed_upstream_is_a_502_not_a_hang() {
     assert_eq!(status, 502, "{body}");
     let took = t0.elapsed();
     assert!(
-        took >= Duration::from_millis(1900) && took < Duration::from_secs(4),
+        took >= Duration::from_millis(1900) && took < Duration::from_secs(10),
         "--cf-api-timeout-seconds 2, took {took:?}"
     );
     // Nothing listens there: 502 at once.

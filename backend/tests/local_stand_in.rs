@@ -243,9 +243,11 @@ async fn a_broadcast_becomes_a_recording_listed_by_the_backend() {
 
     // The calls: every one the backend made reached the stand-in, and the
     // polling above (one request per 200 ms, TTL 1 s) cost far fewer.
+    // (Read once a background refresh the last request may have started is
+    // over: no request is made meanwhile.)
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let logged = calls_logged(&be);
     assert!(logged >= 3, "{logged}");
-    tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(videos_requests_served(&cf.proc), logged + direct_calls);
 
     // The token: in no answer, header or log line (both at RUST_LOG=debug).
