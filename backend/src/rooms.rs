@@ -23,6 +23,10 @@ use crate::account_client::{encode_segment, AccountClient, AccountError};
 pub const MAX_ROOM_LEN: usize = 128;
 /// Rooms whose input is kept in memory; past it the cache starts over.
 const MAX_CACHED_ROOMS: usize = 10_000;
+/// A room's input status younger than this is answered from memory: a
+/// moderator page polling every 5 s must not spend the account API's
+/// 1200 calls per 5 minutes.
+pub const STATUS_TTL: Duration = Duration::from_secs(5);
 /// A delivery answer (lifecycle, views) larger than this is ignored.
 const MAX_DELIVERY_BODY: usize = 16 * 1024;
 
@@ -272,10 +276,14 @@ impl RoomsService {
     }
 
     fn cached(&self, room: &str) -> Option<RoomInput> {
+        self.cached_within(room, self.settings.input_ttl)
+    }
+
+    fn cached_within(&self, room: &str, ttl: Duration) -> Option<RoomInput> {
         let inputs = self.inputs.lock().unwrap_or_else(PoisonError::into_inner);
         inputs
             .get(room)
-            .filter(|(at, _)| at.elapsed() < self.settings.input_ttl)
+            .filter(|(at, _)| at.elapsed() < ttl)
             .map(|(_, i)| i.clone())
     }
 
@@ -330,8 +338,12 @@ impl RoomsService {
         Ok((input, created))
     }
 
-    /// The room's input with a fresh status; [`LiveError::NoInput`] if none.
+    /// The room's input with its status (at most [`STATUS_TTL`] old);
+    /// [`LiveError::NoInput`] if none.
     pub async fn status(&self, room: &str) -> Result<RoomInput, LiveError> {
+        if let Some(fresh) = self.cached_within(room, STATUS_TTL.min(self.settings.input_ttl)) {
+            return Ok(fresh);
+        }
         let uid = match self.cached(room) {
             Some(i) => i.uid,
             None => {

@@ -203,8 +203,14 @@ async fn post_creates_once_then_reuses_and_get_reports() {
     assert_eq!(v["inputUID"], INPUT);
     assert_eq!(fake.fake.created.lock().unwrap().len(), 1);
 
+    // Past the status TTL the next GET asks Cloudflare for the status once;
+    // an immediate second GET is answered from memory.
+    tokio::time::sleep(backend::rooms::STATUS_TTL).await;
+    let calls = fake.fake.auth_seen.lock().unwrap().len();
     let (status, v) = b.call("GET", "standup", Some(&t)).await;
     assert_eq!(status, 200, "{v}");
+    assert_eq!(b.call("GET", "standup", Some(&t)).await.0, 200);
+    assert_eq!(fake.fake.auth_seen.lock().unwrap().len(), calls + 1);
     assert_eq!(v["inputUID"], INPUT);
     assert_eq!(v["status"], Value::Null);
     assert_eq!(v["live"], true);

@@ -114,8 +114,9 @@ test('moderator token → live input → Jibri publishes → viewers watch → s
   mark('page playing');
   const status = await waitFor(async () => {
     const r = await call('GET', token);
-    return r.status === 200 && r.body.live === true && r.body;
-  }, { timeout: 20_000, what: 'GET says live' });
+    // The input's status may be up to 5 s old (the backend's status cache).
+    return r.status === 200 && r.body.live === true && r.body.status === 'connected' && r.body;
+  }, { timeout: 20_000, what: 'GET says live and connected' });
   assert.equal(status.status, 'connected');
   assert.equal(typeof status.videoUID, 'string');
   assert.equal(status.inputUID, live.inputUID);
