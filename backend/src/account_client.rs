@@ -17,7 +17,8 @@ use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use stream_api::account::{
-    CreateLiveInput, Envelope, LiveInput, Meta, RecordingSettings, Video, AUTH_ERROR_CODE,
+    CreateLiveInput, Envelope, LiveInput, LiveInputList, Meta, RecordingSettings, Video,
+    AUTH_ERROR_CODE,
 };
 
 use stream_api::Secret;
@@ -74,6 +75,7 @@ pub struct CallCounts {
     pub live_input: AtomicU64,
     pub create_live_input: AtomicU64,
     pub failed: AtomicU64,
+    pub list_live_inputs: AtomicU64,
 }
 
 /// A snapshot of [`CallCounts`].
@@ -84,6 +86,8 @@ pub struct CallStats {
     pub live_input: u64,
     pub create_live_input: u64,
     pub failed: u64,
+    #[serde(default)]
+    pub list_live_inputs: u64,
 }
 
 impl CallCounts {
@@ -93,6 +97,7 @@ impl CallCounts {
             live_input: self.live_input.load(Ordering::Relaxed),
             create_live_input: self.create_live_input.load(Ordering::Relaxed),
             failed: self.failed.load(Ordering::Relaxed),
+            list_live_inputs: self.list_live_inputs.load(Ordering::Relaxed),
         }
     }
 
@@ -102,6 +107,7 @@ impl CallCounts {
             &self.live_input,
             &self.create_live_input,
             &self.failed,
+            &self.list_live_inputs,
         ] {
             c.store(0, Ordering::Relaxed);
         }
@@ -250,10 +256,32 @@ impl AccountClient {
         let body = CreateLiveInput {
             meta: Meta {
                 name: Some(name.to_string()),
+                room: None,
             },
             recording,
             delete_recording_after_days: None,
         };
+        self.create(body).await
+    }
+
+    /// `POST .../live_inputs` with the whole body (meta included).
+    pub async fn create_live_input_with(
+        &self,
+        body: CreateLiveInput,
+    ) -> Result<LiveInput, AccountError> {
+        self.calls.create_live_input.fetch_add(1, Ordering::Relaxed);
+        self.create(body).await
+    }
+
+    /// `GET .../live_inputs`: every input of the account (uid, meta, dates).
+    pub async fn list_live_inputs(&self) -> Result<Vec<LiveInput>, AccountError> {
+        self.calls.list_live_inputs.fetch_add(1, Ordering::Relaxed);
+        let url = self.url(&["live_inputs"]);
+        let list: LiveInputList = self.call(Method::GET, &url, None).await?;
+        Ok(list.live_inputs)
+    }
+
+    async fn create(&self, body: CreateLiveInput) -> Result<LiveInput, AccountError> {
         let json = serde_json::to_vec(&body)
             .map_err(|e| AccountError::Malformed(format!("cannot encode the request: {e}")))?;
         let url = self.url(&["live_inputs"]);

@@ -10,15 +10,19 @@ use axum::handler::HandlerWithoutStateExt;
 use axum::Router;
 use tokio::net::TcpListener;
 use tower_http::services::ServeDir;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::account_client::AccountClient;
+use crate::auth::{JitsiAuth, KeyMode};
 use crate::cache::{CacheSettings, RecordingsCache};
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::rate_limit::{Limit, RateLimiter};
 use crate::recordings::Rewrite;
 use crate::recordings_api::{self, CorsOrigins, RecordingsService};
+use crate::rooms::RoomsService;
+use crate::rooms_api::{self, GoLive};
 
 /// How long in-flight HTTP requests may finish after a shutdown signal.
 const HTTP_DRAIN: Duration = Duration::from_secs(3);
@@ -33,10 +37,22 @@ pub struct Services {
 /// The whole HTTP surface: the API, then the player. Nothing else: any other
 /// path (`/control/...` included) is a 404.
 pub fn router(services: Services, dist: &Path) -> Router {
+    router_with_go_live(services, None, dist)
+}
+
+/// [`router`] plus the go-live API when it is configured.
+pub fn router_with_go_live(
+    services: Services,
+    go_live: Option<Arc<GoLive>>,
+    dist: &Path,
+) -> Router {
     let not_found = || async { ApiError::NotFound("not found".into()) };
     let player = ServeDir::new(dist).not_found_service(not_found.into_service());
+    // The span names the path only: a query may carry a Jitsi token (?jwt=).
     let trace = TraceLayer::new_for_http()
-        .make_span_with(DefaultMakeSpan::new().level(Level::DEBUG))
+        .make_span_with(|req: &axum::http::Request<_>| {
+            tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+        })
         .on_request(())
         .on_response(DefaultOnResponse::new().level(Level::DEBUG))
         .on_failure(());
@@ -46,6 +62,7 @@ pub fn router(services: Services, dist: &Path) -> Router {
             services.recordings,
             &services.recordings_cors,
         ))
+        .merge(go_live.map(rooms_api::router).unwrap_or_default())
         .fallback_service(player)
         .layer(trace)
 }
@@ -77,6 +94,38 @@ async fn shutdown_signal() {
     }
 }
 
+/// The go-live API's parts, or `None` when no Jitsi app id is set.
+fn go_live(
+    cfg: &Config,
+    client: &Arc<AccountClient>,
+    own_http: &str,
+) -> Result<Option<Arc<GoLive>>, String> {
+    let Some(auth) = cfg.auth_settings()? else {
+        tracing::info!(
+            "go-live: off (set JITSI_APP_ID and JITSI_APP_SECRET or JITSI_ASAP_KEY_SERVER)"
+        );
+        return Ok(None);
+    };
+    let live = cfg.live_settings(own_http)?;
+    tracing::info!(
+        app_id = %auth.app_id,
+        mode = match auth.mode { KeyMode::Secret(_) => "HS256 (app secret)", KeyMode::KeyServer(_) => "RS256 (ASAP key server)" },
+        public_url = %live.public_url,
+        "go-live: POST/GET /api/rooms/<room>/live"
+    );
+    let limit = Limit {
+        per_minute: cfg.go_live_rate_per_minute,
+        burst: cfg.go_live_burst,
+    };
+    Ok(Some(Arc::new(GoLive {
+        rooms: Arc::new(RoomsService::new(Arc::clone(client), live)?),
+        auth: Arc::new(JitsiAuth::new(auth)?),
+        by_address: RateLimiter::new(limit, 100_000),
+        by_token: RateLimiter::new(limit, 100_000),
+        trust_forwarded_for: cfg.trust_forwarded_for,
+    })))
+}
+
 /// Runs the backend until SIGINT/SIGTERM.
 pub async fn run(cfg: Config) -> Result<(), String> {
     let token = cfg.read_token()?;
@@ -95,19 +144,22 @@ pub async fn run(cfg: Config) -> Result<(), String> {
         delivery = %delivery_base.as_deref().unwrap_or("as Cloudflare gives it"),
         "recordings: listed from the account API"
     );
+    let client = Arc::new(client);
+    let go_live = go_live(&cfg, &client, &own_http)?;
     let cache = RecordingsCache::new(
-        Arc::new(client),
+        Arc::clone(&client),
         CacheSettings::with_ttl(
             Duration::from_secs(cfg.recordings_ttl_seconds),
             usize::try_from(cfg.recordings_cache_inputs).unwrap_or(usize::MAX),
             Rewrite { delivery_base },
         ),
     );
-    let app = router(
+    let app = router_with_go_live(
         Services {
             recordings: Arc::new(RecordingsService::new(cache)),
             recordings_cors,
         },
+        go_live,
         &cfg.dist,
     );
     let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();

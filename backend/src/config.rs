@@ -7,6 +7,8 @@ use clap::Parser;
 use stream_api::Secret;
 
 use crate::account_client::{normalize_base, ClientConfig, CLOUDFLARE_API_BASE};
+use crate::auth::{AuthSettings, KeyMode};
+use crate::rooms::LiveSettings;
 
 /// The backend a deployment runs next to Jitsi: the viewers' recordings
 /// list over Cloudflare Stream's account API (cached, so thousands of
@@ -70,6 +72,77 @@ pub struct Config {
     /// Inputs whose recordings list is kept in memory (least recently used go).
     #[arg(long, env = "RECORDINGS_CACHE_INPUTS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub recordings_cache_inputs: u64,
+
+    // ---- go-live (POST/GET /api/rooms/<room>/live) ----------------------
+    /// The Jitsi app id (Prosody's `app_id`). Without it the go-live API is
+    /// off (its paths answer 404).
+    #[arg(long, env = "JITSI_APP_ID")]
+    pub jitsi_app_id: Option<String>,
+
+    /// The Jitsi app secret (Prosody's `app_secret`): HS256 tokens. Prefer
+    /// the environment or --jitsi-app-secret-file (a flag shows in `ps`).
+    #[arg(long, env = "JITSI_APP_SECRET", hide_env_values = true)]
+    pub jitsi_app_secret: Option<Secret>,
+
+    /// File holding the Jitsi app secret.
+    #[arg(
+        long,
+        env = "JITSI_APP_SECRET_FILE",
+        conflicts_with = "jitsi_app_secret"
+    )]
+    pub jitsi_app_secret_file: Option<PathBuf>,
+
+    /// ASAP public-key server (Prosody's `asap_key_server`): RS256 tokens,
+    /// the key of `kid` at `<server>/<sha256 hex of kid>.pem`.
+    #[arg(long, env = "JITSI_ASAP_KEY_SERVER", conflicts_with_all = ["jitsi_app_secret", "jitsi_app_secret_file"])]
+    pub jitsi_asap_key_server: Option<String>,
+
+    /// Accepted token issuers (`iss`), comma-separated; `*` any. Default: the app id.
+    #[arg(long, env = "JITSI_ACCEPTED_ISSUERS")]
+    pub jitsi_accepted_issuers: Option<String>,
+
+    /// Accepted token audiences (`aud`), comma-separated; `*` any. Default: the app id.
+    #[arg(long, env = "JITSI_ACCEPTED_AUDIENCES")]
+    pub jitsi_accepted_audiences: Option<String>,
+
+    /// The Jitsi domain a token's `sub` must name (or `*`); unset: not checked.
+    #[arg(long, env = "JITSI_DOMAIN")]
+    pub jitsi_domain: Option<String>,
+
+    /// Clock skew allowed on a token's `exp` and `nbf`.
+    #[arg(long, env = "JITSI_TOKEN_LEEWAY_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=60))]
+    pub jitsi_token_leeway_seconds: u64,
+
+    /// This backend's public URL, where viewers open the watch page (the
+    /// `watchUrl` of go-live answers). Default: the address it listens on.
+    #[arg(long, env = "PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// `recording.timeoutSeconds` of created inputs: how long Jibri may be
+    /// gone before a reconnect starts a new recording.
+    #[arg(long, env = "LIVE_TIMEOUT_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub live_timeout_seconds: u64,
+
+    /// `recording.requireSignedURLs` of created inputs.
+    #[arg(long, env = "LIVE_REQUIRE_SIGNED_URLS", default_value_t = false)]
+    pub live_require_signed_urls: bool,
+
+    /// `recording.allowedOrigins` of created inputs, comma-separated
+    /// (empty: any origin may embed).
+    #[arg(long, env = "LIVE_ALLOWED_ORIGINS", default_value = "")]
+    pub live_allowed_origins: String,
+
+    /// Go-live calls allowed per minute per client address, and per token.
+    #[arg(long, env = "GO_LIVE_RATE_PER_MINUTE", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub go_live_rate_per_minute: u32,
+
+    /// Go-live calls allowed at once before the per-minute rate applies.
+    #[arg(long, env = "GO_LIVE_BURST", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub go_live_burst: u32,
+
+    /// Behind a reverse proxy: rate-limit by the last X-Forwarded-For address.
+    #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false)]
+    pub trust_forwarded_for: bool,
 }
 
 impl Config {
@@ -101,6 +174,82 @@ impl Config {
             account: account.to_string(),
             token,
             timeout: Duration::from_secs(self.cf_api_timeout_seconds),
+        })
+    }
+
+    /// How Jitsi tokens are verified; `None` when go-live is off.
+    pub fn auth_settings(&self) -> Result<Option<AuthSettings>, String> {
+        let Some(app_id) = self.jitsi_app_id.as_deref().map(str::trim) else {
+            return Ok(None);
+        };
+        if app_id.is_empty() {
+            return Err("JITSI_APP_ID is empty".into());
+        }
+        let mode = if let Some(server) = &self.jitsi_asap_key_server {
+            KeyMode::KeyServer(
+                normalize_base(server).map_err(|e| format!("--jitsi-asap-key-server: {e}"))?,
+            )
+        } else if let Some(secret) = &self.jitsi_app_secret {
+            KeyMode::Secret(secret.clone())
+        } else if let Some(path) = &self.jitsi_app_secret_file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read the secret file {}: {e}", path.display()))?;
+            KeyMode::Secret(
+                text.parse::<Secret>()
+                    .map_err(|_| format!("the secret file {} is empty", path.display()))?,
+            )
+        } else {
+            return Err(
+                "JITSI_APP_ID needs JITSI_APP_SECRET (or _FILE) or JITSI_ASAP_KEY_SERVER".into(),
+            );
+        };
+        let list = |v: &Option<String>| -> Vec<String> {
+            v.as_deref()
+                .map(|s| {
+                    s.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string)
+                        .collect::<Vec<_>>()
+                })
+                .filter(|l| !l.is_empty())
+                .unwrap_or_else(|| vec![app_id.to_string()])
+        };
+        Ok(Some(AuthSettings {
+            app_id: app_id.to_string(),
+            mode,
+            issuers: list(&self.jitsi_accepted_issuers),
+            audiences: list(&self.jitsi_accepted_audiences),
+            domain: self
+                .jitsi_domain
+                .as_deref()
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+                .map(str::to_string),
+            leeway_seconds: self.jitsi_token_leeway_seconds,
+        }))
+    }
+
+    /// What created inputs get and where answers point; `own_url` is the
+    /// address the backend listens on (the default public URL).
+    pub fn live_settings(&self, own_url: &str) -> Result<LiveSettings, String> {
+        let public_url = match &self.public_url {
+            Some(u) => normalize_base(u).map_err(|e| format!("--public-url: {e}"))?,
+            None => own_url.trim_end_matches('/').to_string(),
+        };
+        Ok(LiveSettings {
+            timeout_seconds: self.live_timeout_seconds,
+            require_signed_urls: self.live_require_signed_urls,
+            allowed_origins: self
+                .live_allowed_origins
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+            public_url,
+            delivery_base: self.delivery_base()?,
+            input_ttl: Duration::from_secs(600),
         })
     }
 
@@ -165,6 +314,64 @@ mod tests {
         assert!(parse(&["--delivery-base", "ftp://x"])
             .delivery_base()
             .is_err());
+    }
+
+    #[test]
+    fn go_live_settings() {
+        assert_eq!(parse(&[]).auth_settings().unwrap(), None, "off by default");
+        assert!(parse(&["--jitsi-app-id", "app"]).auth_settings().is_err());
+        let a = parse(&["--jitsi-app-id", "app", "--jitsi-app-secret", "s3cret"])
+            .auth_settings()
+            .unwrap()
+            .unwrap();
+        assert_eq!(a.mode, KeyMode::Secret(Secret::new("s3cret")));
+        assert_eq!(
+            (a.issuers, a.audiences),
+            (vec!["app".to_string()], vec!["app".to_string()])
+        );
+        let a = parse(&[
+            "--jitsi-app-id",
+            "app",
+            "--jitsi-asap-key-server",
+            "https://keys.example.com/asap/",
+            "--jitsi-accepted-audiences",
+            "jitsi, app",
+            "--jitsi-domain",
+            "meet.example.com",
+        ])
+        .auth_settings()
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            a.mode,
+            KeyMode::KeyServer("https://keys.example.com/asap".into())
+        );
+        assert_eq!(a.audiences, vec!["jitsi", "app"]);
+        assert_eq!(a.domain.as_deref(), Some("meet.example.com"));
+        assert!(Config::try_parse_from([
+            "backend",
+            "--cf-account",
+            "a",
+            "--jitsi-app-secret",
+            "x",
+            "--jitsi-asap-key-server",
+            "https://k"
+        ])
+        .is_err());
+        assert!(Config::try_parse_from([
+            "backend",
+            "--cf-account",
+            "a",
+            "--jitsi-token-leeway-seconds",
+            "61"
+        ])
+        .is_err());
+        let l = parse(&["--live-allowed-origins", "a.example, b.example"])
+            .live_settings("http://127.0.0.1:8080")
+            .unwrap();
+        assert_eq!(l.public_url, "http://127.0.0.1:8080");
+        assert_eq!(l.allowed_origins, vec!["a.example", "b.example"]);
+        assert_eq!(l.timeout_seconds, 10);
     }
 
     #[test]

@@ -5,6 +5,9 @@
 //! - Recordings: [`account_client`] (Cloudflare's account API, typed), the
 //!   shared [`cache`] in front of it, [`recordings`] (pure list building and
 //!   HTTP cache rules) and [`recordings_api`] (the viewers' endpoint).
+//! - Go-live: [`auth`] (the Jitsi token), [`rate_limit`], [`rooms`] (a
+//!   room's live input, found or created) and [`rooms_api`] (the endpoint), [`rooms_page`] (a plain
+//!   moderator page on it).
 //! - [`app`] wires the router, [`config`] reads flags and environment.
 //!
 //! It has no control API, no faults and no ffmpeg: those belong to the local
@@ -12,10 +15,15 @@
 
 pub mod account_client;
 pub mod app;
+pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod error;
 pub mod extract;
 pub mod ids;
+pub mod rate_limit;
 pub mod recordings;
 pub mod recordings_api;
+pub mod rooms;
+pub mod rooms_api;
+pub mod rooms_page;

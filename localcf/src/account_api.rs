@@ -1,7 +1,10 @@
 //! The local origin's stand-in for Cloudflare Stream's account API, at the
 //! same paths with the same envelope and Bearer token check:
 //!
-//! - `POST /client/v4/accounts/<acct>/stream/live_inputs` creates an input;
+//! - `POST /client/v4/accounts/<acct>/stream/live_inputs` creates an input
+//!   (`meta.name` and `meta.room` kept);
+//! - `GET  .../live_inputs` lists them (`{"liveInputs": [...], "range",
+//!   "total"}`: uid, meta, dates, as Cloudflare lists them);
 //! - `GET  .../live_inputs/<input>` reads it;
 //! - `GET  .../live_inputs/<input>/videos` lists its broadcasts, newest
 //!   first: `live-inprogress` while live and until `ready_after` past the
@@ -21,11 +24,11 @@ use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use serde::Serialize;
 use stream_api::account::{
-    CreateLiveInput, Envelope, Ingest, InputSize, LiveInput, LiveInputStatus, Meta, Playback,
-    RecordingMode, RecordingSettings, Video, VideoState, VideoStatus,
+    CreateLiveInput, Envelope, Ingest, InputSize, LiveInput, LiveInputList, LiveInputStatus, Meta,
+    Playback, RecordingMode, RecordingSettings, Video, VideoState, VideoStatus,
 };
 
-use crate::api::CreateInput;
+use crate::api::{AccountCall, CreateInput};
 use crate::error::ApiError;
 use crate::extract::PathParams;
 use crate::origin::{AccountInput, AccountVideo, Origin};
@@ -54,7 +57,10 @@ type StandInState = State<Arc<StandIn>>;
 pub fn router(stand_in: Arc<StandIn>) -> Router {
     const BASE: &str = "/client/v4/accounts/{account}/stream";
     Router::new()
-        .route(&format!("{BASE}/live_inputs"), post(create_input))
+        .route(
+            &format!("{BASE}/live_inputs"),
+            post(create_input).get(list_inputs),
+        )
         .route(&format!("{BASE}/live_inputs/{{input}}"), get(get_input))
         .route(&format!("{BASE}/live_inputs/{{input}}/videos"), get(videos))
         .route("/client/v4", any(no_route))
@@ -163,18 +169,47 @@ pub async fn create_input(
             }
         }
     };
-    let created = s.origin.create_input_with(
+    let created = s.origin.create_account_input(
         CreateInput {
             uid: None,
             name: req.meta.name,
             stream_key: None,
         },
         req.recording,
+        req.meta.room,
     );
     match created.and_then(|c| s.origin.account_input(&c.uid)) {
-        Ok(input) => envelope(StatusCode::OK, Envelope::ok(live_input(&input))),
+        Ok(input) => {
+            s.origin.count_account_call(AccountCall::Create);
+            envelope(StatusCode::OK, Envelope::ok(live_input(&input)))
+        }
         Err(e) => origin_error(e),
     }
+}
+
+/// `GET .../live_inputs`: every input, oldest first, in the list shape
+/// (no ingest URLs or status, as Cloudflare's list has none).
+pub async fn list_inputs(
+    State(s): StandInState,
+    PathParams(account): PathParams<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = s.authorize(&headers, Some(&account)) {
+        return r;
+    }
+    s.origin.count_account_call(AccountCall::List);
+    let mut inputs = s.origin.account_inputs();
+    inputs.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.uid.cmp(&b.uid)));
+    let list: Vec<LiveInput> = inputs.iter().map(listed_input).collect();
+    let n = list.len() as u64;
+    envelope(
+        StatusCode::OK,
+        Envelope::ok(LiveInputList {
+            live_inputs: list,
+            range: Some(n),
+            total: Some(n),
+        }),
+    )
 }
 
 /// `GET .../live_inputs/<input>`.
@@ -187,7 +222,10 @@ pub async fn get_input(
         return r;
     }
     match s.origin.account_input(&input) {
-        Ok(i) => envelope(StatusCode::OK, Envelope::ok(live_input(&i))),
+        Ok(i) => {
+            s.origin.count_account_call(AccountCall::Get);
+            envelope(StatusCode::OK, Envelope::ok(live_input(&i)))
+        }
         Err(e) => origin_error(e),
     }
 }
@@ -203,6 +241,7 @@ pub async fn videos(
     }
     match s.origin.account_videos(&input) {
         Ok(list) => {
+            s.origin.count_account_call(AccountCall::Videos);
             let now = SystemTime::now();
             let mut out: Vec<(SystemTime, Video)> = list
                 .iter()
@@ -245,10 +284,21 @@ pub fn live_input(i: &AccountInput) -> LiveInput {
         modified: Some(rfc3339(i.created)),
         meta: Meta {
             name: Some(i.name.clone()),
+            room: i.room.clone(),
         },
         status: i.connected.then_some(LiveInputStatus::Connected),
         recording: effective(&i.recording),
         delete_recording_after_days: None,
+    }
+}
+
+/// A live input as `GET .../live_inputs` lists it: uid, meta, dates.
+pub fn listed_input(i: &AccountInput) -> LiveInput {
+    LiveInput {
+        rtmps: None,
+        status: None,
+        recording: RecordingSettings::default(),
+        ..live_input(i)
     }
 }
 
@@ -314,6 +364,7 @@ pub fn video(v: &AccountVideo, now: SystemTime, ready_after: Duration, base: &st
         },
         meta: Meta {
             name: Some(recording_name(&v.name, v.created)),
+            room: None,
         },
         created: Some(rfc3339(v.created)),
         modified: Some(rfc3339(modified)),
@@ -473,6 +524,7 @@ mod tests {
         let i = AccountInput {
             uid: "room1".into(),
             name: "Room 1".into(),
+            room: Some("room1".into()),
             stream_key: "key1".into(),
             created: at(0),
             recording: RecordingSettings::default(),
@@ -485,6 +537,11 @@ mod tests {
         assert_eq!(v["status"], serde_json::Value::Null);
         assert_eq!(v["recording"]["mode"], "automatic");
         assert_eq!(v["meta"]["name"], "Room 1");
+        assert_eq!(v["meta"]["room"], "room1");
+        let listed = serde_json::to_value(listed_input(&i)).unwrap();
+        assert_eq!(listed["uid"], "room1");
+        assert_eq!(listed["meta"]["room"], "room1");
+        assert_eq!(listed["rtmps"], serde_json::Value::Null);
         let live = live_input(&AccountInput {
             connected: true,
             rtmp_base: None,

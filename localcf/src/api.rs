@@ -142,6 +142,45 @@ pub struct RequestCounts {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stats {
     pub inputs: BTreeMap<String, RequestCounts>,
+    /// Calls to the account API stand-in that it answered (a refused token
+    /// is not counted): what tests read to prove nothing was created.
+    #[serde(default)]
+    pub account: AccountCalls,
+}
+
+/// Account API stand-in calls, by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountCalls {
+    /// `POST .../live_inputs` that created an input.
+    pub creates: u64,
+    /// `GET .../live_inputs`.
+    pub lists: u64,
+    /// `GET .../live_inputs/<input>`.
+    pub gets: u64,
+    /// `GET .../live_inputs/<input>/videos`.
+    pub videos: u64,
+}
+
+/// Which account API call to count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountCall {
+    Create,
+    List,
+    Get,
+    Videos,
+}
+
+impl AccountCalls {
+    pub fn bump(&mut self, call: AccountCall) {
+        let c = match call {
+            AccountCall::Create => &mut self.creates,
+            AccountCall::List => &mut self.lists,
+            AccountCall::Get => &mut self.gets,
+            AccountCall::Videos => &mut self.videos,
+        };
+        *c += 1;
+    }
 }
 
 /// `GET /control/health`.

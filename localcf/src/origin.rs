@@ -17,8 +17,8 @@ use tokio::process::Command;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
 use crate::api::{
-    CreateInput, InputCreated, InputState, InputStatus, RequestCounts, Source, StartBroadcast,
-    Stats, StopMode, ViewerStatus,
+    AccountCall, AccountCalls, CreateInput, InputCreated, InputState, InputStatus, RequestCounts,
+    Source, StartBroadcast, Stats, StopMode, ViewerStatus,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::faults::{self, Faults};
@@ -64,6 +64,8 @@ pub enum Phase {
 
 struct Input {
     name: String,
+    /// `meta.room` given to the account API's create.
+    meta_room: Option<String>,
     stream_key: String,
     created: SystemTime,
     /// As given to the account API's create (defaults otherwise).
@@ -105,6 +107,7 @@ struct State {
     /// Recordings of earlier runs (from the data dir), by input uid.
     past: HashMap<String, Vec<String>>,
     closing: bool,
+    account_calls: AccountCalls,
 }
 
 /// A live input as the account API stand-in shows it.
@@ -112,6 +115,8 @@ struct State {
 pub struct AccountInput {
     pub uid: String,
     pub name: String,
+    /// `meta.room`, as created.
+    pub room: Option<String>,
     pub stream_key: String,
     pub created: SystemTime,
     pub recording: RecordingSettings,
@@ -457,6 +462,17 @@ impl Origin {
         req: CreateInput,
         recording: RecordingSettings,
     ) -> ApiResult<InputCreated> {
+        self.create_account_input(req, recording, None)
+    }
+
+    /// Creates an input as the account API does: recording settings and
+    /// `meta.room` (how the backend finds a Jitsi room's input again).
+    pub fn create_account_input(
+        &self,
+        req: CreateInput,
+        recording: RecordingSettings,
+        meta_room: Option<String>,
+    ) -> ApiResult<InputCreated> {
         let uid = match req.uid {
             Some(u) if ids::is_valid_uid(&u) => u,
             Some(_) => {
@@ -492,6 +508,7 @@ impl Origin {
             uid.clone(),
             Input {
                 name: name.clone(),
+                meta_room,
                 stream_key: stream_key.clone(),
                 created: SystemTime::now(),
                 recording,
@@ -628,7 +645,13 @@ impl Origin {
                 .iter()
                 .map(|(uid, i)| (uid.clone(), i.stats))
                 .collect(),
+            account: st.account_calls,
         }
+    }
+
+    /// Counts one answered account API call.
+    pub fn count_account_call(&self, call: AccountCall) {
+        self.lock().account_calls.bump(call);
     }
 
     pub fn reset_stats(&self) -> Stats {
@@ -636,6 +659,7 @@ impl Origin {
         for i in st.inputs.values_mut() {
             i.stats = RequestCounts::default();
         }
+        st.account_calls = AccountCalls::default();
         drop(st);
         self.stats()
     }
@@ -649,15 +673,29 @@ impl Origin {
             .inputs
             .get(uid)
             .ok_or_else(|| ApiError::unknown_input(uid))?;
-        Ok(AccountInput {
+        Ok(self.account_input_of(uid, input))
+    }
+
+    fn account_input_of(&self, uid: &str, input: &Input) -> AccountInput {
+        AccountInput {
             uid: uid.to_string(),
             name: input.name.clone(),
+            room: input.meta_room.clone(),
             stream_key: input.stream_key.clone(),
             created: input.created,
             recording: input.recording.clone(),
             connected: input.current.is_some(),
             rtmp_base: self.settings.rtmp_base.clone(),
-        })
+        }
+    }
+
+    /// `GET .../live_inputs` of the stand-in: every input, by uid.
+    pub fn account_inputs(&self) -> Vec<AccountInput> {
+        let st = self.lock();
+        st.inputs
+            .iter()
+            .map(|(uid, i)| self.account_input_of(uid, i))
+            .collect()
     }
 
     /// `GET .../live_inputs/<uid>/videos` of the stand-in: every broadcast

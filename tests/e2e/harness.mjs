@@ -14,6 +14,7 @@
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import crypto from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -194,6 +195,36 @@ async function spawnReady({ bin, argv, name, logName, dataDir = null, env = {} }
     },
   };
   return server;
+}
+
+// ---------------------------------------------------------------- Jitsi side
+
+// An HS256 JWT, as Jitsi's token tooling signs them (node's crypto only).
+export function jwtHS256(claims, secret, header = { alg: 'HS256', typ: 'JWT' }) {
+  const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const body = `${b64(header)}.${b64(claims)}`;
+  const sig = header.alg === 'none' ? '' : crypto.createHmac('sha256', secret).update(body).digest('base64url');
+  return `${body}.${sig}`;
+}
+
+// Publishes to `url` as Jibri does (its ffmpeg flags, `-f flv`), from a
+// test pattern with a tone instead of the meeting's screen; smaller than
+// Jibri's 1920x1080 where CPU is short. Returns the child (stop: SIGINT).
+export function publishLikeJibri(url, { size = '640x360', seconds = 120 } = {}) {
+  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re',
+    '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=30`,
+    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100', '-t', String(seconds),
+    '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-crf', '25', '-preset', 'veryfast', '-tune', 'zerolatency',
+    '-g', '60', '-maxrate', '2976k', '-bufsize', '5952k',
+    '-c:a', 'aac', '-ar', '44100', '-b:a', '128k',
+    '-f', 'flv', url];
+  const proc = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  live.add(proc);
+  proc.stderrText = '';
+  proc.stderr.setEncoding('utf8');
+  proc.stderr.on('data', (d) => { proc.stderrText = (proc.stderrText + d).slice(-4000); });
+  proc.exited = new Promise((resolve) => proc.once('exit', (code, signal) => { live.delete(proc); resolve({ code, signal }); }));
+  return proc;
 }
 
 // ---------------------------------------------------------------- control API
@@ -568,12 +599,17 @@ export function useEnv({ name, autoplay = true, server: serverOpts = {}, backend
   const env = {
     server: null, backend: null, browser: null, control: null, pages: [],
     async open(opts) {
-      const p = await PlayerPage.open(env.browser, env.server.url, { name: `${name}-${opts.name || opts.id || 'page'}`, ...opts });
+      const p = await PlayerPage.open(env.browser, opts.base || env.server.url, { name: `${name}-${opts.name || opts.id || 'page'}`, ...opts });
       env.pages.push(p);
       return p;
     },
     async input(label) {
       return env.control.createInput({ name: `${name}-${label || 'input'}` });
+    },
+    // Opens a whole watch-page URL (e.g. a go-live answer's watchUrl).
+    async openUrl(url, opts = {}) {
+      const u = new URL(url);
+      return env.open({ ...opts, base: u.origin, query: u.search.replace(/^\?/, '') });
     },
   };
   before(async () => {

@@ -179,11 +179,15 @@ pub struct VideoStatus {
     pub error_reason_text: Option<String>,
 }
 
-/// `meta`: free-form on Cloudflare; `name` is the one key we use.
+/// `meta`: free-form on Cloudflare; `name` (what the dashboard shows) and
+/// `room` (the Jitsi room a go-live input belongs to: how the backend finds
+/// it again) are the keys we use.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Meta {
     #[serde(default)]
     pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<String>,
 }
 
 /// `playback`.
@@ -506,6 +510,19 @@ pub struct LiveInput {
     pub delete_recording_after_days: Option<u64>,
 }
 
+/// `GET .../live_inputs`: `{"liveInputs": [...], "range": n, "total": n}`.
+/// Cloudflare lists each input's uid, meta and dates (no ingest URLs).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveInputList {
+    #[serde(default)]
+    pub live_inputs: Vec<LiveInput>,
+    #[serde(default)]
+    pub range: Option<u64>,
+    #[serde(default)]
+    pub total: Option<u64>,
+}
+
 /// The body of `POST .../live_inputs`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -524,6 +541,7 @@ impl CreateLiveInput {
         Self {
             meta: Meta {
                 name: Some(name.into()),
+                room: None,
             },
             recording: RecordingSettings {
                 mode: Some(RecordingMode::Automatic),

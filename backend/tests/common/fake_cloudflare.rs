@@ -57,6 +57,8 @@ pub struct Fake {
     pub auth_seen: Mutex<Vec<String>>,
     /// Bodies of creates.
     pub created: Mutex<Vec<Value>>,
+    /// `GET .../live_inputs` calls.
+    pub lists: Mutex<u64>,
 }
 
 impl Fake {
@@ -163,6 +165,38 @@ async fn input(
     reply(&f, "live-input-create.json").await
 }
 
+/// `GET .../live_inputs`: after creates, the real create file's input with
+/// the first create's `meta` (what Cloudflare would list); before, none.
+async fn list(State(f): St, Path(account): Path<String>, headers: HeaderMap) -> Response {
+    if let Some(r) = check(&f, &headers, &account) {
+        return r;
+    }
+    *f.lists.lock().unwrap() += 1;
+    let scripted = !matches!(*f.reply.lock().unwrap(), Reply::Real);
+    if scripted {
+        return reply(&f, "live-input-create.json").await;
+    }
+    let real: Value = serde_json::from_str(&shared("live-input-create.json")).unwrap();
+    let inputs: Vec<Value> = f
+        .created
+        .lock()
+        .unwrap()
+        .first()
+        .map(|body| {
+            let mut i = real["result"].clone();
+            i["meta"] = body["meta"].clone();
+            for k in ["rtmps", "status", "recording"] {
+                i.as_object_mut().unwrap().remove(k);
+            }
+            vec![i]
+        })
+        .unwrap_or_default();
+    let n = inputs.len();
+    let body = serde_json::json!({"result": {"liveInputs": inputs, "range": n, "total": n},
+        "success": true, "errors": [], "messages": []});
+    json(200, body.to_string(), None)
+}
+
 async fn create(
     State(f): St,
     Path(account): Path<String>,
@@ -186,10 +220,11 @@ pub async fn start(token: &str, account: &str) -> FakeServer {
         videos_calls: Mutex::new(HashMap::new()),
         auth_seen: Mutex::new(Vec::new()),
         created: Mutex::new(Vec::new()),
+        lists: Mutex::new(0),
     });
     const B: &str = "/client/v4/accounts/{account}/stream";
     let app = Router::new()
-        .route(&format!("{B}/live_inputs"), post(create))
+        .route(&format!("{B}/live_inputs"), post(create).get(list))
         .route(&format!("{B}/live_inputs/{{input}}"), get(input))
         .route(&format!("{B}/live_inputs/{{input}}/videos"), get(videos))
         .with_state(Arc::clone(&fake));

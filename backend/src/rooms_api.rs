@@ -1,0 +1,263 @@
+//! `POST`/`GET /api/rooms/<room>/live`: the go-live API a Jitsi moderator
+//! (or the moderator page) calls with the meeting's token.
+//!
+//! Authentication is the [`LiveCaller`] extractor (as in axum's jwt
+//! example): rate limit by client address, room name, token, verification,
+//! rate limit by token. Handlers only see a caller who may go live.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use player_core::cloudflare::ErrorBody;
+
+use crate::auth::{token_from, AuthError, Grant, JitsiAuth};
+use crate::rate_limit::RateLimiter;
+use crate::rooms::{answer, validate_room, LiveError, LiveStatusAnswer, RoomsService};
+
+/// A go-live request carries no body worth more than this.
+pub const MAX_BODY: u64 = 4 * 1024;
+
+/// What the go-live routes share.
+pub struct GoLive {
+    pub rooms: Arc<RoomsService>,
+    pub auth: Arc<JitsiAuth>,
+    pub by_address: RateLimiter,
+    pub by_token: RateLimiter,
+    /// Behind a reverse proxy: the client is the last `X-Forwarded-For` entry.
+    pub trust_forwarded_for: bool,
+}
+
+type St = State<Arc<GoLive>>;
+
+/// Every refusal and failure of the go-live API, as `{"error": "..."}`.
+#[derive(Debug)]
+pub enum RoomsError {
+    BadRequest(String),
+    TooLarge,
+    Auth(AuthError),
+    TooMany(Duration),
+    Live(LiveError),
+}
+
+impl From<AuthError> for RoomsError {
+    fn from(e: AuthError) -> Self {
+        Self::Auth(e)
+    }
+}
+
+impl From<LiveError> for RoomsError {
+    fn from(e: LiveError) -> Self {
+        Self::Live(e)
+    }
+}
+
+fn json_error(status: StatusCode, message: String) -> Response {
+    (
+        status,
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(ErrorBody { error: message }),
+    )
+        .into_response()
+}
+
+fn with_retry_after(mut r: Response, wait: Duration) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
+}
+
+impl IntoResponse for RoomsError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::BadRequest(m) => json_error(StatusCode::BAD_REQUEST, m),
+            Self::TooLarge => json_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the request body is over {MAX_BODY} bytes"),
+            ),
+            Self::Auth(e) => e.into_response(),
+            Self::TooMany(wait) => with_retry_after(
+                json_error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    format!(
+                        "too many requests; try again in {} s",
+                        wait.as_secs().max(1)
+                    ),
+                ),
+                wait,
+            ),
+            Self::Live(e @ LiveError::NoInput) => json_error(StatusCode::NOT_FOUND, e.to_string()),
+            Self::Live(LiveError::Busy(wait)) => with_retry_after(
+                json_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    LiveError::Busy(wait).to_string(),
+                ),
+                wait,
+            ),
+            Self::Live(e @ LiveError::Upstream(_)) => {
+                json_error(StatusCode::BAD_GATEWAY, e.to_string())
+            }
+        }
+    }
+}
+
+/// The client's address: the peer, or behind a trusted proxy the last
+/// `X-Forwarded-For` entry (the one the proxy itself added).
+pub fn client_address(parts: &Parts, trust_forwarded_for: bool) -> Option<IpAddr> {
+    if trust_forwarded_for {
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+            .next_back();
+        if forwarded.is_some() {
+            return forwarded;
+        }
+    }
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ci| ci.0.ip())
+}
+
+fn body_too_large(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|n| n > MAX_BODY)
+}
+
+/// A caller whose token lets them go live in `room` (lowercased).
+pub struct LiveCaller {
+    pub room: String,
+    pub grant: Grant,
+}
+
+impl FromRequestParts<Arc<GoLive>> for LiveCaller {
+    type Rejection = RoomsError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<GoLive>,
+    ) -> Result<Self, Self::Rejection> {
+        let now = Instant::now();
+        let address = client_address(parts, state.trust_forwarded_for)
+            .map_or_else(|| "unknown".to_string(), |a| a.to_string());
+        state
+            .by_address
+            .check(&address, now)
+            .map_err(RoomsError::TooMany)?;
+        if body_too_large(&parts.headers) {
+            return Err(RoomsError::TooLarge);
+        }
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| RoomsError::BadRequest("bad room name in the path".into()))?;
+        let room = validate_room(&raw).map_err(RoomsError::BadRequest)?;
+        let token = token_from(&parts.headers, parts.uri.query())?;
+        let grant = state.auth.verify(&token, &room).await.inspect_err(|e| {
+            tracing::info!(room, client = %address, reason = %e, "go-live refused");
+        })?;
+        state
+            .by_token
+            .check(&grant.token_id, now)
+            .map_err(RoomsError::TooMany)?;
+        Ok(Self { room, grant })
+    }
+}
+
+/// `POST /api/rooms/<room>/live`: the room's input, created on first call.
+async fn go_live(State(s): St, caller: LiveCaller) -> Result<Response, RoomsError> {
+    let (input, created) = s.rooms.ensure(&caller.room).await?;
+    tracing::info!(
+        room = %caller.room,
+        user = caller.grant.user.as_deref().unwrap_or("-"),
+        input = %input.uid,
+        created,
+        "go-live: input handed out"
+    );
+    let body = answer(s.rooms.settings(), &caller.room, &input, created);
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response())
+}
+
+/// `GET /api/rooms/<room>/live`: the same, plus how the input is doing.
+async fn live_status(State(s): St, caller: LiveCaller) -> Result<Response, RoomsError> {
+    let input = s.rooms.status(&caller.room).await?;
+    let delivery = s.rooms.delivery(&input.uid).await;
+    let body = LiveStatusAnswer {
+        input: answer(s.rooms.settings(), &caller.room, &input, false),
+        status: input.status.as_ref().map(|st| st.as_str().to_string()),
+        live: delivery.live,
+        video_uid: delivery.video_uid,
+        viewers: delivery.viewers,
+    };
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response())
+}
+
+async fn method_not_allowed() -> Response {
+    json_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "use GET or POST on /api/rooms/<room>/live".into(),
+    )
+}
+
+pub fn router(state: Arc<GoLive>) -> Router {
+    Router::new()
+        .route(
+            "/api/rooms/{room}/live",
+            post(go_live).get(live_status).fallback(method_not_allowed),
+        )
+        .merge(crate::rooms_page::router())
+        .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::Request;
+
+    #[test]
+    fn client_addresses() {
+        let mut req = Request::builder()
+            .header("x-forwarded-for", "10.0.0.1, 203.0.113.9")
+            .body(())
+            .unwrap();
+        req.extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 5000))));
+        let (parts, ()) = req.into_parts();
+        assert_eq!(
+            client_address(&parts, true),
+            Some("203.0.113.9".parse().unwrap())
+        );
+        assert_eq!(
+            client_address(&parts, false),
+            Some("127.0.0.1".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn bodies_are_capped() {
+        let mut h = HeaderMap::new();
+        assert!(!body_too_large(&h));
+        h.insert(header::CONTENT_LENGTH, "4096".parse().unwrap());
+        assert!(!body_too_large(&h));
+        h.insert(header::CONTENT_LENGTH, "4097".parse().unwrap());
+        assert!(body_too_large(&h));
+    }
+}
