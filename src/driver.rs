@@ -512,7 +512,9 @@ impl Driver {
         }
         let processing = self.update_processing();
         let since = now_ms().saturating_sub(self.recordings_trigger_ms);
-        if let Some(delay) = recordings_refresh(self.recordings_failures, processing, since) {
+        if let Some(delay) =
+            recordings_refresh(self.recordings_failures, processing, since, random01())
+        {
             let me = self.me.clone();
             self.recordings_timer = Some(Timeout::new(ms(delay), move || {
                 post(&me, Input::RecordingsNow)
