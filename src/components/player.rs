@@ -1,31 +1,33 @@
 //! The player: a `<video>` with overlays for every state and a small
-//! control bar. All logic lives in the driver and in `player_core`.
+//! control bar. All logic lives in `player_core`; the driver runs it.
 
-use crate::driver::{Driver, PlayerSignals};
-use crate::interop::local_date;
-use leptos::html::{Div, Video};
+use crate::driver::{self, Mailbox};
+use crate::interop::{local_date, now_ms};
+use leptos::html::Video;
 use leptos::prelude::*;
 use player_core::config::PlayerConfig;
-use player_core::format::{clock, viewers_label};
-use player_core::machine::Phase;
+use player_core::format::clock;
+use player_core::machine::{Action, Phase};
+use player_core::player::View;
+use player_core::text::{self, headline};
 use send_wrapper::SendWrapper;
-use std::cell::RefCell;
-use std::rc::Rc;
 use wasm_bindgen::JsCast;
 
-type Shared = SendWrapper<Rc<RefCell<Driver>>>;
-
-/// The headline for each state (also what screen readers hear).
-fn headline(phase: Phase) -> &'static str {
-    match phase {
-        Phase::Loading => "Loading the stream…",
-        Phase::Waiting => "The stream will start soon",
-        Phase::Starting => "The broadcast is starting…",
-        Phase::Live => "Live now",
-        Phase::Ended => "The stream has ended",
-        Phase::Replay => "Playing the recording",
-        Phase::Error => "The stream can't be shown right now",
-    }
+/// The action a `data-action` button asks for.
+fn action(name: &str, uid: Option<String>) -> Option<Action> {
+    Some(match name {
+        "retry" => Action::Retry,
+        "unmute" => Action::Unmute,
+        "mute" => Action::Mute,
+        "play" => Action::Play,
+        "pause" => Action::Pause,
+        "go-live" => Action::GoLive,
+        "fullscreen" => Action::Fullscreen,
+        "play-recording" => Action::PlayRecording(uid?),
+        "leave-replay" => Action::LeaveReplay,
+        "recordings-retry" => Action::RetryRecordings,
+        _ => return None,
+    })
 }
 
 #[component]
@@ -35,19 +37,20 @@ pub fn Player(
     #[prop(into)]
     hls_src: String,
 ) -> impl IntoView {
-    let s = PlayerSignals::new();
+    let v = RwSignal::new(View::default());
+    let now = RwSignal::new(now_ms());
     let video_ref = NodeRef::<Video>::new();
-    let root_ref = NodeRef::<Div>::new();
-    let driver: StoredValue<Option<Shared>> = StoredValue::new(None);
+    let mailbox: StoredValue<Option<SendWrapper<Mailbox>>> = StoredValue::new(None);
     let (thumb_failed, set_thumb_failed) = signal(None::<String>);
 
     video_ref.on_load(move |video| {
-        let d = Driver::start(config, video, s, hls_src);
-        driver.set_value(Some(SendWrapper::new(d)));
+        let m = driver::start(config, video, v, now, hls_src);
+        mailbox.set_value(Some(SendWrapper::new(m)));
     });
-    // Unmounting drops the driver: timers, requests, listeners, hls.js.
+    // Unmounting drops the mailbox, which stops the driver: timers,
+    // requests, listeners, hls.js.
     on_cleanup(move || {
-        driver.try_update_value(|d| d.take());
+        mailbox.try_update_value(|m| m.take());
     });
     // One click handler for every control, keyed by `data-action`: fewer
     // handlers, smaller wasm.
@@ -57,47 +60,33 @@ pub fn Player(
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
             .and_then(|el| el.closest("[data-action]").ok().flatten());
         let Some(target) = target else { return };
-        let Some(action) = target.get_attribute("data-action") else {
-            return;
-        };
-        if action == "fullscreen" {
-            toggle_fullscreen(root_ref.get_untracked());
-            return;
-        }
-        driver.with_value(|d| {
-            let Some(Ok(mut d)) = d.as_ref().map(|d| d.try_borrow_mut()) else {
-                return;
-            };
-            match action.as_str() {
-                "retry" => d.retry_now(),
-                "unmute" => d.set_muted(false),
-                "mute" => d.set_muted(true),
-                "play" | "pause" => d.toggle_play(),
-                "go-live" => d.go_live(),
-                "play-recording" => {
-                    if let Some(uid) = target.get_attribute("data-uid") {
-                        d.play_recording(&uid);
-                    }
+        let name = target.get_attribute("data-action").unwrap_or_default();
+        if let Some(a) = action(&name, target.get_attribute("data-uid")) {
+            mailbox.with_value(|m| {
+                if let Some(m) = m {
+                    m.act(a)
                 }
-                "leave-replay" => d.leave_replay(),
-                "recordings-retry" => d.retry_recordings(),
-                _ => {}
-            }
-        })
+            });
+        }
     };
 
-    let phase = move || s.phase.get();
+    // One snapshot. Text and attributes are compared before the DOM is
+    // touched, so plain closures do; the list, which would be rebuilt, is a
+    // memo.
+    let phase = move || v.with(|v| v.phase);
+    let message = move || v.with(|v| v.notice).map(text::notice);
+    let viewers = move || v.with(|v| v.viewers);
+    let thumbnail = move || v.with(|v| v.thumbnail.clone());
+    let list = Memo::new(move |_| v.with(|v| (v.recordings.clone(), v.replaying.clone())));
     let meta = move || {
-        let now = s.now_ms.get();
-        match (phase(), s.retry_at_ms.get()) {
+        let now = now.get();
+        let (retry_at, since) = v.with(|v| (v.retry_at_ms, v.since_ms));
+        match (phase(), retry_at) {
             (Phase::Error | Phase::Starting, Some(at)) if at > now => {
-                Some(format!("Trying again in {} s", (at - now).div_ceil(1000)))
+                Some(text::retry_in((at - now).div_ceil(1000)))
             }
-            (Phase::Waiting, _) => Some(format!(
-                "Waiting for {}",
-                clock(now.saturating_sub(s.since_ms.get()) / 1000)
-            )),
-            (Phase::Ended, _) => Some("The next broadcast will start here.".to_string()),
+            (Phase::Waiting, _) => Some(text::waiting_for(now.saturating_sub(since) / 1000)),
+            (Phase::Ended, _) => Some(text::NEXT_BROADCAST.to_string()),
             _ => None,
         }
     };
@@ -106,23 +95,28 @@ pub fn Player(
     // conditional view per piece keeps the wasm small.
     let class = move || {
         let mut c = String::from("jlp");
-        for (on, name) in [
-            (s.buffering.get(), " jlp-is-buffering"),
-            (s.paused.get(), " jlp-is-paused"),
-            (s.muted.get(), " jlp-is-muted"),
-            (s.muted_fallback.get(), " jlp-is-muted-fallback"),
-            (s.behind_live.get(), " jlp-is-behind-live"),
-            (s.live_now.get(), " jlp-is-live-now"),
-        ] {
-            if on {
-                c.push_str(name);
+        v.with(|v| {
+            for (on, name) in [
+                (v.buffering, " jlp-is-buffering"),
+                (v.paused, " jlp-is-paused"),
+                (v.muted, " jlp-is-muted"),
+                (v.muted_fallback, " jlp-is-muted-fallback"),
+                (v.behind_live, " jlp-is-behind-live"),
+                (v.live_now, " jlp-is-live-now"),
+            ] {
+                if on {
+                    c.push_str(name);
+                }
             }
-        }
+        });
         c
     };
+    let processing = move || v.with(|v| v.processing);
+    let recordings_failed = move || v.with(|v| v.recordings_failed);
+    let live_now = move || v.with(|v| v.live_now);
 
     view! {
-        <div class=class part="player" node_ref=root_ref data-player-state=move || phase().as_str() on:click=on_click>
+        <div class=class part="player" data-player-state=move || phase().as_str() on:click=on_click>
             <div class="jlp-stage" part="stage">
                 <video
                     node_ref=video_ref
@@ -136,15 +130,18 @@ pub fn Player(
                     <img
                         class="jlp-poster"
                         alt=""
-                        src=move || s.thumbnail.get()
-                        hidden=move || s.thumbnail.get().is_none() || s.thumbnail.get() == thumb_failed.get()
-                        on:error=move |_| set_thumb_failed.set(s.thumbnail.get_untracked())
+                        src=thumbnail
+                        hidden=move || {
+                            let t = thumbnail();
+                            t.is_none() || t == thumb_failed.get()
+                        }
+                        on:error=move |_| set_thumb_failed.set(v.with_untracked(|v| v.thumbnail.clone()))
                     />
                     <div class="jlp-card" part="card">
                         <span class="jlp-spinner" aria-hidden="true"></span>
                         <p class="jlp-title" part="title">{move || headline(phase())}</p>
                         <p class="jlp-message" part="message" data-message="">
-                            {move || s.message.get().unwrap_or_default()}
+                            {move || message().unwrap_or_default()}
                         </p>
                         <p class="jlp-meta">{meta}</p>
                         <button class="jlp-button" part="button retry" data-action="retry">"Try again"</button>
@@ -152,8 +149,8 @@ pub fn Player(
                 </div>
                 <div class="jlp-top">
                     <span class="jlp-badge" part="live-badge">"Live"</span>
-                    <span class="jlp-viewers" part="viewers" data-viewers="" hidden=move || s.viewers.get().is_none()>
-                        {move || s.viewers.get().map(viewers_label)}
+                    <span class="jlp-viewers" part="viewers" data-viewers="" hidden=move || viewers().is_none()>
+                        {move || viewers().map(text::viewers)}
                     </span>
                 </div>
                 <span class="jlp-spinner jlp-buffering" aria-hidden="true"></span>
@@ -162,7 +159,7 @@ pub fn Player(
                     "Tap to unmute"
                 </button>
                 <button class="jlp-leave" part="button leave-replay" data-action="leave-replay">
-                    {move || if s.live_now.get() { "Live now" } else { "Back to waiting" }}
+                    {move || if live_now() { text::LIVE_NOW } else { text::BACK_TO_WAITING }}
                 </button>
                 <button class="jlp-bigplay" part="button big-play" data-action="play" aria-label="Play">
                     <svg class="jlp-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path fill="currentColor" d="M8 5.14v13.72a1 1 0 0 0 1.52.85l10.6-6.86a1 1 0 0 0 0-1.7L9.52 4.3A1 1 0 0 0 8 5.14z"></path></svg>
@@ -194,22 +191,21 @@ pub fn Player(
                 part="recordings"
                 aria-label="Recordings"
                 hidden=move || {
-                    s.recordings.with(Vec::is_empty) && !s.processing.get() && !s.recordings_failed.get()
+                    v.with(|v| v.recordings.is_empty() && !v.processing && !v.recordings_failed)
                 }
             >
                 <h2 class="jlp-recordings-title">"Recordings"</h2>
-                <p class="jlp-note" hidden=move || !s.processing.get()>
+                <p class="jlp-note" hidden=move || !processing()>
                     "The recording will be available shortly."
                 </p>
-                <p class="jlp-note" hidden=move || !s.recordings_failed.get()>
+                <p class="jlp-note" hidden=move || !recordings_failed()>
                     "Recordings can't be loaded right now. "
                     <button class="jlp-link" data-action="recordings-retry">"Try again"</button>
                 </p>
                 <ul class="jlp-recording-list">
                     {move || {
-                        let current = s.replaying.get();
-                        s.recordings
-                            .get()
+                        let (recordings, current) = list.get();
+                        recordings
                             .into_iter()
                             .map(|r| {
                                 let selected = current.as_deref() == Some(r.uid.as_str());
@@ -239,23 +235,12 @@ pub fn Player(
                 </ul>
             </section>
             <p class="jlp-sr" role="status" aria-live="polite">
-                {move || match (phase(), s.message.get()) {
+                {move || match (phase(), message()) {
                     (Phase::Error, Some(m)) => m,
-                    (p, _) => headline(p).to_string(),
+                    (p, _) => headline(p),
                 }}
             </p>
         </div>
-    }
-}
-
-fn toggle_fullscreen(root: Option<web_sys::HtmlDivElement>) {
-    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
-        return;
-    };
-    if document.fullscreen_element().is_some() {
-        document.exit_fullscreen();
-    } else if let Some(root) = root {
-        let _ = root.request_fullscreen();
     }
 }
 

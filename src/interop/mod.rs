@@ -5,7 +5,9 @@
 pub mod events;
 pub mod fetch;
 pub mod hls;
+pub mod host;
 pub mod playback;
+pub mod slot;
 
 /// Milliseconds since page load: a clock for the state machine.
 pub fn now_ms() -> u64 {
@@ -24,6 +26,21 @@ pub fn page_hidden() -> bool {
         .and_then(|w| w.document())
         .map(|d| d.hidden())
         .unwrap_or(false)
+}
+
+/// Calls `visible` whenever the page shows again (the viewer came back to
+/// the tab); dropping the listener stops it.
+pub fn on_page_visible(visible: impl Fn() + 'static) -> Option<gloo_events::EventListener> {
+    let document = web_sys::window().and_then(|w| w.document())?;
+    Some(gloo_events::EventListener::new(
+        &document,
+        "visibilitychange",
+        move |_| {
+            if !page_hidden() {
+                visible()
+            }
+        },
+    ))
 }
 
 /// Whether hls.js can run here (Media Source Extensions, or Safari's
