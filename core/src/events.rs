@@ -20,6 +20,24 @@ pub enum Metric {
     Quality { width: u32, height: u32 },
 }
 
+/// The DOM event that carries [`Metric`]s.
+pub const METRICS_EVENT: &str = "metrics";
+/// The DOM event of [`HostEvent::Error`], also sent for a bad configuration.
+pub const ERROR_EVENT: &str = "playererror";
+
+impl Metric {
+    pub const NAMES: [&'static str; 3] = ["first-frame", "stall", "quality"];
+
+    /// The `type` of the metrics event's detail.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Metric::FirstFrame { .. } => Self::NAMES[0],
+            Metric::Stall { .. } => Self::NAMES[1],
+            Metric::Quality { .. } => Self::NAMES[2],
+        }
+    }
+}
+
 /// What the player shows now, as far as hosts are concerned.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Observed {
@@ -90,16 +108,28 @@ pub enum HostEvent {
 }
 
 impl HostEvent {
+    /// Every DOM event name, in the order of embed/index.js's PLAYER_EVENTS
+    /// (checked by core/tests/contract.rs); the last is [`METRICS_EVENT`].
+    pub const NAMES: [&'static str; 7] = [
+        "statechange",
+        "livestart",
+        "liveend",
+        "viewerschange",
+        ERROR_EVENT,
+        "recordingselect",
+        METRICS_EVENT,
+    ];
+
     /// The DOM event name (see embed/index.d.ts).
     pub fn name(&self) -> &'static str {
-        match self {
-            HostEvent::State { .. } => "statechange",
-            HostEvent::LiveStart { .. } => "livestart",
-            HostEvent::LiveEnd { .. } => "liveend",
-            HostEvent::Viewers(_) => "viewerschange",
-            HostEvent::Error { .. } => "playererror",
-            HostEvent::RecordingSelect { .. } => "recordingselect",
-        }
+        Self::NAMES[match self {
+            HostEvent::State { .. } => 0,
+            HostEvent::LiveStart { .. } => 1,
+            HostEvent::LiveEnd { .. } => 2,
+            HostEvent::Viewers(_) => 3,
+            HostEvent::Error { .. } => 4,
+            HostEvent::RecordingSelect { .. } => 5,
+        }]
     }
 }
 

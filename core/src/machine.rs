@@ -31,6 +31,16 @@ pub enum Phase {
 }
 
 impl Phase {
+    pub const ALL: [Phase; 7] = [
+        Phase::Loading,
+        Phase::Waiting,
+        Phase::Starting,
+        Phase::Live,
+        Phase::Ended,
+        Phase::Replay,
+        Phase::Error,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Phase::Loading => "loading",
@@ -67,6 +77,19 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    pub const ALL: [ErrorCode; 7] = [
+        ErrorCode::NotFound,
+        ErrorCode::Forbidden,
+        ErrorCode::RateLimited,
+        ErrorCode::Timeout,
+        ErrorCode::Malformed,
+        ErrorCode::Network,
+        ErrorCode::Playback,
+    ];
+    /// The code of a configuration the player can't use (reported by the
+    /// entry point, before any machine runs).
+    pub const CONFIG: &'static str = "config";
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::NotFound => "not-found",

@@ -2,7 +2,7 @@
 //! the player's root, and full screen.
 
 use super::events::{dispatch, emit, object};
-use player_core::events::{HostEvents, Metric, Observed};
+use player_core::events::{HostEvents, Metric, Observed, METRICS_EVENT};
 use player_core::player::View;
 use web_sys::{Element, HtmlVideoElement};
 
@@ -41,21 +41,20 @@ impl Host {
 
     pub fn metric(&mut self, metric: &Metric) {
         let Some(root) = self.root() else { return };
+        let kind = ("type", metric.name().into());
         let detail = match *metric {
             Metric::FirstFrame { ms, hlsjs, live } => object(&[
-                ("type", "first-frame".into()),
+                kind,
                 ("ms", (ms as f64).into()),
                 ("engine", if hlsjs { "hlsjs" } else { "native" }.into()),
                 ("live", live.into()),
             ]),
-            Metric::Stall { ms } => object(&[("type", "stall".into()), ("ms", (ms as f64).into())]),
-            Metric::Quality { width, height } => object(&[
-                ("type", "quality".into()),
-                ("width", width.into()),
-                ("height", height.into()),
-            ]),
+            Metric::Stall { ms } => object(&[kind, ("ms", (ms as f64).into())]),
+            Metric::Quality { width, height } => {
+                object(&[kind, ("width", width.into()), ("height", height.into())])
+            }
         };
-        dispatch(root, "metrics", &detail);
+        dispatch(root, METRICS_EVENT, &detail);
     }
 
     pub fn toggle_fullscreen(&mut self) {
