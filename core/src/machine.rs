@@ -310,7 +310,7 @@ pub struct Machine {
     policy: PollPolicy,
     phase: Phase,
     since_ms: u64,
-    message: Option<Notice>,
+    notice: Option<Notice>,
     /// Why the phase is [`Phase::Error`].
     error_code: ErrorCode,
     retry_at_ms: Option<u64>,
@@ -336,7 +336,7 @@ impl Machine {
             policy,
             phase: Phase::Loading,
             since_ms: now_ms,
-            message: None,
+            notice: None,
             error_code: ErrorCode::Network,
             retry_at_ms: None,
             video_uid: None,
@@ -360,7 +360,7 @@ impl Machine {
     }
     /// What the viewer is told, when the phase needs more than its name.
     pub fn notice(&self) -> Option<Notice> {
-        self.message
+        self.notice
     }
     /// Why the player is in [`Phase::Error`]; `None` in any other phase.
     pub fn error_code(&self) -> Option<ErrorCode> {
@@ -429,7 +429,7 @@ impl Machine {
             played: false,
         });
         self.retry_at_ms = None;
-        self.message = None;
+        self.notice = None;
     }
 
     fn unload(&mut self, out: &mut Vec<Command>) {
@@ -454,7 +454,7 @@ impl Machine {
                     } else {
                         Phase::Replay
                     };
-                    self.message = None;
+                    self.notice = None;
                     self.retry_at_ms = None;
                     self.enter(phase, ctx);
                 }
@@ -463,7 +463,7 @@ impl Machine {
                 if self.session.as_ref().is_some_and(|s| s.live) {
                     self.unload(&mut out);
                     self.ended_uid = self.video_uid.clone();
-                    self.message = None;
+                    self.notice = None;
                     self.enter(Phase::Ended, ctx);
                     // Ask lifecycle soon: the next broadcast may already be up.
                     out.push(Command::PollLifecycle { in_ms: 1_000 });
@@ -514,7 +514,7 @@ impl Machine {
                             self.enter(Phase::Starting, ctx);
                         }
                         None => {
-                            self.message = None;
+                            self.notice = None;
                             self.enter(Phase::Waiting, ctx);
                         }
                     }
@@ -555,7 +555,7 @@ impl Machine {
             if playing_it {
                 if self.phase == Phase::Error && self.retry_at_ms.is_none() {
                     // A lifecycle outage is over; playback went on meanwhile.
-                    self.message = None;
+                    self.notice = None;
                     let phase = match &self.session {
                         Some(s) if s.played => Phase::Live,
                         _ => Phase::Starting,
@@ -599,12 +599,12 @@ impl Machine {
                 if self.session.as_ref().is_some_and(|s| s.live) {
                     self.unload(out);
                     self.ended_uid = self.video_uid.clone();
-                    self.message = None;
+                    self.notice = None;
                     self.enter(Phase::Ended, ctx);
                 } else if self.phase == Phase::Ended && ctx.now_ms < self.since_ms + ENDED_HOLD_MS {
                     // Let "the stream has ended" be read before waiting again.
                 } else if self.phase != Phase::Replay {
-                    self.message = None;
+                    self.notice = None;
                     self.retry_at_ms = None;
                     self.enter(Phase::Waiting, ctx);
                 }
@@ -648,7 +648,7 @@ impl Machine {
                 _ => (ErrorCode::Network, Notice::Unreachable),
             };
             self.error_code = code;
-            self.message = Some(notice);
+            self.notice = Some(notice);
             self.retry_at_ms = Some(ctx.now_ms + in_ms);
             self.enter(Phase::Error, ctx);
         }
@@ -681,11 +681,11 @@ impl Machine {
         out.push(Command::RetryPlayback { in_ms });
         self.retry_at_ms = Some(ctx.now_ms + in_ms);
         if live && in_grace {
-            self.message = None;
+            self.notice = None;
             self.enter(Phase::Starting, ctx);
         } else {
             self.error_code = ErrorCode::Playback;
-            self.message = Some(if live {
+            self.notice = Some(if live {
                 Notice::LiveUnplayable
             } else {
                 Notice::VideoUnplayable
