@@ -139,7 +139,7 @@ impl Driver {
             Input::Due(Timer::Stall) => Event::StallDue,
             Input::Due(timer) => return self.fetch(timer),
             Input::Fetched(timer, result) => {
-                self.requests[timer as usize] = None;
+                self.cancel_request(timer);
                 match timer {
                     Timer::Lifecycle => Event::Lifecycle(result.and_then(fetch::lifecycle)),
                     Timer::Views => Event::Views(result.and_then(fetch::views)),
@@ -211,9 +211,14 @@ impl Driver {
 
     fn cancel(&mut self, timer: Timer) {
         self.timers[timer as usize] = None;
-        if let Some(request) = self.requests.get_mut(timer as usize) {
-            *request = None;
-        }
+        self.cancel_request(timer);
+    }
+
+    /// Aborts the request of `timer`, if it polls and one is in flight.
+    fn cancel_request(&mut self, timer: Timer) -> Option<&mut Option<InFlight>> {
+        let slot = self.requests.get_mut(timer as usize)?;
+        *slot = None;
+        Some(slot)
     }
 
     /// GETs what `timer` polls; the answer comes back as `Input::Fetched`.
@@ -236,6 +241,8 @@ impl Driver {
                 let _ = tx.unbounded_send(Input::Fetched(timer, result));
             }
         });
-        self.requests[timer as usize] = Some(request);
+        if let Some(slot) = self.cancel_request(timer) {
+            *slot = Some(request);
+        }
     }
 }
