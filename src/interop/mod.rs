@@ -1,4 +1,5 @@
-//! The only place that touches hls.js, the `<video>` element and `fetch`.
+//! The only place that touches hls.js, the `<video>` element, `fetch` and the
+//! DOM outside the view (the slot, the host side, full screen).
 //! Everything here is an owning handle: dropping it removes its listeners,
 //! cancels its timers, aborts its requests and destroys its hls.js instance.
 
@@ -56,7 +57,7 @@ pub fn mse_available() -> bool {
 
 /// Whether the browser plays HLS itself (Safari, iOS, Chromium from about
 /// version 140, which answers "maybe"): then hls.js is not loaded unless
-/// that player gives up on the stream (see the driver's `on_issue`).
+/// that player gives up on the stream (see `player_core::player`, `on_issue`).
 pub fn native_hls(video: &web_sys::HtmlMediaElement) -> bool {
     !video
         .can_play_type("application/vnd.apple.mpegurl")
