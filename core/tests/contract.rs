@@ -159,3 +159,43 @@ fn the_fallback_card_reads_as_the_players() {
         assert!(js.contains(class), "{class}");
     }
 }
+
+#[test]
+fn every_button_asks_for_the_action_its_data_action_names() {
+    use player_core::machine::Action;
+    let all = [
+        Action::Retry,
+        Action::Play,
+        Action::Pause,
+        Action::Mute,
+        Action::Unmute,
+        Action::GoLive,
+        Action::Fullscreen,
+        Action::PlayRecording(String::new()),
+        Action::LeaveReplay,
+        Action::RetryRecordings,
+    ];
+    let by_variant = |variant: &str| {
+        all.iter()
+            .find(|a| format!("{a:?}").split('(').next() == Some(variant))
+            .unwrap_or_else(|| panic!("no Action::{variant}"))
+    };
+    let mut named = BTreeSet::new();
+    for file in ["overlay", "controls", "recordings"] {
+        let src = read(&format!("src/components/{file}.rs"));
+        for (i, _) in src.match_indices("data-action=\"") {
+            let name = between(&src[i..], "data-action=\"", "\"");
+            // The button's handler follows its data-action attribute.
+            let rest = &src[i..];
+            let variant = between(rest, "act.on(Action::", ")");
+            let variant = variant.split('(').next().unwrap_or_default();
+            assert_eq!(by_variant(variant).name(), name, "{file}: {name}");
+            named.insert(name.to_string());
+        }
+    }
+    assert_eq!(
+        named,
+        set(all.iter().map(Action::name)),
+        "every action has a button"
+    );
+}
