@@ -10,6 +10,9 @@ import css from './styles.js';
 /** The events a player dispatches (see JitsiLivePlayerEventMap), for hosts that listen to all of them. */
 export const PLAYER_EVENTS = Object.freeze(['statechange', 'livestart', 'liveend', 'viewerschange', 'playererror', 'recordingselect', 'metrics']);
 
+/** Retries of a wasm that failed to load: ORIGIN_RETRY in core/src/policy.rs (core/tests/contract.rs checks they agree). */
+const RETRY = Object.freeze({ delayMs: 2_000, maxDelayMs: 60_000 });
+
 let assetBase = null;
 let hlsSrc = null;
 let booting = null;
@@ -122,8 +125,8 @@ export function mount(target, options) {
       },
       (e) => {
         if (gone) return;
-        // Backoff as for the stream: 2 s doubling to a minute.
-        const delay = Math.min(60_000, 2_000 * 2 ** failures++);
+        // Backoff as for the stream (hls.js's getRetryDelay over RETRY).
+        const delay = Math.min(RETRY.maxDelayMs, RETRY.delayMs * 2 ** failures++);
         if (failures === 1) console.warn('jitsi-live-player: the player could not be loaded', e);
         fallback(target, delay);
         retry = setTimeout(boot, delay);

@@ -9,6 +9,8 @@ use crate::interop::events::{dispatch, object};
 use leptos::either::Either;
 use leptos::prelude::*;
 use player_core::config::{PlayerConfig, RawConfig};
+use player_core::events::ERROR_EVENT;
+use player_core::machine::ErrorCode;
 use std::any::Any;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -76,7 +78,7 @@ fn mount(
     // host; the host fixes it with update().
     let problem = config.as_ref().err().map(|message| {
         object(&[
-            ("code", "config".into()),
+            ("code", ErrorCode::CONFIG.into()),
             ("message", message.as_str().into()),
             ("retryInMs", JsValue::NULL),
         ])
@@ -87,7 +89,7 @@ fn mount(
         Err(message) => Either::Right(view! { <ConfigProblem message=message example=example/> }),
     });
     if let Some(detail) = problem {
-        dispatch(&target, "playererror", &detail);
+        dispatch(&target, ERROR_EVENT, &detail);
     }
     MountedPlayer {
         _view: Box::new(view),

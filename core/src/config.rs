@@ -124,31 +124,7 @@ pub enum ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let text = match self {
-            ConfigError::MissingSource => {
-                "Nothing to play: give a live input id (input) or a video id (video)."
-            }
-            ConfigError::BothSources => "Give either input or video, not both.",
-            ConfigError::InvalidUid { field: "input" } => {
-                "The input id is not valid: use the live input's id from Cloudflare Stream (letters, digits, - and _)."
-            }
-            ConfigError::InvalidUid { .. } => {
-                "The video id is not valid: use the video's id from Cloudflare Stream (letters, digits, - and _)."
-            }
-            ConfigError::InvalidCustomer => {
-                "The customer code is not valid: use the code from customer-<code>.cloudflarestream.com."
-            }
-            ConfigError::InvalidBase => {
-                "The base address is not valid: use an http:// or https:// address without a query, e.g. https://videodelivery.net."
-            }
-            ConfigError::BaseAndCustomer => "Give either customer or base, not both.",
-            ConfigError::InvalidToken => "The token is not valid: pass the signed token as Cloudflare issued it.",
-            ConfigError::InvalidEngine => "The engine is not valid: use auto, native or hlsjs.",
-            ConfigError::InvalidRecordings => {
-                "The recordings address is not valid: use an http(s):// address or a path starting with /."
-            }
-        };
-        f.write_str(text)
+        f.write_str(crate::text::config_error(self))
     }
 }
 

@@ -1,17 +1,48 @@
 //! The events an embedding host receives, derived from what the player shows.
 //!
-//! The driver hands over a snapshot after every change; [`HostEvents`]
+//! The driver hands over the player's view after every change; [`HostEvents`]
 //! compares it with the last one and says which events to dispatch, so the
 //! rules (when a broadcast counts as started or over, when an error is new)
-//! are tested here rather than in the browser.
+//! are tested here rather than in the browser. Metrics are not state: the
+//! player emits them as they happen ([`Metric`]).
 
-use crate::machine::{ErrorCode, Phase};
+use crate::machine::{ErrorCode, Notice, Phase};
+use crate::player::View;
+
+/// A measurement for hosts (the `metrics` event).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    /// The first frame of a playback, `ms` after it was asked for.
+    FirstFrame { ms: u64, hlsjs: bool, live: bool },
+    /// A stall (buffering after playback had played) that lasted `ms`.
+    Stall { ms: u64 },
+    /// The picture size changed (a quality switch).
+    Quality { width: u32, height: u32 },
+}
+
+/// The DOM event that carries [`Metric`]s.
+pub const METRICS_EVENT: &str = "metrics";
+/// The DOM event of [`HostEvent::Error`], also sent for a bad configuration.
+pub const ERROR_EVENT: &str = "playererror";
+
+impl Metric {
+    pub const NAMES: [&'static str; 3] = ["first-frame", "stall", "quality"];
+
+    /// The `type` of the metrics event's detail.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Metric::FirstFrame { .. } => Self::NAMES[0],
+            Metric::Stall { .. } => Self::NAMES[1],
+            Metric::Quality { .. } => Self::NAMES[2],
+        }
+    }
+}
 
 /// What the player shows now, as far as hosts are concerned.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Observed {
     pub phase: Phase,
-    pub message: Option<String>,
+    pub notice: Option<Notice>,
     /// The current or last broadcast.
     pub video_uid: Option<String>,
     pub viewers: Option<u64>,
@@ -24,10 +55,23 @@ pub struct Observed {
 }
 
 impl Observed {
+    /// What hosts see of `view` at `now_ms`.
+    pub fn of(view: &View, now_ms: u64) -> Self {
+        Observed {
+            phase: view.phase,
+            notice: view.notice,
+            video_uid: view.video_uid.clone(),
+            viewers: view.viewers,
+            error: view.error,
+            retry_in_ms: view.retry_at_ms.map(|at| at.saturating_sub(now_ms)),
+            replaying: view.replaying.clone(),
+        }
+    }
+
     fn initial() -> Self {
         Observed {
             phase: Phase::Loading,
-            message: None,
+            notice: None,
             video_uid: None,
             viewers: None,
             error: None,
@@ -42,7 +86,7 @@ pub enum HostEvent {
     State {
         state: Phase,
         previous: Phase,
-        message: Option<String>,
+        notice: Option<Notice>,
     },
     /// A broadcast shows its first frames.
     LiveStart {
@@ -55,7 +99,7 @@ pub enum HostEvent {
     Viewers(Option<u64>),
     Error {
         code: ErrorCode,
-        message: String,
+        notice: Notice,
         retry_in_ms: Option<u64>,
     },
     RecordingSelect {
@@ -64,16 +108,28 @@ pub enum HostEvent {
 }
 
 impl HostEvent {
+    /// Every DOM event name, in the order of embed/index.js's PLAYER_EVENTS
+    /// (checked by core/tests/contract.rs); the last is [`METRICS_EVENT`].
+    pub const NAMES: [&'static str; 7] = [
+        "statechange",
+        "livestart",
+        "liveend",
+        "viewerschange",
+        ERROR_EVENT,
+        "recordingselect",
+        METRICS_EVENT,
+    ];
+
     /// The DOM event name (see embed/index.d.ts).
     pub fn name(&self) -> &'static str {
-        match self {
-            HostEvent::State { .. } => "statechange",
-            HostEvent::LiveStart { .. } => "livestart",
-            HostEvent::LiveEnd { .. } => "liveend",
-            HostEvent::Viewers(_) => "viewerschange",
-            HostEvent::Error { .. } => "playererror",
-            HostEvent::RecordingSelect { .. } => "recordingselect",
-        }
+        Self::NAMES[match self {
+            HostEvent::State { .. } => 0,
+            HostEvent::LiveStart { .. } => 1,
+            HostEvent::LiveEnd { .. } => 2,
+            HostEvent::Viewers(_) => 3,
+            HostEvent::Error { .. } => 4,
+            HostEvent::RecordingSelect { .. } => 5,
+        }]
     }
 }
 
@@ -105,7 +161,7 @@ impl HostEvents {
             out.push(HostEvent::State {
                 state: now.phase,
                 previous: last.phase,
-                message: now.message.clone(),
+                notice: now.notice,
             });
         }
         // A broadcast is over when the player says so, or when another one
@@ -133,11 +189,11 @@ impl HostEvents {
         }
         // A new error, or the same phase with a different cause; not the
         // countdown to the next retry.
-        if let (Some(code), Some(message)) = (now.error, &now.message) {
-            if now.error != last.error || now.message != last.message {
+        if let (Some(code), Some(notice)) = (now.error, now.notice) {
+            if now.error != last.error || now.notice != last.notice {
                 out.push(HostEvent::Error {
                     code,
-                    message: message.clone(),
+                    notice,
                     retry_in_ms: now.retry_in_ms,
                 });
             }
@@ -178,7 +234,7 @@ mod tests {
             vec![HostEvent::State {
                 state: Phase::Waiting,
                 previous: Phase::Loading,
-                message: None
+                notice: None
             }]
         );
         // Lifecycle says live: starting is not a start yet.
@@ -249,26 +305,26 @@ mod tests {
     #[test]
     fn errors_are_reported_when_new_not_on_each_countdown() {
         let mut h = HostEvents::default();
-        let error = |msg: &str, code, retry| Observed {
+        let error = |notice, code, retry| Observed {
             phase: Phase::Error,
-            message: Some(msg.into()),
+            notice: Some(notice),
             error: Some(code),
             retry_in_ms: Some(retry),
             ..Observed::initial()
         };
-        let e = h.update(error("busy", ErrorCode::RateLimited, 6_000));
+        let e = h.update(error(Notice::Busy, ErrorCode::RateLimited, 6_000));
         assert_eq!(
             e[1],
             HostEvent::Error {
                 code: ErrorCode::RateLimited,
-                message: "busy".into(),
+                notice: Notice::Busy,
                 retry_in_ms: Some(6_000)
             }
         );
         assert!(h
-            .update(error("busy", ErrorCode::RateLimited, 5_000))
+            .update(error(Notice::Busy, ErrorCode::RateLimited, 5_000))
             .is_empty());
-        let e = h.update(error("unreachable", ErrorCode::Network, 6_000));
+        let e = h.update(error(Notice::Unreachable, ErrorCode::Network, 6_000));
         assert_eq!(names(&e), ["playererror"]);
     }
 

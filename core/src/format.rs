@@ -24,11 +24,6 @@ pub fn compact_count(n: u64) -> String {
     }
 }
 
-/// "113 watching".
-pub fn viewers_label(n: u64) -> String {
-    format!("{} watching", compact_count(n))
-}
-
 /// `0:07`, `12:03`, `1:02:03`.
 pub fn clock(total_secs: u64) -> String {
     let (h, m, s) = (total_secs / 3600, (total_secs / 60) % 60, total_secs % 60);
@@ -65,7 +60,6 @@ mod tests {
         for (n, want) in table {
             assert_eq!(compact_count(n), want, "{n}");
         }
-        assert_eq!(viewers_label(1_234), "1.2K watching");
     }
 
     #[test]

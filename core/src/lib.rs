@@ -10,5 +10,7 @@ pub mod format;
 pub mod hls_config;
 pub mod json;
 pub mod machine;
+pub mod player;
 pub mod policy;
 pub mod recordings;
+pub mod text;

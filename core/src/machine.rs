@@ -5,9 +5,11 @@
 //! commands out and reports back with events. Time and randomness come in
 //! through [`Ctx`], so every transition is a plain, natively tested function.
 
-use crate::cloudflare::Lifecycle;
+use crate::cloudflare::{Lifecycle, Views};
 use crate::config::{PlayerConfig, Source};
+use crate::events::Metric;
 use crate::policy::{playback_retry_delay, Poll, PollPolicy};
+use crate::recordings::RecordingList;
 
 /// The states of the DOM contract (`data-player-state`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -29,6 +31,16 @@ pub enum Phase {
 }
 
 impl Phase {
+    pub const ALL: [Phase; 7] = [
+        Phase::Loading,
+        Phase::Waiting,
+        Phase::Starting,
+        Phase::Live,
+        Phase::Ended,
+        Phase::Replay,
+        Phase::Error,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Phase::Loading => "loading",
@@ -65,6 +77,19 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    pub const ALL: [ErrorCode; 7] = [
+        ErrorCode::NotFound,
+        ErrorCode::Forbidden,
+        ErrorCode::RateLimited,
+        ErrorCode::Timeout,
+        ErrorCode::Malformed,
+        ErrorCode::Network,
+        ErrorCode::Playback,
+    ];
+    /// The code of a configuration the player can't use (reported by the
+    /// entry point, before any machine runs).
+    pub const CONFIG: &'static str = "config";
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::NotFound => "not-found",
@@ -76,6 +101,22 @@ impl ErrorCode {
             ErrorCode::Playback => "playback",
         }
     }
+}
+
+/// What the viewer is told beside the phase's headline: a code, worded by
+/// `text::notice` (one file per language).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    InputNotFound,
+    VideoNotFound,
+    Forbidden,
+    /// Rate limited.
+    Busy,
+    NotAnswering,
+    Unreadable,
+    Unreachable,
+    LiveUnplayable,
+    VideoUnplayable,
 }
 
 /// A playback failure that the media layer could not fix by itself (hls.js
@@ -113,6 +154,69 @@ pub enum Event {
     },
     /// The viewer leaves the recording for the live stream or the waiting screen.
     LeaveReplay,
+
+    // The events below are handled by `player::Player` around the machine.
+    Views(Result<Views, FetchError>),
+    Recordings(Result<RecordingList, FetchError>),
+    /// The `<video>` waits for data (`true`) or plays again (`false`).
+    Buffering(bool),
+    /// Whether the viewer is far enough behind live to offer "go to live".
+    Behind(bool),
+    /// A [`Command::WatchStall`] timer fired.
+    StallDue,
+    /// The `<video>`'s own paused and muted state changed.
+    Element {
+        paused: bool,
+        muted: bool,
+    },
+    /// The browser refused to start playback (`NotAllowedError`: no sound
+    /// without a gesture).
+    PlayRefused,
+    /// The picture size changed.
+    Resized {
+        width: u32,
+        height: u32,
+    },
+    /// Play or pause; `latency` is how far behind live the playback is (s).
+    TogglePlay {
+        latency: Option<f64>,
+    },
+    /// A viewer action other than play/pause.
+    Action(Action),
+}
+
+/// What the viewer can ask for: the `data-action` of the player's buttons.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Retry,
+    Play,
+    Pause,
+    Mute,
+    Unmute,
+    GoLive,
+    Fullscreen,
+    /// Replay the recording with this uid.
+    PlayRecording(String),
+    LeaveReplay,
+    RetryRecordings,
+}
+
+impl Action {
+    /// The `data-action` names, in one place for the view and the parser.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Retry => "retry",
+            Action::Play => "play",
+            Action::Pause => "pause",
+            Action::Mute => "mute",
+            Action::Unmute => "unmute",
+            Action::GoLive => "go-live",
+            Action::Fullscreen => "fullscreen",
+            Action::PlayRecording(_) => "play-recording",
+            Action::LeaveReplay => "leave-replay",
+            Action::RetryRecordings => "recordings-retry",
+        }
+    }
 }
 
 /// What the interop layer must do. Timers replace any pending timer of the
@@ -136,6 +240,37 @@ pub enum Command {
         in_ms: u64,
     },
     CancelRetry,
+
+    // The commands below come from `player::Player` around the machine.
+    /// Play with the browser's HLS (`true`) or hls.js from the next load on.
+    UseEngine {
+        native: bool,
+    },
+    /// Fetch hls.js ahead of need (it will be needed once a broadcast plays).
+    PrefetchHlsjs,
+    /// Fetch `/views` in `in_ms`, replacing any pending views poll.
+    PollViews {
+        in_ms: u64,
+    },
+    /// Cancel the views poll and its request.
+    StopViews,
+    /// Fetch the recordings list in `in_ms`, replacing any pending one.
+    PollRecordings {
+        in_ms: u64,
+    },
+    /// Report [`Event::StallDue`] in `in_ms`, replacing any pending one.
+    WatchStall {
+        in_ms: u64,
+    },
+    CancelStall,
+    Play,
+    Pause,
+    SetMuted(bool),
+    /// Jump to the live edge and play.
+    GoLive,
+    ToggleFullscreen,
+    /// Tell the host (see `events::Metric`).
+    Metric(Metric),
 }
 
 /// The environment of one step.
@@ -175,7 +310,7 @@ pub struct Machine {
     policy: PollPolicy,
     phase: Phase,
     since_ms: u64,
-    message: Option<String>,
+    notice: Option<Notice>,
     /// Why the phase is [`Phase::Error`].
     error_code: ErrorCode,
     retry_at_ms: Option<u64>,
@@ -201,7 +336,7 @@ impl Machine {
             policy,
             phase: Phase::Loading,
             since_ms: now_ms,
-            message: None,
+            notice: None,
             error_code: ErrorCode::Network,
             retry_at_ms: None,
             video_uid: None,
@@ -223,9 +358,9 @@ impl Machine {
     pub fn since_ms(&self) -> u64 {
         self.since_ms
     }
-    /// A plain sentence for the viewer, when the phase needs more than its name.
-    pub fn message(&self) -> Option<&str> {
-        self.message.as_deref()
+    /// What the viewer is told, when the phase needs more than its name.
+    pub fn notice(&self) -> Option<Notice> {
+        self.notice
     }
     /// Why the player is in [`Phase::Error`]; `None` in any other phase.
     pub fn error_code(&self) -> Option<ErrorCode> {
@@ -252,6 +387,10 @@ impl Machine {
     }
     pub fn policy(&self) -> &PollPolicy {
         &self.policy
+    }
+    /// Whether the committed playback is live; `None` without one.
+    pub fn session_live(&self) -> Option<bool> {
+        self.session.as_ref().map(|s| s.live)
     }
 
     fn enter(&mut self, phase: Phase, ctx: Ctx) {
@@ -290,7 +429,7 @@ impl Machine {
             played: false,
         });
         self.retry_at_ms = None;
-        self.message = None;
+        self.notice = None;
     }
 
     fn unload(&mut self, out: &mut Vec<Command>) {
@@ -315,7 +454,7 @@ impl Machine {
                     } else {
                         Phase::Replay
                     };
-                    self.message = None;
+                    self.notice = None;
                     self.retry_at_ms = None;
                     self.enter(phase, ctx);
                 }
@@ -324,7 +463,7 @@ impl Machine {
                 if self.session.as_ref().is_some_and(|s| s.live) {
                     self.unload(&mut out);
                     self.ended_uid = self.video_uid.clone();
-                    self.message = None;
+                    self.notice = None;
                     self.enter(Phase::Ended, ctx);
                     // Ask lifecycle soon: the next broadcast may already be up.
                     out.push(Command::PollLifecycle { in_ms: 1_000 });
@@ -375,7 +514,7 @@ impl Machine {
                             self.enter(Phase::Starting, ctx);
                         }
                         None => {
-                            self.message = None;
+                            self.notice = None;
                             self.enter(Phase::Waiting, ctx);
                         }
                     }
@@ -391,6 +530,16 @@ impl Machine {
                     });
                 }
             }
+            Event::Views(_)
+            | Event::Recordings(_)
+            | Event::Buffering(_)
+            | Event::Behind(_)
+            | Event::StallDue
+            | Event::Element { .. }
+            | Event::PlayRefused
+            | Event::Resized { .. }
+            | Event::TogglePlay { .. }
+            | Event::Action(_) => {}
         }
         out
     }
@@ -406,7 +555,7 @@ impl Machine {
             if playing_it {
                 if self.phase == Phase::Error && self.retry_at_ms.is_none() {
                     // A lifecycle outage is over; playback went on meanwhile.
-                    self.message = None;
+                    self.notice = None;
                     let phase = match &self.session {
                         Some(s) if s.played => Phase::Live,
                         _ => Phase::Starting,
@@ -450,12 +599,12 @@ impl Machine {
                 if self.session.as_ref().is_some_and(|s| s.live) {
                     self.unload(out);
                     self.ended_uid = self.video_uid.clone();
-                    self.message = None;
+                    self.notice = None;
                     self.enter(Phase::Ended, ctx);
                 } else if self.phase == Phase::Ended && ctx.now_ms < self.since_ms + ENDED_HOLD_MS {
                     // Let "the stream has ended" be read before waiting again.
                 } else if self.phase != Phase::Replay {
-                    self.message = None;
+                    self.notice = None;
                     self.retry_at_ms = None;
                     self.enter(Phase::Waiting, ctx);
                 }
@@ -485,34 +634,21 @@ impl Machine {
             || self.lifecycle_failures >= 2
             || self.phase == Phase::Error
         {
-            let (code, text) = match (&error, &self.config.source) {
-                (FetchError::Status(404), Source::Input(_)) => (
-                    ErrorCode::NotFound,
-                    "This live stream was not found. Check the input id in the address.",
-                ),
-                (FetchError::Status(404), Source::Video(_)) => (
-                    ErrorCode::NotFound,
-                    "This video was not found. Check the video id in the address.",
-                ),
-                (FetchError::Status(401 | 403), _) => (
-                    ErrorCode::Forbidden,
-                    "This stream is not available to you: the link may have expired.",
-                ),
-                (FetchError::RateLimited { .. }, _) => (
-                    ErrorCode::RateLimited,
-                    "The stream service is busy right now.",
-                ),
-                (FetchError::Timeout, _) => {
-                    (ErrorCode::Timeout, "The stream service is not answering.")
+            let (code, notice) = match (&error, &self.config.source) {
+                (FetchError::Status(404), Source::Input(_)) => {
+                    (ErrorCode::NotFound, Notice::InputNotFound)
                 }
-                (FetchError::Malformed, _) => (
-                    ErrorCode::Malformed,
-                    "The stream service sent an answer we could not read.",
-                ),
-                _ => (ErrorCode::Network, "We can't reach the stream service."),
+                (FetchError::Status(404), Source::Video(_)) => {
+                    (ErrorCode::NotFound, Notice::VideoNotFound)
+                }
+                (FetchError::Status(401 | 403), _) => (ErrorCode::Forbidden, Notice::Forbidden),
+                (FetchError::RateLimited { .. }, _) => (ErrorCode::RateLimited, Notice::Busy),
+                (FetchError::Timeout, _) => (ErrorCode::Timeout, Notice::NotAnswering),
+                (FetchError::Malformed, _) => (ErrorCode::Malformed, Notice::Unreadable),
+                _ => (ErrorCode::Network, Notice::Unreachable),
             };
             self.error_code = code;
-            self.message = Some(text.to_string());
+            self.notice = Some(notice);
             self.retry_at_ms = Some(ctx.now_ms + in_ms);
             self.enter(Phase::Error, ctx);
         }
@@ -545,18 +681,15 @@ impl Machine {
         out.push(Command::RetryPlayback { in_ms });
         self.retry_at_ms = Some(ctx.now_ms + in_ms);
         if live && in_grace {
-            self.message = None;
+            self.notice = None;
             self.enter(Phase::Starting, ctx);
         } else {
             self.error_code = ErrorCode::Playback;
-            self.message = Some(
-                if live {
-                    "The stream is live but can't be played right now."
-                } else {
-                    "This video can't be played right now."
-                }
-                .to_string(),
-            );
+            self.notice = Some(if live {
+                Notice::LiveUnplayable
+            } else {
+                Notice::VideoUnplayable
+            });
             self.enter(Phase::Error, ctx);
         }
     }
@@ -948,16 +1081,16 @@ mod tests {
     fn error_messages_are_plain_and_say_when_it_retries() {
         let (m, _) = run(input(), &[(1_000, failed(FetchError::Status(404)))]);
         assert_eq!(m.phase(), Phase::Error);
-        assert!(m.message().unwrap().contains("not found"));
+        assert_eq!(m.notice(), Some(Notice::InputNotFound));
         assert_eq!(m.retry_at_ms(), Some(7_000));
         let (m, _) = run(video(), &[(0, failed(FetchError::Status(404)))]);
-        assert!(m.message().unwrap().contains("video"));
+        assert_eq!(m.notice(), Some(Notice::VideoNotFound));
         let (m, _) = run(
             input(),
             &[(0, failed(FetchError::Status(404))), (6_000, idle())],
         );
         assert_eq!(
-            (m.phase(), m.message(), m.retry_at_ms()),
+            (m.phase(), m.notice(), m.retry_at_ms()),
             (Phase::Waiting, None, None)
         );
         assert_eq!(m.error_code(), None, "no code outside the error phase");

@@ -4,6 +4,73 @@
 //! floor, and a hidden tab polls less.
 //!
 //! Randomness comes in as `rand01` so that the policy stays a pure function.
+//!
+//! Every retry has one shape, hls.js's `getRetryDelay` over a retry config
+//! (`src/utils/error-helper.ts`): `min(delay × 2^retry, max)`, then jitter.
+//! The configs below are the only place the numbers are written.
+
+/// How the delay grows with each retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backoff {
+    Linear,
+    Exponential,
+}
+
+/// One retry schedule, as data.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryConfig {
+    /// The first retry's delay.
+    pub delay_ms: u64,
+    pub max_delay_ms: u64,
+    pub backoff: Backoff,
+    /// ± fraction of the delay, e.g. 0.2 for ±20 %.
+    pub jitter: f64,
+}
+
+impl RetryConfig {
+    /// The delay before retry number `retry` (0-based), without jitter.
+    pub fn delay(&self, retry: u32) -> u64 {
+        let factor = match self.backoff {
+            Backoff::Linear => 1,
+            Backoff::Exponential => 1u64 << retry.min(20),
+        };
+        self.delay_ms.saturating_mul(factor).min(self.max_delay_ms)
+    }
+
+    /// [`Self::delay`] spread by ± `jitter`, with `rand01` uniform in [0, 1].
+    pub fn jittered(&self, retry: u32, rand01: f64) -> u64 {
+        jitter(self.delay(retry), self.jitter, rand01)
+    }
+}
+
+/// `base` spread by ± `fraction`.
+fn jitter(base: u64, fraction: f64, rand01: f64) -> u64 {
+    let r = rand01.clamp(0.0, 1.0);
+    (base as f64 * (1.0 + fraction * (2.0 * r - 1.0))).round() as u64
+}
+
+/// A failing origin (lifecycle, views, recordings): 2 s, 4 s, 8 s … 60 s.
+pub const ORIGIN_RETRY: RetryConfig = RetryConfig {
+    delay_ms: 2_000,
+    max_delay_ms: 60_000,
+    backoff: Backoff::Exponential,
+    jitter: 0.2,
+};
+
+/// Playback of a young broadcast (Cloudflare's manifest may take ~30 s: the
+/// viewer should not wait a further 15 s once it plays): 1 s, 2 s, 4 s, 5 s.
+pub const PLAYBACK_RETRY_STARTING: RetryConfig = RetryConfig {
+    delay_ms: 1_000,
+    max_delay_ms: 5_000,
+    backoff: Backoff::Exponential,
+    jitter: 0.2,
+};
+
+/// Playback after that: 1 s, 2 s, 4 s, 8 s, then every 15 s.
+pub const PLAYBACK_RETRY: RetryConfig = RetryConfig {
+    max_delay_ms: 15_000,
+    ..PLAYBACK_RETRY_STARTING
+};
 
 /// What is being polled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,9 +90,8 @@ pub struct PollPolicy {
     pub views_ms: u64,
     /// ± fraction of the delay, e.g. 0.2 for ±20 %.
     pub jitter: f64,
-    /// First delay after a failure; doubles with each further failure.
-    pub backoff_ms: u64,
-    pub backoff_cap_ms: u64,
+    /// After failures.
+    pub retry: RetryConfig,
     /// Delays are multiplied by this while the page is hidden.
     pub hidden_factor: u64,
     /// Every request is aborted after this long.
@@ -42,8 +108,7 @@ impl Default for PollPolicy {
             live_ms: 20_000,
             views_ms: 15_000,
             jitter: 0.2,
-            backoff_ms: 2_000,
-            backoff_cap_ms: 60_000,
+            retry: ORIGIN_RETRY,
             hidden_factor: 3,
             timeout_ms: 8_000,
         }
@@ -59,12 +124,9 @@ impl PollPolicy {
         }
     }
 
-    /// Exponential backoff for the `failures`-th consecutive failure (1-based).
+    /// Backoff for the `failures`-th consecutive failure (1-based).
     pub fn backoff(&self, failures: u32) -> u64 {
-        let shift = failures.saturating_sub(1).min(20);
-        self.backoff_ms
-            .saturating_mul(1u64 << shift)
-            .min(self.backoff_cap_ms)
+        self.retry.delay(failures.saturating_sub(1))
     }
 
     /// Delay before the next request of `poll`.
@@ -84,14 +146,13 @@ impl PollPolicy {
             // A failing origin is asked less often, never more often than usual.
             base = base
                 .max(self.backoff(failures))
-                .min(self.backoff_cap_ms.max(self.interval(poll)));
+                .min(self.retry.max_delay_ms.max(self.interval(poll)));
         }
         if hidden {
             base = base.saturating_mul(self.hidden_factor);
         }
+        let delay = jitter(base, self.jitter, rand01);
         let r = rand01.clamp(0.0, 1.0);
-        let jittered = base as f64 * (1.0 + self.jitter * (2.0 * r - 1.0));
-        let delay = jittered.round() as u64;
         match retry_after_ms {
             // Spread the herd over the window after Retry-After, never before it.
             Some(floor) => delay.max(floor + (floor as f64 * self.jitter * r).round() as u64),
@@ -101,13 +162,15 @@ impl PollPolicy {
 }
 
 /// Delay before retrying playback (manifest not yet playable, network
-/// failure): 1 s, 2 s, 4 s, then every 5 s while the broadcast is young
-/// (Cloudflare's manifest may take ~30 s: the viewer should not wait a
-/// further 15 s once it plays), every 15 s after that; ±20 % jitter.
+/// failure): [`PLAYBACK_RETRY_STARTING`] while the broadcast is young,
+/// [`PLAYBACK_RETRY`] after that.
 pub fn playback_retry_delay(attempt: u32, starting: bool, rand01: f64) -> u64 {
-    let cap = if starting { 5_000 } else { 15_000 };
-    let base = (1_000u64 << attempt.min(10)).min(cap) as f64;
-    (base * (0.8 + 0.4 * rand01.clamp(0.0, 1.0))).round() as u64
+    let config = if starting {
+        PLAYBACK_RETRY_STARTING
+    } else {
+        PLAYBACK_RETRY
+    };
+    config.jittered(attempt, rand01)
 }
 
 /// How long the recordings list is kept fresh after a trigger (page load,
@@ -116,15 +179,20 @@ pub fn playback_retry_delay(attempt: u32, starting: bool, rand01: f64) -> u64 {
 pub const RECORDINGS_WINDOW_MS: u64 = 300_000;
 
 /// Delay before the next recordings request, or `None` to stop: every 15 s
-/// while a recording is processing, backing off 2 s → 60 s on failures,
-/// nothing once all are ready or the window has passed.
-pub fn recordings_refresh(failures: u32, processing: bool, since_trigger_ms: u64) -> Option<u64> {
+/// while a recording is processing, backing off as [`ORIGIN_RETRY`] on
+/// failures, nothing once all are ready or the window has passed.
+pub fn recordings_refresh(
+    failures: u32,
+    processing: bool,
+    since_trigger_ms: u64,
+    rand01: f64,
+) -> Option<u64> {
     if since_trigger_ms >= RECORDINGS_WINDOW_MS {
         return None;
     }
     if failures > 0 {
-        let shift = (failures - 1).min(10);
-        return Some((2_000u64 << shift).min(60_000));
+        // Jittered: every viewer of a broadcast asks at its end.
+        return Some(ORIGIN_RETRY.jittered(failures - 1, rand01));
     }
     processing.then_some(15_000)
 }
@@ -263,10 +331,37 @@ mod tests {
         ];
         for (failures, processing, since, want) in table {
             assert_eq!(
-                recordings_refresh(failures, processing, since),
+                recordings_refresh(failures, processing, since, 0.5),
                 want,
                 "{failures} {processing} {since}"
             );
+        }
+    }
+
+    #[test]
+    fn one_retry_shape_as_hls_js_get_retry_delay() {
+        // (config, retry, delay without jitter)
+        let linear = RetryConfig {
+            backoff: Backoff::Linear,
+            ..ORIGIN_RETRY
+        };
+        let table = [
+            (ORIGIN_RETRY, 0, 2_000),
+            (ORIGIN_RETRY, 1, 4_000),
+            (ORIGIN_RETRY, 4, 32_000),
+            (ORIGIN_RETRY, 5, 60_000),
+            (ORIGIN_RETRY, u32::MAX, 60_000),
+            (linear, 0, 2_000),
+            (linear, 9, 2_000),
+            (PLAYBACK_RETRY, 3, 8_000),
+            (PLAYBACK_RETRY, 4, 15_000),
+            (PLAYBACK_RETRY_STARTING, 3, 5_000),
+        ];
+        for (config, retry, want) in table {
+            assert_eq!(config.delay(retry), want, "{config:?} {retry}");
+            assert_eq!(config.jittered(retry, 0.5), want);
+            assert_eq!(config.jittered(retry, 0.0), want * 8 / 10);
+            assert_eq!(config.jittered(retry, 1.0), want * 12 / 10);
         }
     }
 

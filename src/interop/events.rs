@@ -2,6 +2,7 @@
 //! roots, with a plain-object `detail` (see embed/index.d.ts).
 
 use player_core::events::HostEvent;
+use player_core::text;
 use wasm_bindgen::JsValue;
 use web_sys::{CustomEvent, CustomEventInit, Element};
 
@@ -12,10 +13,6 @@ pub fn object(fields: &[(&str, JsValue)]) -> JsValue {
         let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), v);
     }
     o.into()
-}
-
-fn opt_str(s: &Option<String>) -> JsValue {
-    s.as_deref().map(JsValue::from_str).unwrap_or(JsValue::NULL)
 }
 
 fn opt_num(n: Option<u64>) -> JsValue {
@@ -38,11 +35,16 @@ pub fn emit(target: &Element, event: &HostEvent) {
         HostEvent::State {
             state,
             previous,
-            message,
+            notice,
         } => object(&[
             ("state", state.as_str().into()),
             ("previous", previous.as_str().into()),
-            ("message", opt_str(message)),
+            (
+                "message",
+                notice
+                    .map(|n| JsValue::from_str(text::notice(n)))
+                    .unwrap_or(JsValue::NULL),
+            ),
         ]),
         HostEvent::LiveStart { video_uid }
         | HostEvent::LiveEnd { video_uid }
@@ -52,11 +54,11 @@ pub fn emit(target: &Element, event: &HostEvent) {
         HostEvent::Viewers(n) => object(&[("viewers", opt_num(*n))]),
         HostEvent::Error {
             code,
-            message,
+            notice,
             retry_in_ms,
         } => object(&[
             ("code", code.as_str().into()),
-            ("message", message.as_str().into()),
+            ("message", text::notice(*notice).into()),
             ("retryInMs", opt_num(*retry_in_ms)),
         ]),
     };

@@ -1,11 +1,14 @@
-//! The only place that touches hls.js, the `<video>` element and `fetch`.
+//! The only place that touches hls.js, the `<video>` element, `fetch` and the
+//! DOM outside the view (the slot, the host side, full screen).
 //! Everything here is an owning handle: dropping it removes its listeners,
 //! cancels its timers, aborts its requests and destroys its hls.js instance.
 
 pub mod events;
 pub mod fetch;
 pub mod hls;
+pub mod host;
 pub mod playback;
+pub mod slot;
 
 /// Milliseconds since page load: a clock for the state machine.
 pub fn now_ms() -> u64 {
@@ -26,6 +29,21 @@ pub fn page_hidden() -> bool {
         .unwrap_or(false)
 }
 
+/// Calls `visible` whenever the page shows again (the viewer came back to
+/// the tab); dropping the listener stops it.
+pub fn on_page_visible(visible: impl Fn() + 'static) -> Option<gloo_events::EventListener> {
+    let document = web_sys::window().and_then(|w| w.document())?;
+    Some(gloo_events::EventListener::new(
+        &document,
+        "visibilitychange",
+        move |_| {
+            if !page_hidden() {
+                visible()
+            }
+        },
+    ))
+}
+
 /// Whether hls.js can run here (Media Source Extensions, or Safari's
 /// ManagedMediaSource).
 pub fn mse_available() -> bool {
@@ -39,7 +57,7 @@ pub fn mse_available() -> bool {
 
 /// Whether the browser plays HLS itself (Safari, iOS, Chromium from about
 /// version 140, which answers "maybe"): then hls.js is not loaded unless
-/// that player gives up on the stream (see the driver's `on_issue`).
+/// that player gives up on the stream (see `player_core::player`, `on_issue`).
 pub fn native_hls(video: &web_sys::HtmlMediaElement) -> bool {
     !video
         .can_play_type("application/vnd.apple.mpegurl")

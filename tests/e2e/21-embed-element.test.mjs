@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { useEnv, waitFor, sleep, REPO } from './harness.mjs';
+import { useEnv, waitFor, sleep, REPO, ROOT } from './harness.mjs';
 
 const PKG = path.join(REPO, 'pkg/jitsi-live-player');
 const site = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-embed-host-'));
@@ -87,6 +87,12 @@ test('two elements, events, reactive input, removal and re-adding', { timeout: 1
   assert.equal(leak.decoyRadius, '0px', "the player's .jlp-stage rule does not reach the host's element");
   assert.equal(leak.decoyAspect, 'auto', "the player's .jlp-stage rule does not reach the host's element");
   assert.equal(live.pb.radius, '2px', 'B takes --jlp-radius from an ancestor through the shadow root');
+  // The page object reads a player in a shadow root as on the watch page.
+  const inA = p.at(ROOT.shadow('#pa'));
+  await inA.waitForPlaying({ timeout: 15_000 });
+  const inB = await p.at(ROOT.shadow('#pb')).snapshot();
+  assert.equal(inB.state, 'waiting', "B's page object sees B");
+  assert.equal(inB.buttons.retry.present, true, "B's buttons are found in its shadow root");
 
   const starts = await events(p, 'livestart', 'pa');
   assert.equal(starts.length, 1, 'one livestart for A');
@@ -174,6 +180,8 @@ test('mount(): update switches, same options do nothing, unmount is idempotent',
     await p.peek(`window.__events.slice(0, ${before}).filter((e) => e.type === 'statechange').length`), 'no remount for the same options');
   await p.peek(`window.__h.update({ base: ${JSON.stringify(env.server.url)}, input: ${JSON.stringify(b.uid)}, muted: true })`);
   await waitFor(async () => (await p.peek(READ))['slot-m'].state === 'live', { timeout: 45_000, what: 'live after update' });
+  // The page object reads a mount() target too.
+  await p.at(ROOT.mount('#slot-m')).waitForPlaying({ timeout: 30_000 });
   await p.peek(`window.__h.unmount(); window.__h.unmount()`);
   const after = await p.peek(READ);
   assert.equal(after['slot-m'].state, null, 'nothing left in the target');

@@ -45,32 +45,19 @@ export const EVENT_LOG = `(() => {
   }
 })();`;
 
+/** Where the Angular host shows the player: the element's shadow root, or the mount() target. */
+export const HOST_ROOT = `(document.querySelector('jitsi-live-player')?.shadowRoot ?? document.querySelector('[data-host="mount-target"]'))`;
+
 /**
  * Opens the Angular app at `/?<query>` with the leak probe and the event log
  * installed before any page script (and native HLS hidden with
  * engine: 'hlsjs'). Returns the harness's PlayerPage (requests, console,
- * page errors, panics) plus `net`: every request of the context with its
- * outcome, to find requests left pending.
+ * page errors, panics, `net`: every request with its outcome), reading the
+ * player in HOST_ROOT.
  */
 export async function openHost(env, { query, name, viewport = { width: 1280, height: 720 }, engine = 'auto' }) {
-  const scripts = [...(engine === 'hlsjs' ? [HIDE_NATIVE_HLS] : []), PROBE_SCRIPT, EVENT_LOG];
-  const net = [];
-  // PlayerPage.open creates its own context: hand it one that already has
-  // our init scripts and network log (context scripts run before the
-  // harness's page scripts).
-  const browser = {
-    async newContext(opts) {
-      const ctx = await env.browser.newContext(opts);
-      for (const s of scripts) await ctx.addInitScript(s);
-      const byReq = new Map();
-      ctx.on('request', (r) => { const e = { url: r.url(), t: Date.now(), done: null }; net.push(e); byReq.set(r, e); });
-      ctx.on('requestfinished', (r) => { const e = byReq.get(r); if (e) e.done = 'finished'; });
-      ctx.on('requestfailed', (r) => { const e = byReq.get(r); if (e) e.done = (r.failure() && r.failure().errorText) || 'failed'; });
-      return ctx;
-    },
-  };
-  const p = await PlayerPage.open(browser, env.server.url, { query, id: null, name: `angular-${name}`, viewport });
-  p.net = net;
+  const initScripts = [...(engine === 'hlsjs' ? [HIDE_NATIVE_HLS] : []), PROBE_SCRIPT, EVENT_LOG];
+  const p = await PlayerPage.open(env.browser, env.server.url, { query, id: null, name: `angular-${name}`, viewport, initScripts, root: HOST_ROOT });
   env.pages.push(p);
   return p;
 }

@@ -338,22 +338,33 @@ export const HLS_SPY = `(() => {
     } });
 })();`;
 
-// One CDP round trip: everything a test asserts about the player.
-const SNAPSHOT = `(() => {
+// Where the page object finds the player: a JS expression for the node to
+// query in. The watch page's light DOM, a <jitsi-live-player>'s shadow root,
+// or a mount() target.
+export const ROOT = {
+  light: 'document',
+  shadow: (selector = 'jitsi-live-player') => `(document.querySelector(${JSON.stringify(selector)})?.shadowRoot ?? null)`,
+  mount: (selector) => `document.querySelector(${JSON.stringify(selector)})`,
+};
+
+// One CDP round trip: everything a test asserts about the player found in
+// `root` (an expression of ROOT).
+export const snapshotIn = (root = ROOT.light) => `(() => {
+  const scope = ${root} || document.createDocumentFragment();
   const vis = (el) => {
     if (!el || el.hidden || el.closest('[hidden]')) return false;
     if (el.checkVisibility) return el.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true });
     return el.getClientRects().length > 0;
   };
-  const root = document.querySelector('[data-player-state]');
-  const video = (root && root.querySelector('video')) || document.querySelector('video');
+  const root = scope.querySelector('[data-player-state]');
+  const video = (root && root.querySelector('video')) || scope.querySelector('video');
   const btn = (a) => {
-    const b = document.querySelector('button[data-action="' + a + '"]');
+    const b = scope.querySelector('button[data-action="' + a + '"]');
     return b ? { present: true, visible: vis(b), text: b.textContent.trim(), label: b.getAttribute('aria-label') } : { present: false, visible: false };
   };
-  const viewers = document.querySelector('[data-viewers]');
-  const msg = document.querySelector('[data-message]');
-  const liveRegion = document.querySelector('[aria-live]');
+  const viewers = scope.querySelector('[data-viewers]');
+  const msg = scope.querySelector('[data-message]');
+  const liveRegion = scope.querySelector('[aria-live]');
   return {
     t: Date.now(),
     rootPresent: !!root,
@@ -400,11 +411,12 @@ export function classify(url, id) {
 }
 
 export class PlayerPage {
-  constructor(page, cdp, { id, name }) {
+  constructor(page, cdp, { id, name, root = ROOT.light }) {
     this.page = page;
     this.cdp = cdp;
     this.id = id;
     this.name = name;
+    this.snapshotExpr = snapshotIn(root);
     this.requests = []; // { kind, url, t, status, tEnd, failed }
     this.console = []; // { type, text, t }
     this.pageErrors = [];
@@ -412,24 +424,42 @@ export class PlayerPage {
     this.closed = false;
   }
 
-  // Opens the watch page: `query` is the query string (without '?') or an
-  // object; `id` is the uid whose delivery requests are recorded.
+  // Opens the watch page (or a host page): `query` is the query string
+  // (without '?') or an object; `id` is the uid whose delivery requests are
+  // recorded; `root` where the player is (ROOT.light, ROOT.shadow(selector),
+  // ROOT.mount(selector)); `initScripts` run before any page script.
   // `engine: 'hlsjs'` hides native HLS from the page (see HIDE_NATIVE_HLS).
-  static async open(browser, baseUrl, { query = '', id = null, name = 'player', viewport = { width: 1280, height: 720 }, context: ctxOpts = {}, engine = 'auto' } = {}) {
+  // `stateLog: false` leaves out the page-side log of states (a
+  // MutationObserver on the whole document), for host pages whose own
+  // objects a test counts; `waitUntil` is Playwright's goto option.
+  // Subclasses (host-harness.mjs's HostPage) open through this too.
+  static async open(browser, baseUrl, { query = '', id = null, name = 'player', viewport = { width: 1280, height: 720 }, context: ctxOpts = {}, engine = 'auto', root = ROOT.light, initScripts = [], stateLog = true, waitUntil = 'commit' } = {}) {
     const context = await browser.newContext({ viewport, ...ctxOpts });
     const page = await context.newPage();
     const cdp = await context.newCDPSession(page);
     const qs = typeof query === 'string' ? query : new URLSearchParams(query).toString();
-    const p = new PlayerPage(page, cdp, { id, name });
+    const p = new this(page, cdp, { id, name, root });
     p.context = context;
     p.url = `${baseUrl.replace(/\/$/, '')}/?${qs}`;
     if (engine === 'hlsjs') {
       await page.addInitScript(HIDE_NATIVE_HLS);
       await page.addInitScript(HLS_SPY);
     }
-    await page.addInitScript(INIT_SCRIPT);
+    for (const script of initScripts) await page.addInitScript(script);
+    if (stateLog) await page.addInitScript(INIT_SCRIPT);
     p.allRequests = [];
-    page.on('request', (r) => p.allRequests.push({ url: r.url(), type: r.resourceType(), t: Date.now() }));
+    // Every request with its outcome (`done`: 'finished', an error text, or
+    // null while pending), to find requests a player left behind.
+    p.net = [];
+    const netOf = new Map();
+    page.on('request', (r) => {
+      p.allRequests.push({ url: r.url(), type: r.resourceType(), t: Date.now() });
+      const e = { url: r.url(), t: Date.now(), done: null };
+      p.net.push(e);
+      netOf.set(r, e);
+    });
+    page.on('requestfinished', (r) => { const e = netOf.get(r); if (e) e.done = 'finished'; });
+    page.on('requestfailed', (r) => { const e = netOf.get(r); if (e) e.done = (r.failure() && r.failure().errorText) || 'failed'; });
     page.on('request', (r) => {
       const kind = classify(r.url(), id);
       if (!kind) return;
@@ -449,7 +479,7 @@ export class PlayerPage {
     page.on('console', (m) => p.console.push({ type: m.type(), text: m.text(), t: Date.now() }));
     page.on('pageerror', (err) => p.pageErrors.push({ text: String(err && (err.stack || err.message) || err), t: Date.now() }));
     page.on('load', () => { p.loads += 1; });
-    await page.goto(p.url, { waitUntil: 'commit' });
+    await page.goto(p.url, { waitUntil });
     return p;
   }
 
@@ -461,12 +491,20 @@ export class PlayerPage {
 
   // Runtime.evaluate without userGesture: reading never grants activation.
   async peek(expression) {
-    const r = await this.cdp.send('Runtime.evaluate', { expression, returnByValue: true });
+    const r = await this.cdp.send('Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true });
     if (r.exceptionDetails) throw new Error(`page evaluate failed: ${r.exceptionDetails.text} ${r.exceptionDetails.exception ? r.exceptionDetails.exception.description : ''}`);
     return r.result.value;
   }
 
-  snapshot() { return this.peek(SNAPSHOT); }
+  snapshot() { return this.peek(this.snapshotExpr); }
+
+  // The same page object reading the player found in another root (e.g. one
+  // of several elements on a host page): shares the page, its logs and waits.
+  at(root) {
+    const view = Object.create(this);
+    view.snapshotExpr = snapshotIn(root);
+    return view;
+  }
   async state() { return (await this.snapshot()).state; }
   async message() { return (await this.snapshot()).message; }
   async viewersText() { const s = await this.snapshot(); return s.viewersHidden ? null : s.viewersText; }

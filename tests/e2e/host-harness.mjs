@@ -4,12 +4,13 @@
 // a page object that reads the player inside a custom element's shadow root
 // or a mount() target, and the host page's own event panel.
 //
-// Built on harness.mjs (useEnv, waitFor, classify), which it does not change.
+// Built on harness.mjs: HostPage is its PlayerPage (opening, request and
+// console logs, waits) reading the host's panel beside the player.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { before } from 'node:test';
-import { useEnv, waitFor, waitForPlaying, isPlaying, classify, sleep, HIDE_NATIVE_HLS, OUTPUT, REPO } from './harness.mjs';
+import { useEnv, waitFor, classify, sleep, HIDE_NATIVE_HLS, OUTPUT, REPO, PlayerPage } from './harness.mjs';
 import { PROBE_SCRIPT } from './embed-probe.mjs';
 
 export { REPO, OUTPUT, sleep, waitFor };
@@ -80,55 +81,19 @@ const HOST_SNAPSHOT = `(() => {
   };
 })()`;
 
-export class HostPage {
-  constructor(page, cdp, name) {
-    this.page = page;
-    this.cdp = cdp;
-    this.name = name;
-    this.requests = []; // { url, type, t, status, tEnd, failed }
-    this.console = [];
-    this.pageErrors = [];
-    this.closed = false;
-  }
+/** Where the host shows the player: the element's shadow root, or the light DOM for mount(). */
+export const HOST_ROOT = `(document.querySelector('jitsi-live-player')?.shadowRoot ?? document)`;
 
+export class HostPage extends PlayerPage {
   // Opens `/?<query>` on the env's origin. `engine: 'hlsjs'` hides native HLS
   // from the page (harness.mjs HIDE_NATIVE_HLS); `probe` installs the leak
-  // probe (embed-probe.mjs) before any page script.
-  static async open(env, { query = {}, name = 'host', engine = 'auto', viewport = { width: 1280, height: 800 }, probe = true, context: ctxOpts = {} } = {}) {
-    const context = await env.browser.newContext({ viewport, ...ctxOpts });
-    const page = await context.newPage();
-    const cdp = await context.newCDPSession(page);
-    const p = new HostPage(page, cdp, name);
-    p.context = context;
-    if (engine === 'hlsjs') await page.addInitScript(HIDE_NATIVE_HLS);
-    if (probe) await page.addInitScript(PROBE_SCRIPT);
-    const byReq = new WeakMap();
-    page.on('request', (r) => {
-      const e = { url: r.url(), type: r.resourceType(), t: Date.now(), status: null, tEnd: null, failed: null };
-      p.requests.push(e);
-      byReq.set(r, e);
+  // probe (embed-probe.mjs) before any page script. `requests` holds every
+  // request of the page ({ url, type, t, status, tEnd, failed }).
+  static async open(env, { query = {}, name = 'host', engine = 'auto', viewport = { width: 1280, height: 800 }, probe = true, context = {} } = {}) {
+    const initScripts = [...(engine === 'hlsjs' ? [HIDE_NATIVE_HLS] : []), ...(probe ? [PROBE_SCRIPT] : [])];
+    return super.open(env.browser, env.server.url, {
+      query, name, viewport, context, initScripts, root: HOST_ROOT, stateLog: false, waitUntil: 'load',
     });
-    page.on('response', (res) => { const e = byReq.get(res.request()); if (e) { e.status = res.status(); e.tEnd = Date.now(); } });
-    page.on('requestfailed', (r) => { const e = byReq.get(r); if (e) { e.failed = (r.failure() && r.failure().errorText) || 'failed'; e.tEnd = Date.now(); } });
-    page.on('console', (m) => p.console.push({ type: m.type(), text: m.text(), t: Date.now() }));
-    page.on('pageerror', (err) => p.pageErrors.push({ text: String((err && (err.stack || err.message)) || err), t: Date.now() }));
-    const qs = typeof query === 'string' ? query : new URLSearchParams(query).toString();
-    p.url = `${env.server.url}/?${qs}`;
-    await page.goto(p.url, { waitUntil: 'load' });
-    return p;
-  }
-
-  async close() {
-    if (this.closed) return;
-    this.closed = true;
-    try { await this.context.close(); } catch {}
-  }
-
-  // Runtime.evaluate without a user gesture; awaits promises.
-  async peek(expression) {
-    const r = await this.cdp.send('Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true });
-    if (r.exceptionDetails) throw new Error(`page evaluate failed: ${r.exceptionDetails.text} ${r.exceptionDetails.exception ? r.exceptionDetails.exception.description : ''}`);
-    return r.result.value;
   }
 
   snapshot() { return this.peek(HOST_SNAPSHOT); }
@@ -143,11 +108,6 @@ export class HostPage {
 
   consoleErrors() {
     return [...this.console.filter((c) => c.type === 'error').map((c) => c.text), ...this.pageErrors.map((e) => `pageerror: ${e.text}`)];
-  }
-
-  panics() {
-    const bad = /panicked|RuntimeError: unreachable|unreachable executed|wasm-bindgen: imported JS function that was not marked as `catch` threw/i;
-    return [...this.console, ...this.pageErrors].filter((c) => bad.test(c.text)).map((c) => c.text);
   }
 
   async screenshot(file, opts = {}) {
@@ -177,20 +137,6 @@ export class HostPage {
     } catch {}
     return lines.join('\n');
   }
-
-  waitUntil(pred, { timeout = 15_000, interval = 200, what = 'host page condition' } = {}) {
-    return waitFor(async () => { const s = await this.snapshot(); return pred(s) ? s : null; },
-      { timeout, interval, what: `${what} on ${this.name}`, describe: () => this.describe() });
-  }
-
-  waitForState(states, timeout = 15_000) {
-    const want = [].concat(states);
-    return this.waitUntil((s) => want.includes(s.state), { timeout, what: `player state in [${want.join(', ')}]` });
-  }
-
-  waitForPlaying(opts) { return waitForPlaying(this, opts); }
-
-  isPlaying(ms, min) { return isPlaying(this, ms, min); }
 
   // The host's event panel shows an event of `type` whose detail satisfies `pred` (parsed JSON).
   waitForEvent(type, pred = () => true, { timeout = 15_000 } = {}) {

@@ -1,0 +1,1147 @@
+//! Everything the player decides around the [`Machine`]: the views and
+//! recordings polls, the engine (native HLS or hls.js, and the switch when the
+//! browser's player gives up), the `<video>`'s play/pause/mute state with
+//! "paused, then back to live", the stall timeout, and the metrics. It takes
+//! every [`Event`] and answers with [`Command`]s, like the machine, and
+//! produces the one [`View`] the screen and the host events are drawn from.
+//!
+//! The browser side only carries commands out and reports back: no rule
+//! lives there.
+
+use crate::config::{Engine, PlayerConfig};
+use crate::events::Metric;
+use crate::machine::{
+    Action, Command, Ctx, ErrorCode, Event, FetchError, Machine, Notice, Phase, PlaybackIssue,
+    STALL_TIMEOUT_MS,
+};
+use crate::policy::{recordings_refresh, Poll, PollPolicy};
+use crate::recordings::{Recording, RecordingList};
+
+/// What the browser can do, probed once at start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caps {
+    /// The `<video>` plays HLS itself (Safari; Chromium answers "maybe").
+    pub native_hls: bool,
+    /// Media Source Extensions exist: hls.js can run.
+    pub mse: bool,
+}
+
+/// After a pause this long, a live viewer resumes at live, not in the past
+/// (hls.js #4681: latency drifts otherwise). Also the latency past which play
+/// jumps to live.
+pub const BACK_TO_LIVE_MS: u64 = 20_000;
+/// A broadcast just ended: its recording appears in about this long.
+pub const RECORDING_AFTER_END_MS: u64 = 2_000;
+
+/// The whole player as the screen and hosts see it: one snapshot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct View {
+    pub phase: Phase,
+    /// When the phase began.
+    pub since_ms: u64,
+    /// What the viewer is told beside the headline (see `text::notice`).
+    pub notice: Option<Notice>,
+    /// Set in [`Phase::Error`] only.
+    pub error: Option<ErrorCode>,
+    /// When the player retries by itself.
+    pub retry_at_ms: Option<u64>,
+    /// The current or last broadcast.
+    pub video_uid: Option<String>,
+    pub viewers: Option<u64>,
+    pub paused: bool,
+    pub muted: bool,
+    /// Autoplay with sound was refused and the player went on muted.
+    pub muted_fallback: bool,
+    pub buffering: bool,
+    pub behind_live: bool,
+    /// A still of the last broadcast, behind the waiting and ended screens.
+    pub thumbnail: Option<String>,
+    /// Recordings ready to replay, newest first.
+    pub recordings: Vec<Recording>,
+    /// A recording is being prepared ("available shortly").
+    pub processing: bool,
+    /// The list could not be loaded (and there is none to show).
+    pub recordings_failed: bool,
+    /// The recording being replayed.
+    pub replaying: Option<String>,
+    /// A broadcast is live while the viewer replays.
+    pub live_now: bool,
+}
+
+impl Default for View {
+    /// Before the player starts.
+    fn default() -> Self {
+        View {
+            phase: Phase::Loading,
+            since_ms: 0,
+            notice: None,
+            error: None,
+            retry_at_ms: None,
+            video_uid: None,
+            viewers: None,
+            paused: true,
+            muted: false,
+            muted_fallback: false,
+            buffering: false,
+            behind_live: false,
+            thumbnail: None,
+            recordings: Vec::new(),
+            processing: false,
+            recordings_failed: false,
+            replaying: None,
+            live_now: false,
+        }
+    }
+}
+
+/// One playback's media state, reset whenever playback is replaced.
+#[derive(Debug, Clone, Default)]
+struct Media {
+    buffering: bool,
+    behind: bool,
+    /// This playback has shown a frame.
+    shown: bool,
+    /// This playback has played (not only shown a frame): a wait before
+    /// that is start-up, not a stall.
+    played: bool,
+    /// When the current stall began.
+    stall_since_ms: Option<u64>,
+    /// When the stall watch was set, to ignore a stale timer.
+    stall_watch_ms: Option<u64>,
+}
+
+pub struct Player {
+    machine: Machine,
+    native: bool,
+    mse: bool,
+    media: Media,
+    /// When the current playback was asked for, for the first-frame metric.
+    load_asked_ms: u64,
+    paused: bool,
+    muted: bool,
+    muted_fallback: bool,
+    /// When the viewer paused, to go back to live on a late resume.
+    paused_at_ms: Option<u64>,
+    picture: (u32, u32),
+    views_on: bool,
+    views_failures: u32,
+    views_retry_after_ms: Option<u64>,
+    viewers: Option<u64>,
+    recordings: Vec<Recording>,
+    /// Uids the recordings endpoint lists as not ready yet.
+    processing_uids: Vec<String>,
+    recordings_failures: u32,
+    recordings_failed: bool,
+    /// When the recordings list last had reason to change (load, an end).
+    recordings_trigger_ms: u64,
+}
+
+impl Player {
+    /// A new player and the commands that start it.
+    pub fn new(config: PlayerConfig, caps: Caps, now_ms: u64) -> (Self, Vec<Command>) {
+        let native = match config.engine {
+            Engine::Auto => caps.native_hls,
+            Engine::Native => true,
+            Engine::Hlsjs => false,
+        };
+        let muted = config.muted;
+        let recordings = config.recordings.is_some();
+        let (machine, machine_start) = Machine::new(config, PollPolicy::default(), now_ms);
+        let mut out = vec![Command::UseEngine { native }, Command::SetMuted(muted)];
+        if !native {
+            // A viewer on a watch page is there for the broadcast: fetching
+            // hls.js only once lifecycle says live added ~100 ms to first frame.
+            out.push(Command::PrefetchHlsjs);
+        }
+        out.extend(machine_start);
+        if recordings {
+            out.push(Command::PollRecordings { in_ms: 0 });
+        }
+        let player = Player {
+            machine,
+            native,
+            mse: caps.mse,
+            media: Media::default(),
+            load_asked_ms: now_ms,
+            paused: true,
+            muted,
+            muted_fallback: false,
+            paused_at_ms: None,
+            picture: (0, 0),
+            views_on: false,
+            views_failures: 0,
+            views_retry_after_ms: None,
+            viewers: None,
+            recordings: Vec::new(),
+            processing_uids: Vec::new(),
+            recordings_failures: 0,
+            recordings_failed: false,
+            recordings_trigger_ms: now_ms,
+        };
+        (player, out)
+    }
+
+    pub fn machine(&self) -> &Machine {
+        &self.machine
+    }
+
+    pub fn step(&mut self, event: Event, ctx: Ctx) -> Vec<Command> {
+        let before = self.machine.phase();
+        let mut out = Vec::new();
+        match event {
+            Event::FirstFrame => {
+                self.media.shown = true;
+                out.push(Command::Metric(Metric::FirstFrame {
+                    ms: ctx.now_ms.saturating_sub(self.load_asked_ms),
+                    hlsjs: !self.native,
+                    live: before != Phase::Replay,
+                }));
+                out.extend(self.machine.step(Event::FirstFrame, ctx));
+            }
+            Event::Playback(issue) => self.on_issue(issue, ctx, &mut out),
+            Event::Views(result) => self.on_views(result, ctx, &mut out),
+            Event::Recordings(result) => self.on_recordings(result, ctx, &mut out),
+            Event::Buffering(buffering) => self.on_buffering(buffering, ctx, &mut out),
+            Event::Behind(behind) => self.media.behind = behind,
+            Event::StallDue => {
+                let due = self
+                    .media
+                    .stall_watch_ms
+                    .is_some_and(|t| ctx.now_ms + 5 >= t + STALL_TIMEOUT_MS);
+                if due && self.media.buffering {
+                    // Stuck: a playlist that stopped moving, a segment that
+                    // never comes. Rebuild as after a network failure.
+                    self.media.stall_watch_ms = None;
+                    self.on_issue(PlaybackIssue::Network, ctx, &mut out);
+                }
+            }
+            Event::Element { paused, muted } => {
+                self.paused = paused;
+                self.muted = muted;
+                if !muted {
+                    self.muted_fallback = false;
+                }
+            }
+            Event::PlayRefused => {
+                // Only a refusal of sound mutes: an AbortError from a reload
+                // must not leave the viewer muted for good.
+                if !self.muted {
+                    self.muted = true;
+                    self.muted_fallback = true;
+                    out.push(Command::SetMuted(true));
+                    out.push(Command::Play);
+                }
+            }
+            Event::Resized { width, height } => {
+                if width > 0 && (width, height) != self.picture {
+                    self.picture = (width, height);
+                    out.push(Command::Metric(Metric::Quality { width, height }));
+                }
+            }
+            Event::TogglePlay { latency } => self.toggle_play(latency, ctx, &mut out),
+            Event::Action(action) => self.on_action(action, ctx, &mut out),
+            event => out.extend(self.machine.step(event, ctx)),
+        }
+        self.follow(before, ctx, &mut out);
+        out
+    }
+
+    /// What the phase change and the machine's commands imply.
+    fn follow(&mut self, before: Phase, ctx: Ctx, out: &mut Vec<Command>) {
+        let (mut load, mut unload) = (false, false);
+        for command in out.iter() {
+            match command {
+                Command::Load { .. } => load = true,
+                Command::Unload => unload = true,
+                _ => {}
+            }
+        }
+        if load || unload {
+            // Playback was replaced: its media state goes with it.
+            self.media = Media::default();
+        }
+        if load {
+            self.load_asked_ms = ctx.now_ms;
+        }
+        let phase = self.machine.phase();
+        if phase == Phase::Ended && before != Phase::Ended && self.has_recordings() {
+            // A broadcast just ended: its recording will appear shortly.
+            self.recordings_trigger_ms = ctx.now_ms;
+            self.recordings_failures = 0;
+            out.push(Command::PollRecordings {
+                in_ms: RECORDING_AFTER_END_MS,
+            });
+        }
+        let live = matches!(phase, Phase::Live | Phase::Starting);
+        if live && !self.views_on {
+            self.views_on = true;
+            out.push(Command::PollViews { in_ms: 0 });
+        } else if !live && self.views_on {
+            self.views_on = false;
+            self.viewers = None;
+            out.push(Command::StopViews);
+        }
+    }
+
+    fn has_recordings(&self) -> bool {
+        self.machine.config().recordings.is_some()
+    }
+
+    fn on_issue(&mut self, issue: PlaybackIssue, ctx: Ctx, out: &mut Vec<Command>) {
+        // Chromium's native HLS can play a stream's first frame and then
+        // fail to parse it (DEMUXER_ERROR_COULD_NOT_PARSE): the browser's
+        // player can't handle this stream, so the rest of this session uses
+        // hls.js where Media Source Extensions exist.
+        let gave_up = matches!(issue, PlaybackIssue::Media | PlaybackIssue::NotPlayable);
+        let issue = if self.native && self.media.shown && gave_up && self.mse {
+            self.native = false;
+            out.push(Command::UseEngine { native: false });
+            PlaybackIssue::Other
+        } else {
+            issue
+        };
+        out.extend(self.machine.step(Event::Playback(issue), ctx));
+    }
+
+    fn on_buffering(&mut self, buffering: bool, ctx: Ctx, out: &mut Vec<Command>) {
+        let media = &mut self.media;
+        media.buffering = buffering;
+        if buffering && media.played {
+            media.stall_since_ms.get_or_insert(ctx.now_ms);
+        } else if let Some(since) = media.stall_since_ms.take() {
+            out.push(Command::Metric(Metric::Stall {
+                ms: ctx.now_ms.saturating_sub(since),
+            }));
+        }
+        if !buffering {
+            media.played = media.shown;
+            if media.stall_watch_ms.take().is_some() {
+                out.push(Command::CancelStall);
+            }
+        } else if media.stall_watch_ms.is_none() {
+            media.stall_watch_ms = Some(ctx.now_ms);
+            out.push(Command::WatchStall {
+                in_ms: STALL_TIMEOUT_MS,
+            });
+        }
+    }
+
+    fn toggle_play(&mut self, latency: Option<f64>, ctx: Ctx, out: &mut Vec<Command>) {
+        if self.paused {
+            let paused_long = self
+                .paused_at_ms
+                .take()
+                .is_some_and(|t| ctx.now_ms.saturating_sub(t) > BACK_TO_LIVE_MS);
+            let far_behind = latency.is_some_and(|l| l * 1_000.0 > BACK_TO_LIVE_MS as f64);
+            let live = self.machine.session_live() == Some(true);
+            out.push(if live && (paused_long || far_behind) {
+                Command::GoLive
+            } else {
+                Command::Play
+            });
+        } else {
+            self.paused_at_ms = Some(ctx.now_ms);
+            out.push(Command::Pause);
+        }
+    }
+
+    fn set_muted(&mut self, muted: bool, out: &mut Vec<Command>) {
+        self.muted = muted;
+        out.push(Command::SetMuted(muted));
+        if !muted {
+            self.muted_fallback = false;
+            if self.paused && self.machine.session_live().is_some() {
+                out.push(Command::Play);
+            }
+        }
+    }
+
+    fn on_action(&mut self, action: Action, ctx: Ctx, out: &mut Vec<Command>) {
+        match action {
+            Action::Retry => out.extend(self.machine.step(Event::RetryNow, ctx)),
+            // Without the latency at hand: the browser side asks with it.
+            Action::Play | Action::Pause => self.toggle_play(None, ctx, out),
+            Action::Mute => self.set_muted(true, out),
+            Action::Unmute => self.set_muted(false, out),
+            Action::GoLive => out.push(Command::GoLive),
+            Action::Fullscreen => out.push(Command::ToggleFullscreen),
+            Action::PlayRecording(uid) => {
+                let url = self
+                    .recordings
+                    .iter()
+                    .find(|r| r.uid == uid)
+                    .map(|r| r.hls.clone());
+                if let Some(url) = url {
+                    out.extend(self.machine.step(Event::PlayRecording { uid, url }, ctx));
+                }
+            }
+            Action::LeaveReplay => out.extend(self.machine.step(Event::LeaveReplay, ctx)),
+            Action::RetryRecordings => {
+                self.recordings_trigger_ms = ctx.now_ms;
+                self.recordings_failures = 0;
+                if self.has_recordings() {
+                    out.push(Command::PollRecordings { in_ms: 0 });
+                }
+            }
+        }
+    }
+
+    fn on_views(
+        &mut self,
+        result: Result<crate::cloudflare::Views, FetchError>,
+        ctx: Ctx,
+        out: &mut Vec<Command>,
+    ) {
+        if !self.views_on {
+            return; // A late answer after the broadcast.
+        }
+        match result {
+            Ok(v) => {
+                self.views_failures = 0;
+                self.views_retry_after_ms = None;
+                self.viewers = Some(v.live_viewers);
+            }
+            Err(e) => {
+                self.views_failures = self.views_failures.saturating_add(1);
+                self.views_retry_after_ms = match e {
+                    FetchError::RateLimited { retry_after_ms } => retry_after_ms,
+                    _ => None,
+                };
+                // A count we can't refresh is hidden rather than shown stale.
+                self.viewers = None;
+            }
+        }
+        let in_ms = self.machine.policy().next_delay(
+            Poll::Views,
+            self.views_failures,
+            self.views_retry_after_ms,
+            ctx.hidden,
+            ctx.rand01,
+        );
+        out.push(Command::PollViews { in_ms });
+    }
+
+    fn on_recordings(
+        &mut self,
+        result: Result<RecordingList, FetchError>,
+        ctx: Ctx,
+        out: &mut Vec<Command>,
+    ) {
+        match result {
+            Ok(list) => {
+                self.recordings_failures = 0;
+                self.processing_uids = list.processing.into_iter().map(|p| p.uid).collect();
+                self.recordings_failed = false;
+                self.recordings = list.recordings;
+            }
+            Err(_) => {
+                self.recordings_failures = self.recordings_failures.saturating_add(1);
+                // A list already shown stays; the note is for an empty one.
+                self.recordings_failed = self.recordings.is_empty();
+            }
+        }
+        let since = ctx.now_ms.saturating_sub(self.recordings_trigger_ms);
+        let processing = self.processing();
+        if let Some(in_ms) =
+            recordings_refresh(self.recordings_failures, processing, since, ctx.rand01)
+        {
+            out.push(Command::PollRecordings { in_ms });
+        }
+    }
+
+    /// Whether a finished broadcast's recording is on its way. The broadcast
+    /// on air is listed as processing too, and before the first lifecycle
+    /// answer it is not known which one that is.
+    fn processing(&self) -> bool {
+        let m = &self.machine;
+        let on_air = m.live_now().or_else(|| {
+            m.video_uid()
+                .filter(|_| matches!(m.phase(), Phase::Live | Phase::Starting))
+        });
+        m.phase() != Phase::Loading
+            && self
+                .processing_uids
+                .iter()
+                .any(|uid| Some(uid.as_str()) != on_air)
+    }
+
+    /// The one snapshot of the player.
+    pub fn view(&self) -> View {
+        let m = &self.machine;
+        let phase = m.phase();
+        // Only behind the waiting and ended screens: no download while live.
+        let thumbnail = m
+            .video_uid()
+            .filter(|_| matches!(phase, Phase::Waiting | Phase::Ended))
+            .and_then(|uid| m.config().thumbnail_url(uid, 360));
+        View {
+            phase,
+            since_ms: m.since_ms(),
+            notice: m.notice(),
+            error: m.error_code(),
+            retry_at_ms: m.retry_at_ms(),
+            video_uid: m.video_uid().map(str::to_string),
+            viewers: self.viewers,
+            paused: self.paused,
+            muted: self.muted,
+            muted_fallback: self.muted_fallback,
+            buffering: self.media.buffering,
+            behind_live: self.media.behind && matches!(phase, Phase::Live | Phase::Starting),
+            thumbnail,
+            recordings: self.recordings.clone(),
+            processing: self.processing(),
+            recordings_failed: self.recordings_failed,
+            replaying: m.replaying().map(str::to_string),
+            live_now: m.live_now().is_some(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloudflare::{Lifecycle, Views};
+    use crate::config::RawConfig;
+    use crate::recordings::Processing;
+
+    const MANIFEST: &str = "http://o/in1/manifest/video.m3u8";
+
+    fn config(engine: &str, recordings: bool) -> PlayerConfig {
+        let raw = RawConfig {
+            input: Some("in1".into()),
+            engine: Some(engine.into()),
+            recordings: recordings.then(|| "/api/inputs/in1/recordings".into()),
+            ..Default::default()
+        };
+        PlayerConfig::parse(&raw, "http://o").unwrap()
+    }
+    const NATIVE: Caps = Caps {
+        native_hls: true,
+        mse: true,
+    };
+    fn at(now_ms: u64) -> Ctx {
+        Ctx {
+            now_ms,
+            rand01: 0.5,
+            hidden: false,
+        }
+    }
+    fn live(uid: &str) -> Event {
+        Event::Lifecycle(Ok(Lifecycle {
+            is_input: true,
+            video_uid: Some(uid.into()),
+            live: true,
+        }))
+    }
+    fn idle() -> Event {
+        Event::Lifecycle(Ok(Lifecycle {
+            is_input: true,
+            video_uid: None,
+            live: false,
+        }))
+    }
+    fn views(n: u64) -> Event {
+        Event::Views(Ok(Views { live_viewers: n }))
+    }
+    fn recording(uid: &str) -> Recording {
+        Recording {
+            uid: uid.into(),
+            name: uid.into(),
+            created: "2026-11-30T10:00:00Z".into(),
+            duration_seconds: 60.0,
+            thumbnail: format!("http://o/{uid}/thumb.jpg"),
+            hls: format!("http://o/{uid}/manifest/video.m3u8"),
+        }
+    }
+    fn list(ready: &[&str], processing: &[&str]) -> Event {
+        Event::Recordings(Ok(RecordingList {
+            input_uid: "in1".into(),
+            recordings: ready.iter().map(|u| recording(u)).collect(),
+            processing: processing
+                .iter()
+                .map(|u| Processing {
+                    uid: u.to_string(),
+                    name: String::new(),
+                    created: String::new(),
+                    state: "inprogress".into(),
+                })
+                .collect(),
+        }))
+    }
+    fn playing() -> Event {
+        Event::Element {
+            paused: false,
+            muted: false,
+        }
+    }
+
+    /// Runs events from a fresh player, returning it and the last commands.
+    fn run(config: PlayerConfig, caps: Caps, events: &[(u64, Event)]) -> (Player, Vec<Command>) {
+        let (mut p, mut cmds) = Player::new(config, caps, 0);
+        for (t, e) in events {
+            cmds = p.step(e.clone(), at(*t));
+        }
+        (p, cmds)
+    }
+
+    #[test]
+    fn starts_with_the_engine_the_browser_and_config_allow() {
+        use Command::*;
+        let (_, cmds) = Player::new(config("auto", false), NATIVE, 0);
+        assert_eq!(
+            cmds,
+            vec![
+                UseEngine { native: true },
+                SetMuted(false),
+                PollLifecycle { in_ms: 0 }
+            ]
+        );
+        let no_native = Caps {
+            native_hls: false,
+            mse: true,
+        };
+        let (_, cmds) = Player::new(config("auto", true), no_native, 0);
+        assert_eq!(
+            cmds,
+            vec![
+                UseEngine { native: false },
+                SetMuted(false),
+                PrefetchHlsjs,
+                PollLifecycle { in_ms: 0 },
+                PollRecordings { in_ms: 0 }
+            ]
+        );
+        let (_, cmds) = Player::new(config("hlsjs", false), NATIVE, 0);
+        assert_eq!(cmds[0], UseEngine { native: false });
+        let (_, cmds) = Player::new(config("native", false), no_native, 0);
+        assert_eq!(cmds[0], UseEngine { native: true });
+    }
+
+    #[test]
+    fn rules_case_table() {
+        use Command::*;
+        let rate_limited = |ms| {
+            Event::Views(Err(FetchError::RateLimited {
+                retry_after_ms: Some(ms),
+            }))
+        };
+        // (name, engine, events, commands of the last one)
+        type Case = (&'static str, &'static str, Vec<(u64, Event)>, Vec<Command>);
+        let cases: Vec<Case> = vec![
+            (
+                "views are polled from the start of a broadcast",
+                "auto",
+                vec![(0, live("a"))],
+                vec![
+                    CancelRetry,
+                    Load {
+                        url: MANIFEST.into(),
+                        live: true,
+                    },
+                    PollLifecycle { in_ms: 20_000 },
+                    PollViews { in_ms: 0 },
+                ],
+            ),
+            (
+                "then every 15 s",
+                "auto",
+                vec![(0, live("a")), (100, views(3))],
+                vec![PollViews { in_ms: 15_000 }],
+            ),
+            (
+                "a 429's Retry-After is a floor",
+                "auto",
+                vec![(0, live("a")), (100, rate_limited(30_000))],
+                vec![PollViews { in_ms: 33_000 }],
+            ),
+            (
+                "failures back off as every retry",
+                "auto",
+                vec![
+                    (0, live("a")),
+                    (1, Event::Views(Err(FetchError::Network))),
+                    (2, Event::Views(Err(FetchError::Network))),
+                    (3, Event::Views(Err(FetchError::Network))),
+                    (4, Event::Views(Err(FetchError::Network))),
+                    (5, Event::Views(Err(FetchError::Network))),
+                ],
+                vec![PollViews { in_ms: 32_000 }],
+            ),
+            (
+                "views stop with the broadcast",
+                "auto",
+                vec![(0, live("a")), (1, Event::FirstFrame), (20_000, idle())],
+                vec![
+                    CancelRetry,
+                    Unload,
+                    PollLifecycle { in_ms: 6_000 },
+                    StopViews,
+                ],
+            ),
+            (
+                "a late views answer is ignored",
+                "auto",
+                vec![(0, live("a")), (20_000, idle()), (20_001, views(3))],
+                vec![],
+            ),
+            (
+                "native gives up after a frame: hls.js from now on",
+                "auto",
+                vec![
+                    (0, live("a")),
+                    (1, Event::FirstFrame),
+                    (2, Event::Playback(PlaybackIssue::Media)),
+                ],
+                vec![
+                    UseEngine { native: false },
+                    Unload,
+                    RetryPlayback { in_ms: 1_000 },
+                ],
+            ),
+            (
+                "native fails before any frame: recover as usual",
+                "auto",
+                vec![(0, live("a")), (2, Event::Playback(PlaybackIssue::Media))],
+                vec![RecoverMedia],
+            ),
+            (
+                "hls.js media errors are recovered, not switched",
+                "hlsjs",
+                vec![
+                    (0, live("a")),
+                    (1, Event::FirstFrame),
+                    (2, Event::Playback(PlaybackIssue::Media)),
+                ],
+                vec![RecoverMedia],
+            ),
+            (
+                "pause remembers when",
+                "auto",
+                vec![
+                    (0, live("a")),
+                    (1, Event::FirstFrame),
+                    (2, playing()),
+                    (3, Event::TogglePlay { latency: None }),
+                ],
+                vec![Pause],
+            ),
+            (
+                "a short pause resumes where it was",
+                "auto",
+                vec![
+                    (0, live("a")),
+                    (1, Event::FirstFrame),
+                    (2, playing()),
+                    (3, Event::TogglePlay { latency: None }),
+                    (
+                        4,
+                        Event::Element {
+                            paused: true,
+                            muted: false,
+                        },
+                    ),
+                    (
+                        10_000,
+                        Event::TogglePlay {
+                            latency: Some(10.0),
+                        },
+                    ),
+                ],
+                vec![Play],
+            ),
+            (
+                "a long pause goes back to live",
+                "auto",
+                vec![
+                    (0, live("a")),
+                    (1, Event::FirstFrame),
+                    (2, playing()),
+                    (3, Event::TogglePlay { latency: None }),
+                    (
+                        4,
+                        Event::Element {
+                            paused: true,
+                            muted: false,
+                        },
+                    ),
+                    (21_000, Event::TogglePlay { latency: None }),
+                ],
+                vec![GoLive],
+            ),
+            (
+                "far behind live goes back to live",
+                "auto",
+                vec![
+                    (0, live("a")),
+                    (1, Event::FirstFrame),
+                    (
+                        5,
+                        Event::TogglePlay {
+                            latency: Some(25.0),
+                        },
+                    ),
+                ],
+                vec![GoLive],
+            ),
+            (
+                "a wait before playing is start-up, not a stall",
+                "auto",
+                vec![
+                    (0, live("a")),
+                    (1, Event::FirstFrame),
+                    (2, Event::Buffering(true)),
+                ],
+                vec![WatchStall {
+                    in_ms: STALL_TIMEOUT_MS,
+                }],
+            ),
+            (
+                "buffering too long rebuilds playback",
+                "auto",
+                vec![
+                    (0, live("a")),
+                    (1, Event::FirstFrame),
+                    (2, Event::Buffering(true)),
+                    (15_002, Event::StallDue),
+                ],
+                vec![Unload, RetryPlayback { in_ms: 1_000 }],
+            ),
+            (
+                "a stale stall timer is ignored",
+                "auto",
+                vec![
+                    (0, live("a")),
+                    (1, Event::FirstFrame),
+                    (2, Event::Buffering(true)),
+                    (3, Event::Buffering(false)),
+                    (10_000, Event::Buffering(true)),
+                    (15_002, Event::StallDue),
+                ],
+                vec![],
+            ),
+            (
+                "a stall after playing is measured",
+                "auto",
+                vec![
+                    (0, live("a")),
+                    (1, Event::FirstFrame),
+                    (2, Event::Buffering(false)),
+                    (1_000, Event::Buffering(true)),
+                    (1_700, Event::Buffering(false)),
+                ],
+                vec![
+                    Metric(crate::events::Metric::Stall { ms: 700 }),
+                    CancelStall,
+                ],
+            ),
+            (
+                "first frame is measured from the load",
+                "hlsjs",
+                vec![(1_000, live("a")), (1_450, Event::FirstFrame)],
+                vec![Metric(crate::events::Metric::FirstFrame {
+                    ms: 450,
+                    hlsjs: true,
+                    live: true,
+                })],
+            ),
+            (
+                "autoplay with sound refused: go on muted",
+                "auto",
+                vec![(0, live("a")), (1, Event::PlayRefused)],
+                vec![SetMuted(true), Play],
+            ),
+            (
+                "unmuting a paused playback plays it",
+                "auto",
+                vec![
+                    (0, live("a")),
+                    (1, Event::PlayRefused),
+                    (
+                        2,
+                        Event::Element {
+                            paused: true,
+                            muted: true,
+                        },
+                    ),
+                    (3, Event::Action(Action::Unmute)),
+                ],
+                vec![SetMuted(false), Play],
+            ),
+            (
+                "the same picture size is reported once",
+                "auto",
+                vec![
+                    (
+                        0,
+                        Event::Resized {
+                            width: 640,
+                            height: 360,
+                        },
+                    ),
+                    (
+                        1,
+                        Event::Resized {
+                            width: 640,
+                            height: 360,
+                        },
+                    ),
+                ],
+                vec![],
+            ),
+        ];
+        for (name, engine, events, want) in cases {
+            let (_, got) = run(config(engine, false), NATIVE, &events);
+            assert_eq!(got, want, "{name}");
+        }
+    }
+
+    #[test]
+    fn refused_again_while_muted_does_nothing() {
+        let (p, cmds) = run(
+            config("auto", false),
+            NATIVE,
+            &[
+                (0, live("a")),
+                (1, Event::PlayRefused),
+                (2, Event::PlayRefused),
+            ],
+        );
+        assert_eq!(cmds, vec![]);
+        assert!(p.view().muted_fallback && p.view().muted);
+        let (p, _) = run(
+            config("auto", false),
+            NATIVE,
+            &[(0, live("a")), (1, Event::PlayRefused), (2, playing())],
+        );
+        assert!(!p.view().muted_fallback, "unmuted by the viewer");
+    }
+
+    #[test]
+    fn viewers_show_while_live_and_hide_when_unknown() {
+        let (p, _) = run(
+            config("auto", false),
+            NATIVE,
+            &[(0, live("a")), (1, views(1234))],
+        );
+        assert_eq!(p.view().viewers, Some(1234));
+        let (p, _) = run(
+            config("auto", false),
+            NATIVE,
+            &[
+                (0, live("a")),
+                (1, views(1234)),
+                (2, Event::Views(Err(FetchError::Timeout))),
+            ],
+        );
+        assert_eq!(p.view().viewers, None);
+        let (p, _) = run(
+            config("auto", false),
+            NATIVE,
+            &[(0, live("a")), (1, views(12)), (20_000, idle())],
+        );
+        assert_eq!(p.view().viewers, None);
+    }
+
+    #[test]
+    fn recordings_case_table() {
+        use Command::*;
+        // (name, events, commands of the last one, processing, failed, listed)
+        type Case = (
+            &'static str,
+            Vec<(u64, Event)>,
+            Vec<Command>,
+            bool,
+            bool,
+            usize,
+        );
+        let failed = || Event::Recordings(Err(FetchError::Status(500)));
+        let cases: Vec<Case> = vec![
+            (
+                "all ready: no more polls",
+                vec![(0, idle()), (1, list(&["r1"], &[]))],
+                vec![],
+                false,
+                false,
+                1,
+            ),
+            (
+                "one on its way: every 15 s",
+                vec![(0, idle()), (1, list(&["r1"], &["r2"]))],
+                vec![PollRecordings { in_ms: 15_000 }],
+                true,
+                false,
+                1,
+            ),
+            (
+                "the broadcast on air is not 'on its way'",
+                vec![(0, live("a")), (1, list(&[], &["a"]))],
+                vec![],
+                false,
+                false,
+                0,
+            ),
+            (
+                "before lifecycle answers nothing is 'on its way'",
+                vec![(1, list(&[], &["a"]))],
+                vec![],
+                false,
+                false,
+                0,
+            ),
+            (
+                "a failure backs off, the note is for an empty list",
+                vec![(0, idle()), (1, failed())],
+                vec![PollRecordings { in_ms: 2_000 }],
+                false,
+                true,
+                0,
+            ),
+            (
+                "a list shown stays on failure",
+                vec![
+                    (0, idle()),
+                    (1, list(&["r1"], &[])),
+                    (2, failed()),
+                    (3, failed()),
+                ],
+                vec![PollRecordings { in_ms: 4_000 }],
+                false,
+                false,
+                1,
+            ),
+            (
+                "after five minutes the list stops polling",
+                vec![(0, idle()), (300_000, list(&["r1"], &["r2"]))],
+                vec![],
+                true,
+                false,
+                1,
+            ),
+            (
+                "the end of a broadcast asks again soon, the window restarts",
+                vec![(0, live("a")), (1, Event::FirstFrame), (400_000, idle())],
+                vec![
+                    CancelRetry,
+                    Unload,
+                    PollLifecycle { in_ms: 6_000 },
+                    PollRecordings { in_ms: 2_000 },
+                    StopViews,
+                ],
+                false,
+                false,
+                0,
+            ),
+            (
+                "then polls while its recording is processed",
+                vec![
+                    (0, live("a")),
+                    (1, Event::FirstFrame),
+                    (400_000, idle()),
+                    (402_000, list(&[], &["a"])),
+                ],
+                vec![PollRecordings { in_ms: 15_000 }],
+                true,
+                false,
+                0,
+            ),
+            (
+                "the viewer asks again",
+                vec![
+                    (0, idle()),
+                    (1, failed()),
+                    (2, Event::Action(Action::RetryRecordings)),
+                ],
+                vec![PollRecordings { in_ms: 0 }],
+                false,
+                true,
+                0,
+            ),
+        ];
+        for (name, events, want, processing, failed, listed) in cases {
+            let (p, got) = run(config("auto", true), NATIVE, &events);
+            assert_eq!(got, want, "{name}");
+            let v = p.view();
+            assert_eq!(
+                (v.processing, v.recordings_failed, v.recordings.len()),
+                (processing, failed, listed),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_recording_is_played_by_its_uid() {
+        let (mut p, _) = run(
+            config("auto", true),
+            NATIVE,
+            &[(0, idle()), (1, list(&["r1"], &[]))],
+        );
+        assert_eq!(
+            p.step(Event::Action(Action::PlayRecording("nope".into())), at(2)),
+            vec![]
+        );
+        let cmds = p.step(Event::Action(Action::PlayRecording("r1".into())), at(3));
+        assert!(cmds.contains(&Command::Load {
+            url: "http://o/r1/manifest/video.m3u8".into(),
+            live: false
+        }));
+        let v = p.view();
+        assert_eq!(
+            (v.phase, v.replaying.as_deref()),
+            (Phase::Replay, Some("r1"))
+        );
+        // Replays play with sound and are not "behind live".
+        let cmds = p.step(
+            Event::TogglePlay {
+                latency: Some(99.0),
+            },
+            at(4),
+        );
+        assert_eq!(cmds, vec![Command::Play]);
+    }
+
+    #[test]
+    fn the_view_shows_a_still_only_while_waiting_or_ended() {
+        let (p, _) = run(
+            config("auto", false),
+            NATIVE,
+            &[(0, live("a")), (1, Event::FirstFrame)],
+        );
+        assert_eq!(p.view().thumbnail, None);
+        let (p, _) = run(
+            config("auto", false),
+            NATIVE,
+            &[(0, live("a")), (1, Event::FirstFrame), (20_000, idle())],
+        );
+        assert!(p.view().thumbnail.is_some_and(|t| t.contains("/a/")));
+    }
+
+    #[test]
+    fn playback_media_state_goes_with_the_playback() {
+        let (p, _) = run(
+            config("auto", false),
+            NATIVE,
+            &[
+                (0, live("a")),
+                (1, Event::FirstFrame),
+                (2, Event::Buffering(true)),
+                (3, Event::Behind(true)),
+            ],
+        );
+        let v = p.view();
+        assert!(v.buffering && v.behind_live);
+        let (p, _) = run(
+            config("auto", false),
+            NATIVE,
+            &[
+                (0, live("a")),
+                (1, Event::FirstFrame),
+                (2, Event::Buffering(true)),
+                (3, Event::Behind(true)),
+                (20_000, idle()),
+            ],
+        );
+        let v = p.view();
+        assert!(!v.buffering && !v.behind_live);
+    }
+}

@@ -1,0 +1,201 @@
+//! The contracts that cross Rust, JS and TypeScript are written once, in
+//! core; this test reads the package's embed/index.js and embed/index.d.ts
+//! and fails when they disagree with it: option keys, states, event names,
+//! error codes, metric types, the wasm-load backoff and the error card.
+
+use player_core::config::RawConfig;
+use player_core::events::{HostEvent, Metric};
+use player_core::machine::{ErrorCode, Phase};
+use player_core::policy::{Backoff, ORIGIN_RETRY};
+use player_core::text::headline;
+use std::collections::BTreeSet;
+
+fn read(path: &str) -> String {
+    let full = format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
+}
+
+/// The text from `start` (which must be there) to the next `end`.
+fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
+    let i = text
+        .find(start)
+        .unwrap_or_else(|| panic!("missing `{start}`"))
+        + start.len();
+    let j = text[i..]
+        .find(end)
+        .unwrap_or_else(|| panic!("no `{end}` after `{start}`"));
+    &text[i..i + j]
+}
+
+/// Every '…' or "…" literal in `text`, in order.
+fn quoted(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(['\'', '"']) {
+        let q = rest.as_bytes()[i] as char;
+        let after = &rest[i + 1..];
+        let Some(j) = after.find(q) else { break };
+        out.push(after[..j].to_string());
+        rest = &after[j + 1..];
+    }
+    out
+}
+
+/// The member names of a TypeScript interface body (`name?: …` or `name: …`).
+fn members(body: &str) -> BTreeSet<String> {
+    body.lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with("/*") && !l.starts_with('*') && !l.starts_with("//"))
+        .filter_map(|l| {
+            l.split_once(':')
+                .map(|(name, _)| name.trim_end_matches('?'))
+        })
+        .filter(|name| !name.is_empty() && name.chars().all(|c| c.is_alphanumeric()))
+        .map(str::to_string)
+        .collect()
+}
+
+fn set<'a>(items: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
+    items.into_iter().map(str::to_string).collect()
+}
+
+/// A number as JS writes it (`60_000`).
+fn js_number(text: &str) -> u64 {
+    text.trim()
+        .replace('_', "")
+        .parse()
+        .unwrap_or_else(|_| panic!("not a number: {text}"))
+}
+
+#[test]
+fn option_keys_agree() {
+    let rust = set(RawConfig::KEYS);
+    let js = read("embed/index.js");
+    let dts = read("embed/index.d.ts");
+    let keys = quoted(between(&js, "const KEYS = [", "]"));
+    assert_eq!(set(keys.iter().map(String::as_str)), rust, "index.js KEYS");
+    let mut attrs = quoted(between(&js, "const STRING_ATTRS = [", "]"));
+    attrs.extend(quoted(between(&js, "const FLAG_ATTRS = [", "]")));
+    assert_eq!(
+        set(attrs.iter().map(String::as_str)),
+        rust,
+        "index.js attributes"
+    );
+    let options = between(&dts, "export interface PlayerOptions {", "\n}");
+    assert_eq!(members(options), rust, "index.d.ts PlayerOptions");
+}
+
+#[test]
+fn states_agree() {
+    let dts = read("embed/index.d.ts");
+    let states = quoted(between(&dts, "export type PlayerState =", ";"));
+    assert_eq!(
+        states,
+        Phase::ALL.map(Phase::as_str),
+        "index.d.ts PlayerState"
+    );
+    let harness = read("tests/e2e/harness.mjs");
+    let e2e = quoted(between(&harness, "export const STATES = [", "]"));
+    assert_eq!(e2e, Phase::ALL.map(Phase::as_str), "e2e harness STATES");
+}
+
+#[test]
+fn event_names_agree() {
+    let js = read("embed/index.js");
+    let dts = read("embed/index.d.ts");
+    let listed = quoted(between(&js, "PLAYER_EVENTS = Object.freeze([", "]"));
+    assert_eq!(listed, HostEvent::NAMES, "index.js PLAYER_EVENTS");
+    let map = between(&dts, "export interface JitsiLivePlayerEventMap {", "\n}");
+    assert_eq!(members(map), set(HostEvent::NAMES), "index.d.ts event map");
+}
+
+#[test]
+fn error_codes_agree() {
+    let dts = read("embed/index.d.ts");
+    let codes = quoted(between(&dts, "export type PlayerErrorCode =", ";"));
+    let mut rust = vec![ErrorCode::CONFIG];
+    rust.extend(ErrorCode::ALL.map(ErrorCode::as_str));
+    assert_eq!(
+        set(codes.iter().map(String::as_str)),
+        set(rust),
+        "index.d.ts PlayerErrorCode"
+    );
+    // The card index.js shows while the wasm can't load reports a code of ours.
+    let js = read("embed/index.js");
+    let card = between(&js, "detail: { code: '", "'");
+    assert!(ErrorCode::ALL.iter().any(|c| c.as_str() == card), "{card}");
+}
+
+#[test]
+fn metric_types_agree() {
+    let dts = read("embed/index.d.ts");
+    let union = between(&dts, "export type MetricsDetail =", ";\n");
+    let types: Vec<String> = union
+        .split("type: ")
+        .skip(1)
+        .filter_map(|t| quoted(t).into_iter().next())
+        .collect();
+    assert_eq!(types, Metric::NAMES, "index.d.ts MetricsDetail");
+}
+
+#[test]
+fn the_wasm_load_backs_off_as_the_stream() {
+    let js = read("embed/index.js");
+    let retry = between(&js, "const RETRY = Object.freeze({", "})");
+    let field = |name: &str| js_number(between(retry, &format!("{name}: "), ","));
+    let max = js_number(retry.split("maxDelayMs: ").nth(1).unwrap_or_default());
+    assert_eq!(field("delayMs"), ORIGIN_RETRY.delay_ms);
+    assert_eq!(max, ORIGIN_RETRY.max_delay_ms);
+    assert_eq!(ORIGIN_RETRY.backoff, Backoff::Exponential);
+    assert!(js.contains("Math.min(RETRY.maxDelayMs, RETRY.delayMs * 2 ** failures++)"));
+}
+
+#[test]
+fn the_fallback_card_reads_as_the_players() {
+    let js = read("embed/index.js");
+    let title = between(&js, ".jlp-title').textContent = \"", "\"");
+    assert_eq!(title, headline(Phase::Error));
+    for class in ["jlp-card", "jlp-title", "jlp-message", "jlp-sr"] {
+        assert!(js.contains(class), "{class}");
+    }
+}
+
+#[test]
+fn every_button_asks_for_the_action_its_data_action_names() {
+    use player_core::machine::Action;
+    let all = [
+        Action::Retry,
+        Action::Play,
+        Action::Pause,
+        Action::Mute,
+        Action::Unmute,
+        Action::GoLive,
+        Action::Fullscreen,
+        Action::PlayRecording(String::new()),
+        Action::LeaveReplay,
+        Action::RetryRecordings,
+    ];
+    let by_variant = |variant: &str| {
+        all.iter()
+            .find(|a| format!("{a:?}").split('(').next() == Some(variant))
+            .unwrap_or_else(|| panic!("no Action::{variant}"))
+    };
+    let mut named = BTreeSet::new();
+    for file in ["overlay", "controls", "recordings"] {
+        let src = read(&format!("src/components/{file}.rs"));
+        for (i, _) in src.match_indices("data-action=\"") {
+            let name = between(&src[i..], "data-action=\"", "\"");
+            // The button's handler follows its data-action attribute.
+            let rest = &src[i..];
+            let variant = between(rest, "act.on(Action::", ")");
+            let variant = variant.split('(').next().unwrap_or_default();
+            assert_eq!(by_variant(variant).name(), name, "{file}: {name}");
+            named.insert(name.to_string());
+        }
+    }
+    assert_eq!(
+        named,
+        set(all.iter().map(Action::name)),
+        "every action has a button"
+    );
+}

@@ -1,0 +1,233 @@
+//! The playback slot: the `<video>` and what plays on it (the browser's HLS
+//! or hls.js, fetched when first needed), plus the element's own events. It
+//! carries out the player's playback commands and reports back through its
+//! outbox; whatever an old playback reports late is dropped here.
+
+use super::hls;
+use super::playback::{MediaSignal, Playback};
+use super::{mse_available, native_hls};
+use gloo_events::EventListener;
+use gloo_timers::callback::Timeout;
+use player_core::machine::{Event, PlaybackIssue};
+use player_core::player::Caps;
+use std::rc::Rc;
+use wasm_bindgen::JsValue;
+use web_sys::HtmlVideoElement;
+
+/// What the slot reports, to be handed back to [`Slot::accept`].
+pub enum Note {
+    /// Ready for the player as it is.
+    Event(Event),
+    /// From the playback of this generation.
+    Media(u64, MediaSignal),
+    /// hls.js arrived (its class) or failed to.
+    Hlsjs(Result<JsValue, JsValue>),
+    /// The outcome of `play()` on this generation: the error's name.
+    Played(u64, Result<(), String>),
+}
+
+pub type Outbox = Rc<dyn Fn(Note)>;
+
+pub struct Slot {
+    video: HtmlVideoElement,
+    hls_src: String,
+    autoplay: bool,
+    native: bool,
+    hlsjs: Option<JsValue>,
+    fetching: bool,
+    /// The load waiting for hls.js to arrive.
+    pending: Option<(String, bool)>,
+    /// Bumped whenever playback is replaced, so that late reports of an
+    /// old playback are ignored.
+    generation: u64,
+    playback: Option<Playback>,
+    out: Outbox,
+    prefetch: Option<Timeout>,
+    _listeners: Vec<EventListener>,
+}
+
+impl Slot {
+    pub fn new(video: HtmlVideoElement, hls_src: String, autoplay: bool, out: Outbox) -> Self {
+        let mut listeners = Vec::new();
+        for name in ["play", "pause", "volumechange", "emptied"] {
+            let (v, out) = (video.clone(), out.clone());
+            listeners.push(EventListener::new(&video, name, move |_| {
+                out(Note::Event(Event::Element {
+                    paused: v.paused(),
+                    muted: v.muted(),
+                }))
+            }));
+        }
+        {
+            let (v, out) = (video.clone(), out.clone());
+            listeners.push(EventListener::new(&video, "resize", move |_| {
+                out(Note::Event(Event::Resized {
+                    width: v.video_width(),
+                    height: v.video_height(),
+                }))
+            }));
+        }
+        Slot {
+            video,
+            hls_src,
+            autoplay,
+            native: true,
+            hlsjs: None,
+            fetching: false,
+            pending: None,
+            generation: 0,
+            playback: None,
+            out,
+            prefetch: None,
+            _listeners: listeners,
+        }
+    }
+
+    pub fn caps(&self) -> Caps {
+        Caps {
+            native_hls: native_hls(&self.video),
+            mse: mse_available(),
+        }
+    }
+
+    pub fn use_engine(&mut self, native: bool) {
+        self.native = native;
+    }
+
+    /// Fetches hls.js once the page has painted, ahead of need.
+    pub fn prefetch_hlsjs(&mut self) {
+        self.fetch_hlsjs(true);
+    }
+
+    /// Fetches hls.js (once; the loader keeps it for the page).
+    fn fetch_hlsjs(&mut self, after_paint: bool) {
+        if self.fetching || self.hlsjs.is_some() {
+            return;
+        }
+        self.fetching = true;
+        let (out, src) = (self.out.clone(), self.hls_src.clone());
+        let fetch = move || {
+            wasm_bindgen_futures::spawn_local(async move {
+                out(Note::Hlsjs(hls::load(&src).await));
+            })
+        };
+        if after_paint {
+            self.prefetch = Some(Timeout::new(0, fetch));
+        } else {
+            fetch();
+        }
+    }
+
+    /// Turns a note into an event for the player, or `None` when it is stale
+    /// or handled here.
+    pub fn accept(&mut self, note: Note) -> Option<Event> {
+        match note {
+            Note::Event(event) => Some(event),
+            Note::Media(generation, signal) if generation == self.generation => {
+                Some(match signal {
+                    MediaSignal::FirstFrame => Event::FirstFrame,
+                    MediaSignal::Ended => Event::MediaEnded,
+                    MediaSignal::Issue(issue) => Event::Playback(issue),
+                    MediaSignal::Buffering(b) => Event::Buffering(b),
+                    MediaSignal::Behind(b) => Event::Behind(b),
+                })
+            }
+            Note::Hlsjs(result) => {
+                self.fetching = false;
+                match result {
+                    Ok(class) => {
+                        self.hlsjs = Some(class);
+                        let (url, live) = self.pending.take()?;
+                        self.load(url, live);
+                        None
+                    }
+                    // The player retries with backoff, which fetches it again.
+                    Err(_) => self
+                        .pending
+                        .take()
+                        .map(|_| Event::Playback(PlaybackIssue::Other)),
+                }
+            }
+            Note::Played(generation, Err(name))
+                if generation == self.generation && name == "NotAllowedError" =>
+            {
+                Some(Event::PlayRefused)
+            }
+            Note::Media(..) | Note::Played(..) => None,
+        }
+    }
+
+    pub fn load(&mut self, url: String, live: bool) {
+        self.unload();
+        let class = match (&self.hlsjs, self.native) {
+            (_, true) => None,
+            (Some(class), false) => Some(class.clone()),
+            (None, false) => {
+                self.pending = Some((url, live));
+                self.fetch_hlsjs(false);
+                return;
+            }
+        };
+        let (out, generation) = (self.out.clone(), self.generation);
+        let sink = Rc::new(move |signal| out(Note::Media(generation, signal)));
+        match Playback::start(&self.video, class.as_ref(), &url, live, sink) {
+            Ok(playback) => {
+                self.playback = Some(playback);
+                if self.autoplay {
+                    self.play();
+                }
+            }
+            Err(_) => (self.out)(Note::Event(Event::Playback(PlaybackIssue::Other))),
+        }
+    }
+
+    pub fn unload(&mut self) {
+        self.generation += 1;
+        self.pending = None;
+        self.playback = None;
+    }
+
+    pub fn recover(&self) {
+        if let Some(p) = &self.playback {
+            p.recover_media_error();
+        }
+    }
+
+    /// Seconds behind the live edge.
+    pub fn latency(&self) -> Option<f64> {
+        self.playback.as_ref().and_then(Playback::latency)
+    }
+
+    /// Plays, and reports a refusal.
+    pub fn play(&self) {
+        let (out, generation) = (self.out.clone(), self.generation);
+        let promise = self.video.play();
+        wasm_bindgen_futures::spawn_local(async move {
+            let result = match promise {
+                Ok(p) => wasm_bindgen_futures::JsFuture::from(p).await.map(|_| ()),
+                Err(e) => Err(e),
+            };
+            let result = result.map_err(|e| {
+                js_sys::Reflect::get(&e, &JsValue::from_str("name"))
+                    .ok()
+                    .and_then(|n| n.as_string())
+                    .unwrap_or_default()
+            });
+            out(Note::Played(generation, result));
+        });
+    }
+
+    pub fn pause(&self) {
+        let _ = self.video.pause();
+    }
+
+    pub fn set_muted(&self, muted: bool) {
+        self.video.set_muted(muted);
+    }
+
+    pub fn go_live(&self) {
+        if let Some(p) = &self.playback {
+            p.go_live();
+        }
+    }
+}
