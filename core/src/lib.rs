@@ -11,4 +11,5 @@ pub mod hls_config;
 pub mod json;
 pub mod machine;
 pub mod policy;
+pub mod qoe;
 pub mod recordings;
