@@ -103,13 +103,22 @@ pub async fn run(cfg: Config) -> Result<(), String> {
             Rewrite { delivery_base },
         ),
     );
+    let qoe_url = cfg.qoe.database_url()?;
+    let qoe_store = crate::qoe::store::Store::open(qoe_url.expose()).await?;
+    tracing::info!(engine = ?qoe_store.engine(), "viewing figures: database ready");
+    let metrics = Arc::new(crate::metrics::Metrics::default());
+    let qoe = crate::qoe::QoeService::new(qoe_store, Arc::clone(&metrics), cfg.qoe.settings()?);
+    let flusher = qoe.spawn_flusher();
+    let recordings = Arc::new(RecordingsService::new(cache));
     let app = router(
         Services {
-            recordings: Arc::new(RecordingsService::new(cache)),
+            recordings: Arc::clone(&recordings),
             recordings_cors,
         },
         &cfg.dist,
-    );
+    )
+    .merge(crate::qoe::api::router(qoe))
+    .merge(crate::metrics::router(metrics, Some(recordings)));
     let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
     let serve = axum::serve(
         http,
@@ -140,6 +149,8 @@ pub async fn run(cfg: Config) -> Result<(), String> {
     if tokio::time::timeout(HTTP_DRAIN, &mut server).await.is_err() {
         server.abort();
     }
+    // The last figures reach the database before we go.
+    flusher.stop().await;
     tracing::info!("bye");
     Ok(())
 }

@@ -70,6 +70,9 @@ pub struct Config {
     /// Inputs whose recordings list is kept in memory (least recently used go).
     #[arg(long, env = "RECORDINGS_CACHE_INPUTS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub recordings_cache_inputs: u64,
+
+    #[command(flatten)]
+    pub qoe: crate::qoe::QoeConfig,
 }
 
 impl Config {

@@ -5,6 +5,8 @@
 //! - Recordings: [`account_client`] (Cloudflare's account API, typed), the
 //!   shared [`cache`] in front of it, [`recordings`] (pure list building and
 //!   HTTP cache rules) and [`recordings_api`] (the viewers' endpoint).
+//! - Viewing figures: [`qoe`] (beacons in, SQLite/PostgreSQL, moderators'
+//!   reads) and [`metrics`] (`GET /metrics` for Prometheus).
 //! - [`app`] wires the router, [`config`] reads flags and environment.
 //!
 //! It has no control API, no faults and no ffmpeg: those belong to the local
@@ -17,5 +19,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod ids;
+pub mod metrics;
+pub mod qoe;
 pub mod recordings;
 pub mod recordings_api;

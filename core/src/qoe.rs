@@ -43,7 +43,7 @@ pub const MAX_LATENCY_MS: u32 = 3_600_000;
 pub const MAX_BODY_BYTES: usize = 8 * 1024;
 
 /// What is watched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     Live,
@@ -97,7 +97,7 @@ impl Browser {
 }
 
 impl Kind {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Kind::Live => "live",
             Kind::Recording => "recording",

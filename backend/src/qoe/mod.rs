@@ -1,0 +1,248 @@
+//! Viewing figures (quality of experience): the players' beacons in,
+//! aggregated in memory per input, video and minute, flushed to the
+//! database, read back for moderators, and counted for Prometheus.
+//!
+//! - [`agg`]: the in-memory sums (pure);
+//! - [`store`]: SQLite or PostgreSQL through `sqlx` (migrations, upserts,
+//!   retention);
+//! - [`query`]: what moderators read;
+//! - [`limit`]: the per-client rate limit;
+//! - [`api`]: `POST /api/qoe` and the guarded read route.
+//!
+//! What a beacon is and what counts is `player_core::qoe`.
+
+pub mod agg;
+pub mod api;
+pub mod limit;
+pub mod query;
+pub mod store;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use player_core::qoe::Batch;
+use stream_api::Secret;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::metrics::Metrics;
+use agg::Pending;
+use limit::RateLimiter;
+use store::Store;
+
+/// Command line and environment of the viewing figures.
+#[derive(Debug, Clone, clap::Args)]
+pub struct QoeConfig {
+    /// Where the backend keeps its files (the SQLite database of viewing
+    /// figures when DATABASE_URL is not set).
+    #[arg(long, env = "DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// A PostgreSQL URL (`postgres://user:pass@host/db`) for the viewing
+    /// figures, shared by every replica; default: SQLite in --data-dir.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<Secret>,
+
+    /// Days viewing figures are kept.
+    #[arg(long, env = "QOE_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub qoe_retention_days: u32,
+
+    /// Seconds between writes of the aggregated figures to the database.
+    #[arg(long, env = "QOE_FLUSH_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=60))]
+    pub qoe_flush_seconds: u64,
+
+    /// Beacons per minute one client address may send on average. Viewers
+    /// behind one NAT share it: a page sends at most 3 per minute.
+    #[arg(long, env = "QOE_RATE_PER_MINUTE", default_value_t = 600, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub qoe_rate_per_minute: u32,
+
+    /// Beacons one client address may send at once.
+    #[arg(long, env = "QOE_RATE_BURST", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub qoe_rate_burst: u32,
+
+    /// Behind a load balancer: the header holding the client address (its
+    /// last entry is taken, the one the balancer added), e.g.
+    /// `x-forwarded-for`. Unset: the TCP peer.
+    #[arg(long, env = "QOE_CLIENT_IP_HEADER")]
+    pub qoe_client_ip_header: Option<String>,
+}
+
+impl QoeConfig {
+    /// The database URL: DATABASE_URL, or SQLite in the data directory
+    /// (created if missing).
+    pub fn database_url(&self) -> Result<Secret, String> {
+        if let Some(url) = &self.database_url {
+            return Ok(url.clone());
+        }
+        std::fs::create_dir_all(&self.data_dir)
+            .map_err(|e| format!("cannot create --data-dir {}: {e}", self.data_dir.display()))?;
+        Ok(Secret::new(store::sqlite_url(&self.data_dir)))
+    }
+
+    pub fn settings(&self) -> Result<Settings, String> {
+        let client_ip_header = self
+            .qoe_client_ip_header
+            .as_deref()
+            .map(|h| {
+                axum::http::HeaderName::try_from(h.trim())
+                    .map_err(|_| format!("--qoe-client-ip-header: `{h}` is not a header name"))
+            })
+            .transpose()?;
+        Ok(Settings {
+            flush_every: Duration::from_secs(self.qoe_flush_seconds),
+            retention_minutes: i64::from(self.qoe_retention_days) * 24 * 60,
+            rate_per_minute: self.qoe_rate_per_minute,
+            rate_burst: self.qoe_rate_burst,
+            client_ip_header,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub flush_every: Duration,
+    pub retention_minutes: i64,
+    pub rate_per_minute: u32,
+    pub rate_burst: u32,
+    pub client_ip_header: Option<axum::http::HeaderName>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            flush_every: Duration::from_secs(10),
+            retention_minutes: 90 * 24 * 60,
+            rate_per_minute: 600,
+            rate_burst: 200,
+            client_ip_header: None,
+        }
+    }
+}
+
+/// Entries held in memory between flushes at most; past it beacons get
+/// 503 (the database is not keeping up), not unbounded memory.
+const MAX_PENDING: usize = 500_000;
+
+pub struct QoeService {
+    pending: Mutex<Pending>,
+    pub limiter: RateLimiter,
+    pub metrics: Arc<Metrics>,
+    pub store: Store,
+    pub settings: Settings,
+}
+
+/// Unix seconds now.
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// The backlog is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backlogged;
+
+impl QoeService {
+    pub fn new(store: Store, metrics: Arc<Metrics>, settings: Settings) -> Arc<Self> {
+        Arc::new(QoeService {
+            pending: Mutex::new(Pending::default()),
+            limiter: RateLimiter::new(settings.rate_per_minute, settings.rate_burst),
+            metrics,
+            store,
+            settings,
+        })
+    }
+
+    /// Adds a validated batch received at `now_s`.
+    pub fn accept(&self, b: &Batch, now_s: i64) -> Result<(), Backlogged> {
+        {
+            let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            if p.len() >= MAX_PENDING {
+                return Err(Backlogged);
+            }
+            p.add(b, now_s);
+        }
+        self.metrics.accepted(&b.views);
+        Ok(())
+    }
+
+    /// Writes what accumulated. On failure the flush's figures are dropped
+    /// (counted in `jlp_qoe_store_failures_total`) rather than held without
+    /// bound.
+    pub async fn flush(&self) -> Result<usize, String> {
+        let p = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
+        if p.is_empty() {
+            return Ok(0);
+        }
+        let n = p.len();
+        self.store.write(&p).await.map_err(|e| {
+            self.metrics.store_failed();
+            format!("QoE flush of {n} entries failed: {e}")
+        })?;
+        Ok(n)
+    }
+
+    /// Flushes every `flush_every` and prunes hourly until stopped; a last
+    /// flush on stop.
+    pub fn spawn_flusher(self: &Arc<Self>) -> Flusher {
+        let (stop, mut stopped) = oneshot::channel::<()>();
+        let svc = Arc::clone(self);
+        let task = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(svc.settings.flush_every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut last_prune: Option<tokio::time::Instant> = None;
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = &mut stopped => break,
+                }
+                if let Err(e) = svc.flush().await {
+                    tracing::warn!("{e}");
+                }
+                if last_prune.is_none_or(|t| t.elapsed() >= Duration::from_secs(3600)) {
+                    last_prune = Some(tokio::time::Instant::now());
+                    match svc
+                        .store
+                        .prune(unix_now(), svc.settings.retention_minutes)
+                        .await
+                    {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(rows = n, "QoE: old figures deleted"),
+                        Err(e) => tracing::warn!(error = %e, "QoE: pruning failed"),
+                    }
+                }
+            }
+            if let Err(e) = svc.flush().await {
+                tracing::warn!("{e}");
+            }
+        });
+        Flusher {
+            stop: Some(stop),
+            task,
+        }
+    }
+}
+
+/// The flushing task; dropping it aborts it, [`Flusher::stop`] ends it
+/// after a last flush.
+#[must_use]
+pub struct Flusher {
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl Flusher {
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for Flusher {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
