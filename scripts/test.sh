@@ -21,6 +21,9 @@ step "native tests (core, backend, local stand-in, RTMP ingest)"
 cargo test --quiet -p player-core -p stream-api -p backend
 cargo test --quiet --manifest-path localcf/Cargo.toml --workspace
 
+step "viewing figures on PostgreSQL (a throwaway server from Debian's package)"
+scripts/pg-test.sh cargo test --quiet -p backend --test qoe
+
 step "build"
 scripts/build.sh
 
