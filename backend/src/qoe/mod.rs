@@ -246,3 +246,49 @@ impl Drop for Flusher {
         self.task.abort();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        qoe: QoeConfig,
+    }
+
+    fn parse(args: &[&str]) -> QoeConfig {
+        let mut all = vec!["backend"];
+        all.extend_from_slice(args);
+        Cli::try_parse_from(all).unwrap().qoe
+    }
+
+    #[test]
+    fn defaults_and_database_choice() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("d");
+        let c = parse(&["--data-dir", data.to_str().unwrap()]);
+        assert_eq!(c.qoe_retention_days, 90);
+        let s = c.settings().unwrap();
+        assert_eq!(s.flush_every, Duration::from_secs(10));
+        assert_eq!(s.retention_minutes, 90 * 24 * 60);
+        assert!(s.client_ip_header.is_none());
+        let url = c.database_url().unwrap();
+        assert!(url.expose().starts_with("sqlite://"), "{}", url.expose());
+        assert!(data.is_dir(), "the data directory is created");
+        let c = parse(&["--database-url", "postgres://u:pw@db/x"]);
+        assert_eq!(c.database_url().unwrap().expose(), "postgres://u:pw@db/x");
+        assert!(
+            !format!("{c:?}").contains("pw"),
+            "the password is not shown"
+        );
+        assert!(parse(&["--qoe-client-ip-header", "x-forwarded-for"])
+            .settings()
+            .is_ok());
+        assert!(parse(&["--qoe-client-ip-header", "bad header"])
+            .settings()
+            .is_err());
+        assert!(Cli::try_parse_from(["backend", "--qoe-retention-days", "0"]).is_err());
+    }
+}
