@@ -107,7 +107,16 @@ pub async fn run(cfg: Config) -> Result<(), String> {
     let qoe_store = crate::qoe::store::Store::open(qoe_url.expose()).await?;
     tracing::info!(engine = ?qoe_store.engine(), "viewing figures: database ready");
     let metrics = Arc::new(crate::metrics::Metrics::default());
-    let qoe = crate::qoe::QoeService::new(qoe_store, Arc::clone(&metrics), cfg.qoe.settings()?);
+    let qoe_inputs: Option<Arc<dyn crate::qoe::InputCheck>> = cfg
+        .qoe
+        .qoe_check_inputs
+        .then(|| Arc::new(crate::qoe::CacheInputs(Arc::clone(&cache))) as _);
+    let qoe = crate::qoe::QoeService::new(
+        qoe_store,
+        Arc::clone(&metrics),
+        cfg.qoe.settings()?,
+        qoe_inputs,
+    );
     let flusher = qoe.spawn_flusher();
     let recordings = Arc::new(RecordingsService::new(cache));
     let app = router(

@@ -55,7 +55,7 @@ pub enum Rejection {
     RateLimited,
 }
 
-const REASONS: [&str; 10] = [
+const REASONS: [&str; 11] = [
     "too_large",
     "malformed",
     "version",
@@ -64,6 +64,7 @@ const REASONS: [&str; 10] = [
     "failure_code",
     "views",
     "range",
+    "unknown_input",
     "rate_limited",
     "unavailable",
 ];

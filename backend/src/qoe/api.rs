@@ -133,6 +133,10 @@ async fn beacon(
             &format!("invalid beacon: {}", why.as_str()),
         );
     }
+    if !svc.inputs_known(&batch).await {
+        svc.metrics.rejected_reason("unknown_input");
+        return error(StatusCode::NOT_FOUND, "no such live input");
+    }
     if svc.accept(&batch, unix_now()).is_err() {
         svc.metrics.rejected_reason("unavailable");
         return retry_after(

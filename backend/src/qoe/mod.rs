@@ -17,7 +17,9 @@ pub mod limit;
 pub mod query;
 pub mod store;
 
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -26,6 +28,7 @@ use stream_api::Secret;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::cache::{Answer, RecordingsCache, Upstream};
 use crate::metrics::Metrics;
 use agg::Pending;
 use limit::RateLimiter;
@@ -66,6 +69,12 @@ pub struct QoeConfig {
     /// `x-forwarded-for`. Unset: the TCP peer.
     #[arg(long, env = "QOE_CLIENT_IP_HEADER")]
     pub qoe_client_ip_header: Option<String>,
+
+    /// Refuse beacons for inputs the account does not have (asked through
+    /// the recordings cache, so mostly answered from memory; when the
+    /// account API is down, beacons are taken).
+    #[arg(long, env = "QOE_CHECK_INPUTS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub qoe_check_inputs: bool,
 }
 
 impl QoeConfig {
@@ -120,6 +129,37 @@ impl Default for Settings {
     }
 }
 
+/// Whether an input exists, as far as the backend can tell now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Known {
+    Yes,
+    No,
+    /// The account API cannot say (down, rate limited): take the beacon.
+    Unsure,
+}
+
+/// Tells known inputs from made-up ones.
+pub trait InputCheck: Send + Sync + 'static {
+    fn known<'a>(&'a self, input: &'a str) -> Pin<Box<dyn Future<Output = Known> + Send + 'a>>;
+}
+
+/// The recordings cache knows which inputs exist (it caches "no such
+/// input" too, and its call budget keeps made-up ids from costing the
+/// account API more than a bounded share).
+pub struct CacheInputs<U: Upstream>(pub Arc<RecordingsCache<U>>);
+
+impl<U: Upstream> InputCheck for CacheInputs<U> {
+    fn known<'a>(&'a self, input: &'a str) -> Pin<Box<dyn Future<Output = Known> + Send + 'a>> {
+        Box::pin(async move {
+            match self.0.get(input).await {
+                Answer::Found { .. } => Known::Yes,
+                Answer::Missing => Known::No,
+                Answer::Unavailable { .. } => Known::Unsure,
+            }
+        })
+    }
+}
+
 /// Entries held in memory between flushes at most; past it beacons get
 /// 503 (the database is not keeping up), not unbounded memory.
 const MAX_PENDING: usize = 500_000;
@@ -130,6 +170,8 @@ pub struct QoeService {
     pub metrics: Arc<Metrics>,
     pub store: Store,
     pub settings: Settings,
+    /// `None`: every well-formed input uid is taken.
+    pub inputs: Option<Arc<dyn InputCheck>>,
 }
 
 /// Unix seconds now.
@@ -144,14 +186,34 @@ pub fn unix_now() -> i64 {
 pub struct Backlogged;
 
 impl QoeService {
-    pub fn new(store: Store, metrics: Arc<Metrics>, settings: Settings) -> Arc<Self> {
+    pub fn new(
+        store: Store,
+        metrics: Arc<Metrics>,
+        settings: Settings,
+        inputs: Option<Arc<dyn InputCheck>>,
+    ) -> Arc<Self> {
         Arc::new(QoeService {
             pending: Mutex::new(Pending::default()),
             limiter: RateLimiter::new(settings.rate_per_minute, settings.rate_burst),
             metrics,
             store,
             settings,
+            inputs,
         })
+    }
+
+    /// Whether every input of the batch may be taken.
+    pub async fn inputs_known(&self, b: &Batch) -> bool {
+        let Some(check) = &self.inputs else {
+            return true;
+        };
+        for (i, r) in b.views.iter().enumerate() {
+            let seen = b.views[..i].iter().any(|o| o.input == r.input);
+            if !seen && check.known(&r.input).await == Known::No {
+                return false;
+            }
+        }
+        true
     }
 
     /// Adds a validated batch received at `now_s`.
