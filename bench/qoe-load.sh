@@ -90,6 +90,37 @@ STORED=""
 if [ "$DB" = postgres ]; then
   STORED=$(psql "$DATABASE_URL" -Atc "select sum(views) from qoe_minute where input_uid like 'bench-input-%'")
 fi
+
+# Headroom: as many beacons as wrk can send (closed loop, 64 connections,
+# each request a new page from one of 60,000 addresses) for 10 s.
+cat >"$WORK/beacon.lua" <<'LUA'
+local n = 0
+function init(args) math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16) % 100000) end
+function request()
+  n = n + 1
+  local page = string.format("%08x%08x", math.random(0, 0x7fffffff), n)
+  local a = math.random(0, 59999)
+  local body = '{"v":1,"page":"' .. page .. '","browser":"firefox","views":[{"input":"bench-input-' ..
+    (n % 20) .. '","video":"bench-video-' .. (n % 20) ..
+    '","kind":"live","engine":"hlsjs","start":false,"watch_ms":30000,"latency_ms":4000}]}'
+  return wrk.format("POST", "/api/qoe", {
+    ["content-type"] = "text/plain",
+    ["x-forwarded-for"] = string.format("10.%d.%d.%d", a // 65536, (a // 256) % 256, a % 256),
+  }, body)
+end
+LUA
+SAT=""
+if command -v wrk >/dev/null; then
+  say "headroom: wrk -t2 -c64 -d10s"
+  CPU0=$(awk '{print $14 + $15}' "/proc/$PID/stat")
+  wrk -t2 -c64 -d10s --latency -s "$WORK/beacon.lua" "$O" >"$WORK/wrk.txt" 2>&1 || true
+  CPU1=$(awk '{print $14 + $15}' "/proc/$PID/stat")
+  RPS=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$WORK/wrk.txt")
+  P99=$(sed -n 's/^ *99% *\([0-9.]*[a-z]*\).*/\1/p' "$WORK/wrk.txt")
+  P50=$(sed -n 's/^ *50% *\([0-9.]*[a-z]*\).*/\1/p' "$WORK/wrk.txt")
+  NON2XX=$(sed -n 's/^ *Non-2xx or 3xx responses: *\([0-9]*\)/\1/p' "$WORK/wrk.txt")
+  SAT="${RPS} beacons/s (p50 ${P50}, p99 ${P99}; non-2xx ${NON2XX:-0}); backend CPU $(( (CPU1 - CPU0) * 100 / $(getconf CLK_TCK) / 10 ))% of one core"
+fi
 kill -TERM "$PID"; wait "$PID" 2>/dev/null || true; PID=""
 if [ "$DB" = sqlite ] && command -v sqlite3 >/dev/null; then
   STORED=$(sqlite3 "$WORK/data/qoe.sqlite" "select sum(views) from qoe_minute")
@@ -110,4 +141,5 @@ cat <<EOT
 | backend peak RSS | $(j 'd.rssMaxMiB') MiB |
 | accepted by the backend / views counted | $ACCEPTED / $VIEWS |
 | views in the database | ${STORED:-n/a (no sqlite3 CLI)}; failed flushes: $STORE_FAIL |
+| headroom (wrk -t2 -c64, 10 s, closed loop) | ${SAT:-n/a (no wrk)} |
 EOT
