@@ -93,8 +93,11 @@ pub struct Metrics {
     startup_ms_sum: AtomicU64,
     accepted: AtomicU64,
     rejected: [AtomicU64; REASONS.len()],
-    /// Flushes to the database that failed (the figures of that flush are lost).
+    /// Flushes to the database that failed.
     store_failures: AtomicU64,
+    flushes: AtomicU64,
+    flushed_entries: AtomicU64,
+    flush_ms_sum: AtomicU64,
 }
 
 fn add(c: &AtomicU64, n: u64) {
@@ -132,6 +135,19 @@ impl Metrics {
         if let Some(i) = REASONS.iter().position(|r| *r == reason) {
             add(&self.rejected[i], 1);
         }
+    }
+
+    /// A flush of `entries` rows took `took`.
+    pub fn flushed(&self, entries: usize, took: std::time::Duration) {
+        add(&self.flushes, 1);
+        add(
+            &self.flushed_entries,
+            u64::try_from(entries).unwrap_or(u64::MAX),
+        );
+        add(
+            &self.flush_ms_sum,
+            u64::try_from(took.as_millis()).unwrap_or(u64::MAX),
+        );
     }
 
     pub fn store_failed(&self) {
@@ -198,6 +214,21 @@ impl Metrics {
             "jlp_qoe_store_failures_total",
             "Flushes of viewing figures to the database that failed.",
             get(&self.store_failures).to_string(),
+        );
+        counter(
+            "jlp_qoe_flushes_total",
+            "Flushes of viewing figures to the database.",
+            get(&self.flushes).to_string(),
+        );
+        counter(
+            "jlp_qoe_flushed_entries_total",
+            "Rows written by those flushes (before the database merges them).",
+            get(&self.flushed_entries).to_string(),
+        );
+        counter(
+            "jlp_qoe_flush_seconds_total",
+            "Time spent writing those flushes.",
+            seconds(get(&self.flush_ms_sum)),
         );
         let _ = write!(
             o,

@@ -700,3 +700,32 @@ async fn beacons_for_inputs_the_account_lacks_are_refused() {
         assert_eq!(h.figures(&down).await.broadcasts[0].views, 1, "{db:?}");
     }
 }
+
+#[tokio::test]
+async fn a_failed_flush_keeps_the_figures_for_the_next() {
+    // SQLite only: the table is renamed away under the service, which
+    // would break the other tests sharing a PostgreSQL database.
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(dir.path());
+    let h = serve(Store::open(&url).await.unwrap(), None, Settings::default()).await;
+    let input = fresh_input("retry");
+    h.send(&serde_json::from_str(&good_body(&input)).unwrap())
+        .await;
+    sqlx::any::install_default_drivers();
+    let admin = sqlx::AnyPool::connect(&url).await.unwrap();
+    sqlx::query("ALTER TABLE qoe_minute RENAME TO qoe_minute_away")
+        .execute(&admin)
+        .await
+        .unwrap();
+    assert!(h.svc.flush().await.unwrap_err().contains("kept"));
+    assert_eq!(h.metric("jlp_qoe_store_failures_total").await, "1");
+    sqlx::query("ALTER TABLE qoe_minute_away RENAME TO qoe_minute")
+        .execute(&admin)
+        .await
+        .unwrap();
+    h.send(&serde_json::from_str(&good_body(&input)).unwrap())
+        .await;
+    let f = h.figures(&input).await;
+    assert_eq!(f.broadcasts[0].views, 2, "nothing lost: {f:?}");
+    assert_eq!(f.broadcasts[0].minutes_viewed, 1.0);
+}

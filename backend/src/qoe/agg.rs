@@ -90,6 +90,39 @@ impl Pending {
         self.rows.len() + self.startup.len() + self.failures.len() + self.pages.len()
     }
 
+    /// Adds what another `Pending` holds (a flush that failed goes back).
+    pub fn merge(&mut self, other: Pending) {
+        for (k, o) in other.rows {
+            let s = self.rows.entry(k).or_default();
+            s.views += o.views;
+            s.watch_ms += o.watch_ms;
+            s.rebuffers += o.rebuffers;
+            s.rebuffer_ms += o.rebuffer_ms;
+            s.up += o.up;
+            s.down += o.down;
+            s.failures += o.failures;
+            s.startup_count += o.startup_count;
+            s.startup_ms_sum += o.startup_ms_sum;
+            s.latency_count += o.latency_count;
+            s.latency_ms_sum += o.latency_ms_sum;
+        }
+        for (k, n) in other.startup {
+            *self.startup.entry(k).or_default() += n;
+        }
+        for (k, n) in other.failures {
+            *self.failures.entry(k).or_default() += n;
+        }
+        for (k, seen) in other.pages {
+            // The newer sighting wins.
+            match self.pages.get(&k) {
+                Some(mine) if mine.last_seen >= seen.last_seen => {}
+                _ => {
+                    self.pages.insert(k, seen);
+                }
+            }
+        }
+    }
+
     /// Adds a validated batch received at `now_s` (Unix seconds).
     pub fn add(&mut self, b: &Batch, now_s: i64) {
         let minute = now_s.div_euclid(60);
@@ -211,6 +244,23 @@ mod tests {
         );
         p.add(&batch("p1", true, vec![view("a", "v", false)]), 190);
         assert!(p.pages[&("p1".into(), "a".into())].ended);
+    }
+
+    #[test]
+    fn a_failed_flush_merges_back() {
+        let mut older = Pending::default();
+        older.add(&batch("p1", false, vec![view("a", "v", true)]), 120);
+        older.add(&batch("p2", false, vec![view("a", "v", true)]), 121);
+        let mut newer = Pending::default();
+        newer.add(&batch("p1", true, vec![view("a", "v", false)]), 130);
+        newer.merge(older);
+        let mut all = Pending::default();
+        all.add(&batch("p1", false, vec![view("a", "v", true)]), 120);
+        all.add(&batch("p2", false, vec![view("a", "v", true)]), 121);
+        all.add(&batch("p1", true, vec![view("a", "v", false)]), 130);
+        assert_eq!(newer.rows, all.rows);
+        assert_eq!(newer.startup, all.startup);
+        assert_eq!(newer.pages, all.pages, "p1's leaving is not undone");
     }
 
     #[test]

@@ -229,20 +229,39 @@ impl QoeService {
         Ok(())
     }
 
-    /// Writes what accumulated. On failure the flush's figures are dropped
-    /// (counted in `jlp_qoe_store_failures_total`) rather than held without
-    /// bound.
+    /// Writes what accumulated. On failure (a database restart) the
+    /// figures go back to memory for the next flush, up to the backlog
+    /// bound; past it they are dropped. Failures are counted in
+    /// `jlp_qoe_store_failures_total`.
     pub async fn flush(&self) -> Result<usize, String> {
         let p = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
         if p.is_empty() {
             return Ok(0);
         }
         let n = p.len();
-        self.store.write(&p).await.map_err(|e| {
-            self.metrics.store_failed();
-            format!("QoE flush of {n} entries failed: {e}")
-        })?;
-        Ok(n)
+        let began = std::time::Instant::now();
+        match self.store.write(&p).await {
+            Ok(()) => {
+                self.metrics.flushed(n, began.elapsed());
+                Ok(n)
+            }
+            Err(e) => {
+                self.metrics.store_failed();
+                let mut now = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+                let kept = now.len() + n <= MAX_PENDING;
+                if kept {
+                    now.merge(p);
+                }
+                Err(format!(
+                    "QoE flush of {n} entries failed ({}): {e}",
+                    if kept {
+                        "kept for the next flush"
+                    } else {
+                        "dropped: backlog full"
+                    }
+                ))
+            }
+        }
     }
 
     /// Flushes every `flush_every` and prunes hourly until stopped; a last
