@@ -411,9 +411,12 @@ struct View {
     dirty: bool,
 }
 
-/// One page load's viewing: feed it [`Ev`]s, call [`Session::flush`] on
-/// ticks, on `visibilitychange` to hidden and on `pagehide`, and send what
-/// it returns.
+/// One page load's viewing: feed it [`Ev`]s, call [`Session::flush`] with
+/// [`Trigger::Tick`] after each event and on a timer of
+/// [`Session::next_tick_in`], with `Hidden` on `visibilitychange` to hidden
+/// and with `PageHide` on `pagehide`, and send what it returns. After a
+/// failure the view is over: a retry that loads the source again is a new
+/// [`Ev::Source`].
 #[derive(Debug, Clone)]
 pub struct Session {
     page: String,
