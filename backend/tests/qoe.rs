@@ -729,3 +729,36 @@ async fn a_failed_flush_keeps_the_figures_for_the_next() {
     assert_eq!(f.broadcasts[0].views, 2, "nothing lost: {f:?}");
     assert_eq!(f.broadcasts[0].minutes_viewed, 1.0);
 }
+
+#[tokio::test]
+async fn replicas_flushing_at_once_add_up() {
+    for db in databases() {
+        let (store, dir) = open(db).await;
+        let one = serve(store.clone(), dir, Settings::default()).await;
+        // The second replica has its own connections to the same database.
+        let url = match db {
+            Db::Sqlite => sqlite_url(one._dir.as_ref().unwrap().path()),
+            Db::Postgres => std::env::var("DATABASE_URL").unwrap(),
+        };
+        let two = serve(Store::open(&url).await.unwrap(), None, Settings::default()).await;
+        let inputs: Vec<String> = (0..40).map(|i| fresh_input(&format!("conc{i}"))).collect();
+        for round in 0..5u64 {
+            for (i, input) in inputs.iter().enumerate() {
+                let mut b: Batch = serde_json::from_str(&good_body(input)).unwrap();
+                b.page = page_id(round * 1_000 + i as u64);
+                one.svc.accept(&b, unix_now()).unwrap();
+                b.page = page_id(round * 1_000 + 500 + i as u64);
+                two.svc.accept(&b, unix_now()).unwrap();
+            }
+            let (a, b) = tokio::join!(one.svc.flush(), two.svc.flush());
+            assert_eq!((a.is_ok(), b.is_ok()), (true, true), "{db:?}: {a:?} {b:?}");
+        }
+        for input in &inputs {
+            let f = query::input_qoe(&one.svc.store, input, unix_now())
+                .await
+                .unwrap();
+            assert_eq!(f.broadcasts[0].views, 10, "{db:?} {input}");
+            assert_eq!(f.viewers_now, 10, "{db:?} {input}");
+        }
+    }
+}

@@ -121,9 +121,12 @@ impl Store {
     }
 
     /// Writes one flush in one transaction: every replica's upserts add up.
+    /// Rows go in key order, so replicas flushing at once lock them in the
+    /// same order and cannot deadlock each other.
     pub async fn write(&self, p: &Pending) -> Result<(), sqlx::Error> {
         let mut tx = self.pool.begin().await?;
-        let rows: Vec<_> = p.rows.iter().collect();
+        let mut rows: Vec<_> = p.rows.iter().collect();
+        rows.sort_unstable_by(|a, b| order(a.0).cmp(&order(b.0)));
         for chunk in rows.chunks(CHUNK) {
             let sql = multi_row(
                 "INSERT INTO qoe_minute (input_uid, video_uid, kind, minute, views, watch_ms, rebuffers, rebuffer_ms, up, down, failures, startup_count, startup_ms_sum, latency_count, latency_ms_sum) VALUES ",
@@ -159,7 +162,8 @@ impl Store {
             }
             tx.execute(q).await?;
         }
-        let startup: Vec<_> = p.startup.iter().collect();
+        let mut startup: Vec<_> = p.startup.iter().collect();
+        startup.sort_unstable_by(|a, b| (order(&a.0 .0), a.0 .1).cmp(&(order(&b.0 .0), b.0 .1)));
         for chunk in startup.chunks(CHUNK) {
             let sql = multi_row(
                 "INSERT INTO qoe_startup (input_uid, video_uid, kind, minute, bucket, n) VALUES ",
@@ -173,7 +177,8 @@ impl Store {
             }
             tx.execute(q).await?;
         }
-        let failures: Vec<_> = p.failures.iter().collect();
+        let mut failures: Vec<_> = p.failures.iter().collect();
+        failures.sort_unstable_by(|a, b| (order(&a.0 .0), &a.0 .1).cmp(&(order(&b.0 .0), &b.0 .1)));
         for chunk in failures.chunks(CHUNK) {
             let sql = multi_row(
                 "INSERT INTO qoe_failure (input_uid, video_uid, kind, minute, code, n) VALUES ",
@@ -187,7 +192,9 @@ impl Store {
             }
             tx.execute(q).await?;
         }
-        let (ended, seen): (Vec<_>, Vec<_>) = p.pages.iter().partition(|(_, s)| s.ended);
+        let (mut ended, mut seen): (Vec<_>, Vec<_>) = p.pages.iter().partition(|(_, s)| s.ended);
+        seen.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        ended.sort_unstable_by(|a, b| a.0.cmp(b.0));
         for chunk in seen.chunks(CHUNK) {
             let sql = multi_row(
                 "INSERT INTO qoe_viewer (page, input_uid, video_uid, kind, last_seen) VALUES ",
@@ -253,6 +260,11 @@ impl Store {
             .await?;
         row.try_get::<i64, _>(0)
     }
+}
+
+/// A row key's order (the primary key's columns).
+fn order(k: &RowKey) -> (&str, &str, &str, i64) {
+    (&k.input, &k.video, k.kind.as_str(), k.minute)
 }
 
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
