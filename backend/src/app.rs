@@ -127,7 +127,11 @@ pub async fn run(cfg: Config) -> Result<(), String> {
         &cfg.dist,
     )
     .merge(crate::qoe::api::router(qoe))
-    .merge(crate::metrics::router(metrics, Some(recordings)));
+    .merge(crate::metrics::router(
+        metrics,
+        Some(recordings),
+        cfg.qoe.metrics_token.clone(),
+    ));
     let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
     let serve = axum::serve(
         http,

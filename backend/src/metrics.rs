@@ -9,22 +9,48 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use axum::http::header;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use axum::Router;
+use axum::{Json, Router};
+use player_core::cloudflare::ErrorBody;
 use player_core::qoe::{Invalid, ViewReport};
+use stream_api::Secret;
 
 use crate::cache::CacheStats;
 use crate::recordings_api::RecordingsService;
 
-/// `GET /metrics`; with `recordings`, its cache's counters too.
-pub fn router(metrics: Arc<Metrics>, recordings: Option<Arc<RecordingsService>>) -> Router {
+/// `GET /metrics`; with `recordings`, its cache's counters too; with
+/// `token`, only for `Authorization: Bearer <token>` (Prometheus'
+/// `authorization` / `bearer_token_file` scrape settings).
+pub fn router(
+    metrics: Arc<Metrics>,
+    recordings: Option<Arc<RecordingsService>>,
+    token: Option<Secret>,
+) -> Router {
     Router::new().route(
         "/metrics",
-        get(move || {
-            let text = metrics.render(recordings.as_ref().map(|r| r.stats().cache));
+        get(move |headers: HeaderMap| {
+            let allowed = token.as_ref().is_none_or(|t| {
+                headers
+                    .get(header::AUTHORIZATION)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.strip_prefix("Bearer "))
+                    .is_some_and(|given| t.matches(given.trim()))
+            });
+            let text =
+                allowed.then(|| metrics.render(recordings.as_ref().map(|r| r.stats().cache)));
             async move {
+                let Some(text) = text else {
+                    return (
+                        StatusCode::UNAUTHORIZED,
+                        [(header::WWW_AUTHENTICATE, "Bearer")],
+                        Json(ErrorBody {
+                            error: "metrics need the metrics token".into(),
+                        }),
+                    )
+                        .into_response();
+                };
                 (
                     [
                         (
@@ -384,5 +410,33 @@ mod tests {
                 .trim_end_matches("_count");
             assert!(t.contains(&format!("# TYPE {family} ")), "{l}");
         }
+    }
+
+    #[tokio::test]
+    async fn token_guards_the_metrics_when_set() {
+        let m = Arc::new(Metrics::default());
+        let app = router(m, None, Some(Secret::new("scrape-me")));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/metrics", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move { axum::serve(listener, app).await });
+        let http = reqwest::Client::new();
+        let cases = [
+            (None, 401),
+            (Some("Bearer nope"), 401),
+            (Some("scrape-me"), 401),
+            (Some("Bearer scrape-me"), 200),
+        ];
+        for (auth, want) in cases {
+            let mut req = http.get(&url);
+            if let Some(a) = auth {
+                req = req.header("authorization", a);
+            }
+            let r = req.send().await.unwrap();
+            assert_eq!(r.status().as_u16(), want, "{auth:?}");
+            let text = r.text().await.unwrap();
+            assert_eq!(text.contains("jlp_views_total"), want == 200, "{auth:?}");
+            assert!(!text.contains("scrape-me"));
+        }
+        server.abort();
     }
 }

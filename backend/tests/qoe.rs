@@ -107,7 +107,7 @@ async fn serve_checking(
     let metrics = Arc::new(Metrics::default());
     let svc = QoeService::new(store, Arc::clone(&metrics), settings, inputs);
     let app = api::router(Arc::clone(&svc))
-        .merge(metrics::router(Arc::clone(&metrics), None))
+        .merge(metrics::router(Arc::clone(&metrics), None, None))
         .merge(api::read_router::<(), ModeratorOf>(Arc::clone(&svc)));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

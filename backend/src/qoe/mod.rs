@@ -75,6 +75,11 @@ pub struct QoeConfig {
     /// account API is down, beacons are taken).
     #[arg(long, env = "QOE_CHECK_INPUTS", default_value_t = true, action = clap::ArgAction::Set)]
     pub qoe_check_inputs: bool,
+
+    /// When set, GET /metrics answers only `Authorization: Bearer <token>`
+    /// (default: open, for a scraper on a private network).
+    #[arg(long, env = "METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<Secret>,
 }
 
 impl QoeConfig {
