@@ -15,6 +15,8 @@ CREATE TABLE qoe_minute (
     up             BIGINT  NOT NULL DEFAULT 0,
     down           BIGINT  NOT NULL DEFAULT 0,
     failures       BIGINT  NOT NULL DEFAULT 0,
+    -- Failures before the first frame: attempts that never became views.
+    startup_failures BIGINT NOT NULL DEFAULT 0,
     startup_count  BIGINT  NOT NULL DEFAULT 0,
     startup_ms_sum BIGINT  NOT NULL DEFAULT 0,
     latency_count  BIGINT  NOT NULL DEFAULT 0,

@@ -353,6 +353,7 @@ mod tests {
             up: 2,
             down: 1,
             failure: Some("network".into()),
+            failed_at_start: false,
             latency_ms: None,
         }
     }

@@ -314,7 +314,8 @@ async fn figures_match_what_the_viewers_did() {
         assert_eq!(live.views, 2, "{db:?}: A and B; C never had a first frame");
         let watched_s = live.minutes_viewed * 60.0;
         assert!((watched_s - 120.0).abs() <= 12.0, "{db:?}: {watched_s} s");
-        assert_eq!(live.failures, 1);
+        assert_eq!((live.failures, live.startup_failures), (1, 1));
+        assert_eq!(live.failure_percent, 33.33, "1 failed of 3 attempts");
         assert_eq!(live.failures_by_code.get("network"), Some(&1));
         assert_eq!((live.quality_up, live.quality_down), (1, 0));
         assert!(

@@ -144,6 +144,10 @@ pub struct ViewReport {
     /// A fatal playback failure's code (the player's error codes).
     #[serde(default)]
     pub failure: Option<String>,
+    /// That failure came before the first frame: an attempt that never
+    /// became a view (Mux's "video startup failure").
+    #[serde(default)]
+    pub failed_at_start: bool,
     /// The last measured distance behind the live edge.
     #[serde(default)]
     pub latency_ms: Option<u32>,
@@ -230,6 +234,7 @@ impl ViewReport {
             && self.latency_ms.is_none_or(|l| l <= MAX_LATENCY_MS)
             // Start-up time belongs to the report that opens the view.
             && (self.startup_ms.is_none() || self.start)
+            && (!self.failed_at_start || (self.failure.is_some() && !self.start))
             && (self.kind == Kind::Live || self.latency_ms.is_none());
         if in_range {
             Ok(())
@@ -306,6 +311,9 @@ impl Batch {
             if let Some(f) = &r.failure {
                 o.push_str(",\"failure\":");
                 push_str(&mut o, f);
+            }
+            if r.failed_at_start {
+                o.push_str(",\"failed_at_start\":true");
             }
             o.push('}');
         }
@@ -459,6 +467,7 @@ impl View {
                 up: 0,
                 down: 0,
                 failure: None,
+                failed_at_start: false,
                 latency_ms: None,
             },
             since,
@@ -523,6 +532,7 @@ impl View {
             up: 0,
             down: 0,
             failure: None,
+            failed_at_start: false,
             latency_ms: None,
             ..self.report.clone()
         };
@@ -635,6 +645,7 @@ impl Session {
                         v.set_watching(now, false);
                         v.failed = true;
                         v.report.failure = Some(code.to_string());
+                        v.report.failed_at_start = !v.started;
                         v.dirty = true;
                     }
                     Ev::Latency(ms) if v.report.kind == Kind::Live => {
@@ -937,6 +948,19 @@ mod tests {
             .expect("a failure is sent at once");
         assert_eq!(b.views[0].failure.as_deref(), Some("playback"));
         assert!(!b.views[0].start, "failed before the first frame: no view");
+        assert!(b.views[0].failed_at_start);
+        let mut s = session();
+        run(
+            &mut s,
+            &[
+                (0, live()),
+                (500, Ev::FirstFrame),
+                (3_000, Ev::Failed("network")),
+            ],
+        );
+        let b = s.flush(Trigger::Tick, 3_000).unwrap();
+        assert_eq!(b.views[0].failure.as_deref(), Some("network"));
+        assert!(!b.views[0].failed_at_start, "a view that had started");
         assert_eq!(s.flush(Trigger::PageHide, 5_000), None, "nothing more");
     }
 
@@ -1135,6 +1159,7 @@ mod tests {
                 up: 1,
                 down: 0,
                 failure: None,
+                failed_at_start: false,
                 latency_ms: Some(5_000),
             }],
         }
@@ -1143,7 +1168,7 @@ mod tests {
     #[test]
     fn validation() {
         type Edit = fn(&mut Batch);
-        let cases: [(&str, Edit, Result<(), Invalid>); 15] = [
+        let cases: [(&str, Edit, Result<(), Invalid>); 16] = [
             ("valid", |_| {}, Ok(())),
             ("version", |b| b.v = 2, Err(Invalid::Version)),
             (
@@ -1205,6 +1230,11 @@ mod tests {
             (
                 "absurd count",
                 |b| b.views[0].up = MAX_EVENTS + 1,
+                Err(Invalid::Range),
+            ),
+            (
+                "failed at start without a failure",
+                |b| b.views[0].failed_at_start = true,
                 Err(Invalid::Range),
             ),
         ];

@@ -26,6 +26,7 @@ pub struct Sums {
     pub up: i64,
     pub down: i64,
     pub failures: i64,
+    pub startup_failures: i64,
     pub startup_count: i64,
     pub startup_ms_sum: i64,
     pub latency_count: i64,
@@ -101,6 +102,7 @@ impl Pending {
             s.up += o.up;
             s.down += o.down;
             s.failures += o.failures;
+            s.startup_failures += o.startup_failures;
             s.startup_count += o.startup_count;
             s.startup_ms_sum += o.startup_ms_sum;
             s.latency_count += o.latency_count;
@@ -141,6 +143,7 @@ impl Pending {
             s.up += i64::from(r.up);
             s.down += i64::from(r.down);
             s.failures += i64::from(r.failure.is_some());
+            s.startup_failures += i64::from(r.failed_at_start);
             if let Some(ms) = r.startup_ms {
                 s.startup_count += 1;
                 s.startup_ms_sum += i64::from(ms);
@@ -194,6 +197,7 @@ mod tests {
             up: 1,
             down: 2,
             failure: None,
+            failed_at_start: false,
             latency_ms: Some(4_000),
         }
     }
@@ -216,6 +220,7 @@ mod tests {
         p.add(&batch("p1", false, vec![view("a", "v", false)]), 180);
         let mut failed = view("b", "w", false);
         failed.failure = Some("network".into());
+        failed.failed_at_start = true;
         p.add(&batch("p3", false, vec![failed]), 125);
         assert_eq!(p.rows.len(), 3, "{:?}", p.rows.keys());
         let k = |input: &str, video: &str, minute| RowKey {
@@ -236,6 +241,7 @@ mod tests {
         assert_eq!(p.rows[&k("a", "v", 3)].views, 0);
         assert_eq!(p.startup[&(k("a", "v", 2), 12)], 2);
         assert_eq!(p.failures[&(k("b", "w", 2), "network".to_string())], 1);
+        assert_eq!(p.rows[&k("b", "w", 2)].startup_failures, 1);
         assert_eq!(p.pages.len(), 3);
         assert_eq!(p.pages[&("p1".into(), "a".into())].last_seen, 180);
         assert!(

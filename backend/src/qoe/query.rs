@@ -34,7 +34,9 @@ pub struct VideoQoe {
     pub startup_median_ms: Option<u32>,
     pub startup_p90_ms: Option<u32>,
     pub failures: i64,
-    /// Failed views / views, in percent (failed attempts included).
+    /// Of which before the first frame (attempts that never became views).
+    pub startup_failures: i64,
+    /// Failures / attempts (views + start-up failures), in percent.
     pub failure_percent: f64,
     pub failures_by_code: BTreeMap<String, i64>,
     pub quality_up: i64,
@@ -113,7 +115,8 @@ pub async fn videos(store: &Store, input: &str, kind: &str) -> Result<Vec<VideoQ
         "SELECT video_uid, CAST(SUM(views) AS BIGINT), CAST(SUM(watch_ms) AS BIGINT), \
          CAST(SUM(rebuffers) AS BIGINT), CAST(SUM(rebuffer_ms) AS BIGINT), CAST(SUM(up) AS BIGINT), \
          CAST(SUM(down) AS BIGINT), CAST(SUM(failures) AS BIGINT), CAST(SUM(latency_count) AS BIGINT), \
-         CAST(SUM(latency_ms_sum) AS BIGINT), MIN(minute), MAX(minute) \
+         CAST(SUM(latency_ms_sum) AS BIGINT), MIN(minute), MAX(minute), \
+         CAST(SUM(startup_failures) AS BIGINT) \
          FROM qoe_minute WHERE input_uid = $1 AND kind = $2 \
          GROUP BY video_uid ORDER BY MAX(minute) DESC, video_uid LIMIT $3",
     )
@@ -130,6 +133,7 @@ pub async fn videos(store: &Store, input: &str, kind: &str) -> Result<Vec<VideoQ
         let failures: i64 = r.try_get(7)?;
         let latency_n: i64 = r.try_get(8)?;
         let latency_sum: i64 = r.try_get(9)?;
+        let startup_failures: i64 = r.try_get(12)?;
         let minutes_viewed = (watch_ms as f64 / 600.0).round() / 100.0;
         out.push(VideoQoe {
             video_uid: r.try_get(0)?,
@@ -142,9 +146,8 @@ pub async fn videos(store: &Store, input: &str, kind: &str) -> Result<Vec<VideoQ
                 0.0
             },
             failures,
-            // A failure before the first frame is an attempt that never
-            // became a view; count it in the denominator too.
-            failure_percent: ratio(failures, views.max(failures)),
+            startup_failures,
+            failure_percent: ratio(failures, views + startup_failures),
             quality_up: r.try_get(5)?,
             quality_down: r.try_get(6)?,
             latency_avg_ms: (latency_n > 0)

@@ -129,8 +129,8 @@ impl Store {
         rows.sort_unstable_by(|a, b| order(a.0).cmp(&order(b.0)));
         for chunk in rows.chunks(CHUNK) {
             let sql = multi_row(
-                "INSERT INTO qoe_minute (input_uid, video_uid, kind, minute, views, watch_ms, rebuffers, rebuffer_ms, up, down, failures, startup_count, startup_ms_sum, latency_count, latency_ms_sum) VALUES ",
-                15,
+                "INSERT INTO qoe_minute (input_uid, video_uid, kind, minute, views, watch_ms, rebuffers, rebuffer_ms, up, down, failures, startup_failures, startup_count, startup_ms_sum, latency_count, latency_ms_sum) VALUES ",
+                16,
                 chunk.len(),
                 " ON CONFLICT (input_uid, video_uid, kind, minute) DO UPDATE SET \
                  views = qoe_minute.views + excluded.views, \
@@ -140,6 +140,7 @@ impl Store {
                  up = qoe_minute.up + excluded.up, \
                  down = qoe_minute.down + excluded.down, \
                  failures = qoe_minute.failures + excluded.failures, \
+                 startup_failures = qoe_minute.startup_failures + excluded.startup_failures, \
                  startup_count = qoe_minute.startup_count + excluded.startup_count, \
                  startup_ms_sum = qoe_minute.startup_ms_sum + excluded.startup_ms_sum, \
                  latency_count = qoe_minute.latency_count + excluded.latency_count, \
@@ -155,6 +156,7 @@ impl Store {
                     .bind(s.up)
                     .bind(s.down)
                     .bind(s.failures)
+                    .bind(s.startup_failures)
                     .bind(s.startup_count)
                     .bind(s.startup_ms_sum)
                     .bind(s.latency_count)
