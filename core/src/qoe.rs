@@ -379,6 +379,9 @@ pub enum Ev {
     /// The media element waits for data.
     Stalled,
     Paused,
+    /// The viewer seeks (a recording): the wait that follows is neither
+    /// watching nor rebuffering, as Mux excludes seek time.
+    Seeking,
     /// A rendition of this height (or bitrate) is now shown.
     Quality(u32),
     /// A fatal failure, with the player's error code.
@@ -409,6 +412,7 @@ struct View {
     /// The report opening the view has been handed out.
     start_sent: bool,
     playing: bool,
+    seeking: bool,
     /// A rebuffer in progress, since when.
     stall_since: Option<u64>,
     /// Watch time runs since (playing or rebuffering, visible, started).
@@ -474,6 +478,7 @@ impl View {
             started: false,
             start_sent: false,
             playing: false,
+            seeking: false,
             stall_since: None,
             watch_since: None,
             quality: None,
@@ -615,10 +620,11 @@ impl Session {
                     Ev::Playing => {
                         v.end_stall(now);
                         v.playing = true;
+                        v.seeking = false;
                         v.set_watching(now, visible);
                     }
-                    // Start-up waits are not rebuffering.
-                    Ev::Stalled if v.started && v.stall_since.is_none() => {
+                    // Start-up and seek waits are not rebuffering.
+                    Ev::Stalled if v.started && !v.seeking && v.stall_since.is_none() => {
                         v.settle(now);
                         v.stall_since = Some(now);
                         v.playing = false;
@@ -629,6 +635,12 @@ impl Session {
                     Ev::Paused => {
                         v.end_stall(now);
                         v.playing = false;
+                        v.set_watching(now, visible);
+                    }
+                    Ev::Seeking => {
+                        v.end_stall(now);
+                        v.playing = false;
+                        v.seeking = true;
                         v.set_watching(now, visible);
                     }
                     Ev::Quality(q) => {
@@ -852,6 +864,20 @@ mod tests {
                 ],
                 11_000,
                 (10_000, 1, 2_000),
+            ),
+            (
+                "a seek's wait is neither watched nor rebuffering",
+                vec![
+                    (0, recording("r1")),
+                    (1_000, Ev::FirstFrame),
+                    (3_000, Ev::Seeking),
+                    (3_100, Ev::Stalled),
+                    (4_000, Ev::Playing),
+                    (6_000, Ev::Stalled),
+                    (7_000, Ev::Playing),
+                ],
+                11_000,
+                (9_000, 1, 1_000),
             ),
             (
                 "paused time is not watched",
