@@ -53,7 +53,9 @@ fn client_ip(svc: &QoeService, headers: &HeaderMap, peer: SocketAddr) -> IpAddr 
 }
 
 /// `POST /api/qoe`. CORS is open: embedded players post from any site,
-/// and the answer carries nothing.
+/// and the answer carries nothing. The server must be started with
+/// `into_make_service_with_connect_info::<SocketAddr>()` (the rate limit
+/// needs the peer's address).
 pub fn router(svc: Arc<QoeService>) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(Any)

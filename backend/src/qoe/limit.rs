@@ -17,10 +17,19 @@ struct Bucket {
 }
 
 #[derive(Debug)]
+struct Table {
+    buckets: HashMap<IpAddr, Bucket>,
+    /// Sweeping a full table costs a pass over it: at most once a second,
+    /// so a flood from many addresses cannot make every request pay it.
+    last_sweep: Option<Instant>,
+}
+
+#[derive(Debug)]
 pub struct RateLimiter {
     per_second: f64,
     burst: f64,
-    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+    max_clients: usize,
+    table: Mutex<Table>,
 }
 
 fn key(ip: IpAddr) -> IpAddr {
@@ -39,20 +48,39 @@ fn key(ip: IpAddr) -> IpAddr {
 impl RateLimiter {
     /// `per_minute` requests on average, up to `burst` at once.
     pub fn new(per_minute: u32, burst: u32) -> Self {
+        Self::with_capacity(per_minute, burst, MAX_CLIENTS)
+    }
+
+    fn with_capacity(per_minute: u32, burst: u32, max_clients: usize) -> Self {
         RateLimiter {
             per_second: f64::from(per_minute.max(1)) / 60.0,
             burst: f64::from(burst.max(1)),
-            buckets: Mutex::new(HashMap::new()),
+            max_clients,
+            table: Mutex::new(Table {
+                buckets: HashMap::new(),
+                last_sweep: None,
+            }),
         }
     }
 
     /// Takes one token, or says how long until one is there.
     pub fn check(&self, ip: IpAddr, now: Instant) -> Result<(), Duration> {
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        if buckets.len() >= MAX_CLIENTS && !buckets.contains_key(&key(ip)) {
-            let (rate, burst) = (self.per_second, self.burst);
-            buckets.retain(|_, b| b.tokens + now.duration_since(b.at).as_secs_f64() * rate < burst);
-            if buckets.len() >= MAX_CLIENTS {
+        let mut table = self.table.lock().unwrap_or_else(|e| e.into_inner());
+        let Table {
+            buckets,
+            last_sweep,
+        } = &mut *table;
+        if buckets.len() >= self.max_clients && !buckets.contains_key(&key(ip)) {
+            if last_sweep.is_none_or(|t| now.saturating_duration_since(t) >= Duration::from_secs(1))
+            {
+                *last_sweep = Some(now);
+                let (rate, burst) = (self.per_second, self.burst);
+                // Buckets that have refilled belong to idle clients.
+                buckets.retain(|_, b| {
+                    b.tokens + now.saturating_duration_since(b.at).as_secs_f64() * rate < burst
+                });
+            }
+            if buckets.len() >= self.max_clients {
                 // Every bucket in use: a flood from many addresses. Refusing
                 // newcomers keeps memory bounded.
                 return Err(Duration::from_secs(1));
@@ -99,6 +127,23 @@ mod tests {
             "refilled one"
         );
         assert!(l.check(a, t0 + Duration::from_secs(1)).is_err());
+    }
+
+    #[test]
+    fn a_full_table_sweeps_idle_clients_at_most_once_a_second() {
+        let l = RateLimiter::with_capacity(60, 2, 3);
+        let t0 = Instant::now();
+        let ip = |n: u8| IpAddr::from([10, 0, 0, n]);
+        for n in 1..=3 {
+            assert!(l.check(ip(n), t0).is_ok());
+        }
+        assert!(l.check(ip(4), t0).is_err(), "full, nobody idle");
+        // Half a second on: the sweep ran at t0, so none now.
+        let t1 = t0 + Duration::from_millis(500);
+        assert!(l.check(ip(5), t1).is_err(), "no sweep within a second");
+        let t2 = t0 + Duration::from_secs(3);
+        assert!(l.check(ip(4), t2).is_ok(), "idle ones swept");
+        assert!(l.check(ip(1), t2).is_ok(), "a swept client starts afresh");
     }
 
     #[test]
