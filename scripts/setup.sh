@@ -9,9 +9,10 @@ TRUNK_VERSION=0.21.14
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
 # Debian packages: the browser for tests, ffmpeg for real media, a font for
-# the burned-in clock, wrk for the load benchmark.
+# the burned-in clock, wrk for the load benchmark, PostgreSQL for the
+# viewing figures' tests (scripts/pg-test.sh starts a throwaway server).
 need_apt=()
-for pkg in chromium chromium-driver ffmpeg fonts-dejavu-core wrk; do
+for pkg in chromium chromium-driver ffmpeg fonts-dejavu-core wrk postgresql; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

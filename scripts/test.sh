@@ -24,6 +24,9 @@ cargo build --quiet --manifest-path localcf/Cargo.toml --bin localcf
 cargo test --quiet --manifest-path localcf/Cargo.toml --workspace
 cargo test --quiet -p player-core -p stream-api -p backend
 
+step "viewing figures on PostgreSQL (a throwaway server from Debian's package)"
+scripts/pg-test.sh cargo test --quiet -p backend --test qoe
+
 step "build"
 scripts/build.sh
 

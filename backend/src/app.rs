@@ -154,14 +154,36 @@ pub async fn run(cfg: Config) -> Result<(), String> {
             Rewrite { delivery_base },
         ),
     );
+    let qoe_url = cfg.qoe.database_url()?;
+    let qoe_store = crate::qoe::store::Store::open(qoe_url.expose()).await?;
+    tracing::info!(engine = ?qoe_store.engine(), "viewing figures: database ready");
+    let metrics = Arc::new(crate::metrics::Metrics::default());
+    let qoe_inputs: Option<Arc<dyn crate::qoe::InputCheck>> = cfg
+        .qoe
+        .qoe_check_inputs
+        .then(|| Arc::new(crate::qoe::CacheInputs(Arc::clone(&cache))) as _);
+    let qoe = crate::qoe::QoeService::new(
+        qoe_store,
+        Arc::clone(&metrics),
+        cfg.qoe.settings()?,
+        qoe_inputs,
+    );
+    let flusher = qoe.spawn_flusher();
+    let recordings = Arc::new(RecordingsService::new(cache));
     let app = router_with_go_live(
         Services {
-            recordings: Arc::new(RecordingsService::new(cache)),
+            recordings: Arc::clone(&recordings),
             recordings_cors,
         },
         go_live,
         &cfg.dist,
-    );
+    )
+    .merge(crate::qoe::api::router(qoe))
+    .merge(crate::metrics::router(
+        metrics,
+        Some(recordings),
+        cfg.qoe.metrics_token.clone(),
+    ));
     let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
     let serve = axum::serve(
         http,
@@ -192,6 +214,8 @@ pub async fn run(cfg: Config) -> Result<(), String> {
     if tokio::time::timeout(HTTP_DRAIN, &mut server).await.is_err() {
         server.abort();
     }
+    // The last figures reach the database before we go.
+    flusher.stop().await;
     tracing::info!("bye");
     Ok(())
 }

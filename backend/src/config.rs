@@ -143,6 +143,9 @@ pub struct Config {
     /// Behind a reverse proxy: rate-limit by the last X-Forwarded-For address.
     #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false)]
     pub trust_forwarded_for: bool,
+
+    #[command(flatten)]
+    pub qoe: crate::qoe::QoeConfig,
 }
 
 impl Config {

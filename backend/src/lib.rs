@@ -8,6 +8,8 @@
 //! - Go-live: [`auth`] (the Jitsi token), [`rate_limit`], [`rooms`] (a
 //!   room's live input, found or created) and [`rooms_api`] (the endpoint), [`rooms_page`] (a plain
 //!   moderator page on it).
+//! - Viewing figures: [`qoe`] (beacons in, SQLite/PostgreSQL, moderators'
+//!   reads) and [`metrics`] (`GET /metrics` for Prometheus).
 //! - [`app`] wires the router, [`config`] reads flags and environment.
 //!
 //! It has no control API, no faults and no ffmpeg: those belong to the local
@@ -22,6 +24,8 @@ pub mod error;
 pub mod extract;
 pub mod ids;
 pub mod rate_limit;
+pub mod metrics;
+pub mod qoe;
 pub mod recordings;
 pub mod recordings_api;
 pub mod rooms;

@@ -12,5 +12,6 @@ pub mod json;
 pub mod machine;
 pub mod player;
 pub mod policy;
+pub mod qoe;
 pub mod recordings;
 pub mod text;
