@@ -415,7 +415,16 @@ fn Recordings(ctx: Ctx) -> impl IntoView {
                 .collect::<Vec<_>>(),
         )
     };
-    let processing = move || ctx.recordings.get().map_or(0, |l| l.processing.len());
+    // The broadcast on air is "in progress" too: not a recording to wait for.
+    let processing = move || {
+        let on_air = ctx.input.get().flatten().and_then(|i| i.video_uid);
+        ctx.recordings.get().map_or(0, |l| {
+            l.processing
+                .iter()
+                .filter(|p| Some(&p.uid) != on_air.as_ref())
+                .count()
+        })
+    };
     view! {
         <section class="mod-card mod-recordings" aria-labelledby="mod-rec-h">
             <h2 id="mod-rec-h">"Recordings"</h2>
@@ -437,10 +446,13 @@ fn Recordings(ctx: Ctx) -> impl IntoView {
                             let duration = format::clock(r.duration_seconds.max(0.0).round() as u64);
                             view! {
                                 <li class="mod-rec" data-recording=r.uid.clone()>
-                                    <span class="mod-rec-name">{r.name.clone()}</span>
-                                    <time class="mod-rec-date" datetime=r.created.clone()>{date}</time>
-                                    <span class="mod-rec-duration" data-duration=r.duration_seconds.to_string()>
-                                        {duration}
+                                    <span class="mod-rec-text">
+                                        <span class="mod-rec-name">{r.name.clone()}</span>
+                                        <span class="mod-rec-meta">
+                                            <time datetime=r.created.clone()>{date}</time>
+                                            " · "
+                                            <span data-duration=r.duration_seconds.to_string()>{duration}</span>
+                                        </span>
                                     </span>
                                     <a class="mod-button" href=href target="_blank" rel="noopener noreferrer"
                                         aria-label=format!("Replay {}", r.name)>"Replay"</a>
