@@ -32,6 +32,8 @@ pub enum Unknown {
     NoLiveEdge,
     /// The backend did not say.
     NotReported,
+    /// The engine knows it, but the preview cannot read it from the player.
+    NotExposed,
 }
 
 impl Unknown {
@@ -46,6 +48,7 @@ impl Unknown {
             Unknown::NoProgramDateTime => "no-program-date-time",
             Unknown::NoLiveEdge => "no-live-edge",
             Unknown::NotReported => "not-reported",
+            Unknown::NotExposed => "not-exposed",
         }
     }
 
@@ -64,6 +67,7 @@ impl Unknown {
             }
             Unknown::NoLiveEdge => "The player does not know where the live edge is.",
             Unknown::NotReported => "The backend did not report this.",
+            Unknown::NotExposed => "The preview player does not report this yet.",
         }
     }
 }
@@ -140,6 +144,10 @@ pub struct Sample {
     pub declared_bitrate: Option<u64>,
     /// `None` when the browser lacks `getVideoPlaybackQuality`.
     pub frames: Option<FrameCounters>,
+    /// Whether the sampler can read the engine's own figures (hls.js's
+    /// levels, fragment loads, `playingDate`); when not, those are
+    /// [`Unknown::NotExposed`] rather than guessed at.
+    pub engine_internals: bool,
 }
 
 /// One media fragment the engine downloaded (hls.js `FRAG_LOADED` stats, or a
@@ -336,9 +344,10 @@ impl HealthTracker {
         };
         let Some(s) = last else { return base };
         let Some(engine) = s.engine else { return base };
-        let engine_hides = |native_why: Unknown| match engine {
+        let engine_hides = |hlsjs_why: Unknown| match engine {
             Engine::Native => Unknown::Engine,
-            Engine::HlsJs => native_why,
+            Engine::HlsJs if !s.engine_internals => Unknown::NotExposed,
+            Engine::HlsJs => hlsjs_why,
         };
         let counters: Vec<(f64, FrameCounters)> = self
             .samples
@@ -371,7 +380,11 @@ impl HealthTracker {
             ),
             clock_latency: Figure::from_option(
                 clock_latency(s.wall_ms, s.playing_date_ms),
-                Unknown::NoProgramDateTime,
+                if s.engine_internals {
+                    Unknown::NoProgramDateTime
+                } else {
+                    Unknown::NotExposed
+                },
             ),
             decoded_frames: frames(|f| f.total),
             dropped_frames: frames(|f| f.dropped),
@@ -756,6 +769,7 @@ mod tests {
             playing_date_ms: Some(1_000_000.0 + at_ms - 7_000.0),
             declared_bitrate: Some(3_128_000),
             frames: Some(c(total, 2)),
+            engine_internals: true,
         }
     }
 
@@ -799,6 +813,20 @@ mod tests {
         assert_eq!(h.fps.unknown(), Some(Unknown::NoQualityApi));
         assert_eq!(h.dropped_frames.unknown(), Some(Unknown::NoQualityApi));
         assert_eq!(h.resolution.unknown(), Some(Unknown::NoFrame));
+
+        // hls.js seen from outside the player (only the <video>): the edge
+        // comes from `seekable`, the engine's own figures are not guessed.
+        let mut t = HealthTracker::default();
+        let mut s = playing(0.0, 0, Engine::HlsJs);
+        s.engine_internals = false;
+        s.declared_bitrate = None;
+        s.playing_date_ms = None;
+        t.sample(s);
+        let h = t.health();
+        assert_eq!(h.bitrate.unknown(), Some(Unknown::NotExposed));
+        assert_eq!(h.throughput.unknown(), Some(Unknown::NotExposed));
+        assert_eq!(h.clock_latency.unknown(), Some(Unknown::NotExposed));
+        assert_eq!(h.latency, Figure::Value(6.0));
 
         // Paused; then nothing plays: rates start afresh, stalls stay.
         let mut t = HealthTracker::default();

@@ -53,19 +53,51 @@ impl LiveInput {
     /// The watch page replaying one recording: the watch URL with
     /// `video=<uid>` in place of `input=`.
     pub fn replay_url(&self, video_uid: &str) -> String {
-        let Some((_, query)) = split_url(&self.watch_url) else {
-            return self.watch_url.clone();
-        };
-        let page = &self.watch_url[..self.watch_url.len() - query.len()];
-        let page = page.trim_end_matches('?');
-        let mut parts: Vec<String> = query
-            .split('&')
-            .filter(|p| !p.is_empty() && !p.starts_with("input=") && !p.starts_with("video="))
-            .map(String::from)
-            .collect();
-        parts.insert(0, format!("video={}", encode(video_uid)));
-        format!("{page}?{}", parts.join("&"))
+        with_params(
+            &self.watch_url,
+            &["input", "video"],
+            &[("video", video_uid)],
+            true,
+        )
     }
+
+    /// The watch page as the preview: muted, without the recordings list,
+    /// on `engine` (`auto`, `native` or `hlsjs`).
+    pub fn preview_url(&self, engine: &str) -> String {
+        let mut add = vec![("muted", "1")];
+        if engine != "auto" {
+            add.push(("engine", engine));
+        }
+        with_params(
+            &self.watch_url,
+            &["recordings", "muted", "engine", "autoplay"],
+            &add,
+            false,
+        )
+    }
+}
+
+/// `url` without the query parameters named in `drop`, with `add` first
+/// (`front`) or last. The fragment goes; a URL we cannot read stays as it is.
+fn with_params(url: &str, drop: &[&str], add: &[(&str, &str)], front: bool) -> String {
+    if split_url(url).is_none() {
+        return url.to_string();
+    }
+    let url = url.split_once('#').map_or(url, |(u, _)| u);
+    let (page, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut parts: Vec<String> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .filter(|p| !drop.contains(&p.split_once('=').map_or(*p, |(k, _)| k)))
+        .map(String::from)
+        .collect();
+    let added = add.iter().map(|(k, v)| format!("{k}={}", encode(v)));
+    if front {
+        parts.splice(0..0, added);
+    } else {
+        parts.extend(added);
+    }
+    format!("{page}?{}", parts.join("&"))
 }
 
 /// What a go-live request came to.
@@ -304,6 +336,15 @@ mod tests {
         assert_eq!(
             j.replay_url("v a"),
             "https://watch.example.org/?video=v%20a"
+        );
+        j.watch_url = "https://w.example/?input=a&recordings=%2Fapi&muted=0&base=b#x".into();
+        assert_eq!(
+            j.preview_url("auto"),
+            "https://w.example/?input=a&base=b&muted=1"
+        );
+        assert_eq!(
+            j.preview_url("hlsjs"),
+            "https://w.example/?input=a&base=b&muted=1&engine=hlsjs"
         );
         j.watch_url = "not a url".into();
         assert_eq!(j.delivery(), None);

@@ -59,3 +59,10 @@ pub async fn copy(text: String) -> bool {
 pub fn wall_ms() -> f64 {
     js_sys::Date::now()
 }
+
+/// `performance.now()`, ms (0 without a window).
+pub fn perf_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}

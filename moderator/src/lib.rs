@@ -6,6 +6,7 @@ mod api;
 mod browser;
 mod net;
 mod page;
+mod preview;
 
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
 pub fn start() {

@@ -11,6 +11,7 @@ use player_core::recordings::RecordingList;
 use crate::api::{self, LiveInput, LiveReply};
 use crate::browser::{self, Address};
 use crate::net;
+use crate::preview;
 
 /// The go-live API is asked this often while all is well (10 a minute:
 /// a third of the backend's default per-token rate limit, so two tabs fit).
@@ -49,6 +50,11 @@ struct Ctx {
     now: RwSignal<f64>,
     tracker: StoredValue<HealthTracker>,
     health: RwSignal<health::Health>,
+    /// The preview's engine: `auto` (the browser's own HLS where it has
+    /// it) or `hlsjs`.
+    engine: RwSignal<&'static str>,
+    /// The preview's error last put in the tracker (each counts once).
+    seen_error: StoredValue<Option<String>>,
 }
 
 impl Ctx {
@@ -93,12 +99,16 @@ fn App(address: Address) -> impl IntoView {
         now: RwSignal::new(browser::wall_ms()),
         tracker: StoredValue::new(HealthTracker::default()),
         health: RwSignal::new(HealthTracker::default().health()),
+        engine: RwSignal::new("auto"),
+        seen_error: StoredValue::new(None),
     };
     if refused.is_none() {
         spawn_local(poll_status(ctx));
         let tick = set_interval_with_handle(
             move || {
-                ctx.now.set(browser::wall_ms());
+                let wall = browser::wall_ms();
+                ctx.now.set(wall);
+                sample_preview(ctx, wall);
                 ctx.health
                     .set(ctx.tracker.with_value(HealthTracker::health));
             },
@@ -202,11 +212,21 @@ fn GoLive(ctx: Ctx) -> impl IntoView {
             }
         });
     };
-    let input = move || ctx.input.get().flatten();
+    // Only what this section shows: a status or viewer change must not
+    // rebuild it (and take the keyboard focus away).
+    let input = Memo::new(move |_| {
+        ctx.input.get().flatten().map(|i| LiveInput {
+            status: None,
+            live: None,
+            video_uid: None,
+            viewers: None,
+            ..i
+        })
+    });
     view! {
         <section class="mod-card mod-golive" aria-labelledby="mod-golive-h">
             <h2 id="mod-golive-h">"Go live"</h2>
-            {move || match input() {
+            {move || match input.get() {
                 None => view! {
                     <p class="mod-help">
                         "This room has no live input yet. Get one to receive the string Jitsi needs to stream."
@@ -362,6 +382,13 @@ fn Figure(name: &'static str, label: &'static str, ctx: Ctx) -> impl IntoView {
 fn Preview(ctx: Ctx) -> impl IntoView {
     let viewers = move || ctx.input.get().flatten().and_then(|i| i.viewers);
     let watch = move || ctx.input.get().flatten().map(|i| i.watch_url);
+    // The frame reloads only when its address changes, not on every poll.
+    let preview_src = Memo::new(move |_| {
+        ctx.input
+            .get()
+            .flatten()
+            .map(|i| i.preview_url(ctx.engine.get()))
+    });
     let last_error = move || {
         ctx.health.with(|h| {
             h.last_error.clone().map(|(m, at)| {
@@ -374,11 +401,28 @@ fn Preview(ctx: Ctx) -> impl IntoView {
         <section class="mod-card mod-preview" aria-labelledby="mod-preview-h">
             <h2 id="mod-preview-h">"Preview and health"</h2>
             <div class="mod-stage" data-preview>
-                <p class="mod-stage-text">
-                    "The preview player comes here. Until then, open the watch page to see what viewers see."
-                </p>
+                {move || match preview_src.get() {
+                    Some(src) => {
+                        view! {
+                            <iframe id=preview::FRAME_ID class="mod-frame" src=src
+                                title="Preview: the watch page as viewers see it, muted"
+                                allow="autoplay; fullscreen"></iframe>
+                        }.into_any()
+                    }
+                    None => view! {
+                        <p class="mod-stage-text">"The preview starts once the room has a live input."</p>
+                    }.into_any(),
+                }}
+            </div>
+            <div class="mod-engine" role="group" aria-label="Preview engine">
+                <span class="mod-engine-label">"Preview with"</span>
+                {[("auto", "the browser's HLS"), ("hlsjs", "hls.js")].into_iter().map(|(engine, label)| view! {
+                    <button type="button" class="mod-button mod-small" data-action="preview-engine"
+                        data-engine=engine aria-pressed=move || (ctx.engine.get() == engine).to_string()
+                        on:click=move |_| ctx.engine.set(engine)>{label}</button>
+                }).collect_view()}
                 {move || watch().map(|w| view! {
-                    <a class="mod-button mod-on-stage" href=w target="_blank" rel="noopener noreferrer">
+                    <a class="mod-engine-open" href=w target="_blank" rel="noopener noreferrer">
                         "Open the watch page"
                     </a>
                 })}
@@ -475,6 +519,30 @@ fn local_date(rfc3339: &str) -> String {
     d.to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED)
         .as_string()
         .unwrap_or_else(|| rfc3339.to_string())
+}
+
+/// Reads the preview once into the tracker: the sample, a stall's start or
+/// end, a new error.
+fn sample_preview(ctx: Ctx, wall: f64) {
+    let at = browser::perf_ms();
+    let r = preview::read(at, wall);
+    let new_error = r
+        .error
+        .filter(|e| ctx.seen_error.with_value(|seen| seen.as_ref() != Some(e)));
+    if let Some(e) = &new_error {
+        ctx.seen_error.set_value(Some(e.clone()));
+    }
+    ctx.tracker.update_value(|t| {
+        if r.stalled {
+            t.stalls.start(at);
+        } else {
+            t.stalls.end(at);
+        }
+        if let Some(e) = &new_error {
+            t.error(e, wall);
+        }
+        t.sample(r.sample);
+    });
 }
 
 /// Asks the go-live API (and the delivery lifecycle, and now and then the
@@ -576,7 +644,9 @@ async fn poll_once(ctx: Ctx) -> Polled {
         }
     }
     ctx.lifecycle.set(lifecycle);
-    ctx.input.set(Some(input));
+    if ctx.input.with_untracked(|i| i.as_ref() != Some(&input)) {
+        ctx.input.set(Some(input));
+    }
     ctx.phase.set(Phase::Ready);
     Polled::Ok
 }

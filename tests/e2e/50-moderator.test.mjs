@@ -158,11 +158,35 @@ describe('moderator page', { concurrency: false }, () => {
       try {
         s = await m.until((x) => x.status === 'live', { timeout: 60_000, what: 'status live' });
         assert.match(s.since, /changed/);
-        // A viewer raises the count the backend reports.
+
+        // The preview plays it and the figures move: what was sent, ±1 fps.
+        const num = (x, k) => (x.health[k] && x.health[k].value !== '' ? Number(x.health[k].value) : null);
+        s = await m.until((x) => x.health.resolution.value === '640x360' && num(x, 'fps') > 0 && num(x, 'decoded-frames') > 0,
+          { timeout: 60_000, what: 'preview figures (browser HLS)' });
+        s = await m.until((x) => Math.abs(num(x, 'fps') - 30) <= 1, { timeout: 15_000, what: 'fps 30 ± 1' });
+        assert.ok(num(s, 'dropped-frames') !== null, 'dropped frames readable');
+        assert.ok(num(s, 'buffer') !== null, 'buffer ahead readable');
+        for (const k of ['throughput', 'bitrate']) {
+          assert.equal(s.health[k].value, '', `${k}: unknown on this engine`);
+          assert.ok(s.health[k].title, `${k}: the tooltip says why`);
+        }
+        const d1 = num(s, 'decoded-frames');
+        await sleep(2000);
+        assert.ok(num(await m.peek(), 'decoded-frames') > d1, 'decoded frames keep counting');
+        console.log(`preview (browser HLS): ${s.health.resolution.value}, ${s.health.fps.value} fps, buffer ${s.health.buffer.value} s, dropped ${s.health['dropped-frames'].value}`);
+
+        // On hls.js the live edge is known: latency behind it 2–20 s.
+        await m.page.click('[data-action="preview-engine"][data-engine="hlsjs"]');
+        s = await m.until((x) => num(x, 'latency') !== null && num(x, 'fps') > 0, { timeout: 60_000, what: 'latency on hls.js' });
+        assert.ok(num(s, 'latency') >= 2 && num(s, 'latency') <= 20, `latency behind live ${num(s, 'latency')} s`);
+        console.log(`preview (hls.js): latency ${s.health.latency.value} s behind the live edge, ${s.health.fps.value} fps`);
+
+        // A viewer raises the count the backend reports (the preview is one).
+        const before = num(await m.until((x) => num(x, 'viewers') !== null, { timeout: 60_000, what: 'viewers known' }), 'viewers');
         const viewer = await env.browser.newContext();
         try {
           await (await viewer.newPage()).goto(s.watchUrl, { waitUntil: 'commit' });
-          s = await m.until((x) => Number(x.health.viewers && x.health.viewers.value) >= 1, { timeout: 60_000, what: 'a viewer counted' });
+          s = await m.until((x) => num(x, 'viewers') >= before + 1, { timeout: 60_000, what: `viewers above ${before}` });
         } finally {
           await viewer.close();
         }
