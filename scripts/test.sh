@@ -17,9 +17,12 @@ cargo clippy --quiet -p player-core -p stream-api -p backend --all-targets -- -D
 cargo clippy --quiet --manifest-path localcf/Cargo.toml --workspace --all-targets -- -D warnings
 cargo clippy --quiet -p player --target wasm32-unknown-unknown -- -D warnings
 
-step "native tests (core, backend, local stand-in, RTMP ingest)"
-cargo test --quiet -p player-core -p stream-api -p backend
+step "native tests (core, local stand-in, RTMP ingest, backend)"
+# The backend's tests run the stand-in's binary (localcf/target/debug/localcf):
+# build it first, and test the stand-in before what stands on it.
+cargo build --quiet --manifest-path localcf/Cargo.toml --bin localcf
 cargo test --quiet --manifest-path localcf/Cargo.toml --workspace
+cargo test --quiet -p player-core -p stream-api -p backend
 
 step "build"
 scripts/build.sh

@@ -8,28 +8,17 @@
 //! sensitive) and nowhere else, and an upstream message that echoes it is
 //! redacted.
 
-use std::future::Future;
-use std::io;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::header::{self, HeaderValue};
-use hyper::{Method, Request, Uri};
-use hyper_util::client::legacy::connect::{Connected, Connection};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use bytes::{Bytes, BytesMut};
+use reqwest::header::{self, HeaderValue};
+use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use stream_api::account::{
     CreateLiveInput, Envelope, LiveInput, Meta, RecordingSettings, Video, AUTH_ERROR_CODE,
 };
-use tokio::net::TcpStream;
-use tokio_rustls::rustls;
 
 use stream_api::Secret;
 
@@ -124,7 +113,7 @@ pub struct AccountClient {
     account: String,
     token: Secret,
     timeout: Duration,
-    http: Client<Connector, Full<Bytes>>,
+    http: reqwest::Client,
     pub calls: CallCounts,
 }
 
@@ -142,9 +131,9 @@ impl std::fmt::Debug for AccountClient {
 /// `base` checked: `http(s)://host...`, without a trailing slash.
 pub fn normalize_base(base: &str) -> Result<String, String> {
     let b = base.trim().trim_end_matches('/');
-    let uri: Uri = b.parse().map_err(|e| format!("`{b}` is not a URL: {e}"))?;
-    match uri.scheme_str() {
-        Some("http" | "https") if uri.host().is_some_and(|h| !h.is_empty()) => Ok(b.to_string()),
+    let url = Url::parse(b).map_err(|e| format!("`{b}` is not a URL: {e}"))?;
+    match url.scheme() {
+        "http" | "https" if url.host_str().is_some_and(|h| !h.is_empty()) => Ok(b.to_string()),
         _ => Err(format!("`{b}` is not an http(s) URL")),
     }
 }
@@ -164,11 +153,25 @@ pub fn encode_segment(s: &str) -> String {
 
 impl AccountClient {
     pub fn new(cfg: ClientConfig) -> Result<Self, String> {
-        Self::with_connector(cfg, Connector::new())
+        Self::with_http(cfg, Self::http_builder())
     }
 
-    /// With a given connector (tests bring their own TLS roots).
-    pub fn with_connector(cfg: ClientConfig, connector: Connector) -> Result<Self, String> {
+    /// The HTTP client's settings: rustls with Mozilla's roots, no
+    /// redirects (an API that redirects is misconfigured, and the token
+    /// must not follow), a small idle pool.
+    pub fn http_builder() -> reqwest::ClientBuilder {
+        reqwest::Client::builder()
+            .use_rustls_tls()
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(Duration::from_secs(30))
+            .pool_max_idle_per_host(4)
+            .tcp_nodelay(true)
+            .user_agent(concat!("jitsi-live-backend/", env!("CARGO_PKG_VERSION")))
+    }
+
+    /// With given HTTP settings (tests add their own root certificate:
+    /// `http_builder().add_root_certificate(..)`).
+    pub fn with_http(cfg: ClientConfig, builder: reqwest::ClientBuilder) -> Result<Self, String> {
         let base = normalize_base(&cfg.base)?;
         if cfg.account.is_empty() {
             return Err("the Cloudflare account id is empty".into());
@@ -176,11 +179,10 @@ impl AccountClient {
         if cfg.token.is_empty() {
             return Err("the Cloudflare API token is empty".into());
         }
-        let http = Client::builder(TokioExecutor::new())
-            .pool_timer(hyper_util::rt::TokioTimer::new())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .pool_max_idle_per_host(4)
-            .build(connector);
+        let http = builder
+            .connect_timeout(cfg.timeout)
+            .build()
+            .map_err(|e| format!("cannot set up the HTTP client: {}", error_chain(&e)))?;
         Ok(Self {
             base,
             account: cfg.account,
@@ -280,7 +282,8 @@ impl AccountClient {
         result
     }
 
-    /// Sends one request; the status, `Retry-After` and the whole body.
+    /// Sends one request; the status, `Retry-After` and the whole body
+    /// (at most [`MAX_BODY`] bytes).
     async fn exchange(
         &self,
         method: Method,
@@ -295,30 +298,23 @@ impl AccountClient {
                 }
             })?;
         auth.set_sensitive(true);
-        let mut req = Request::builder()
-            .method(method)
-            .uri(url)
+        let mut req = self
+            .http
+            .request(method, url)
             .header(header::ACCEPT, "application/json")
-            .header(
-                header::USER_AGENT,
-                concat!("player-server/", env!("CARGO_PKG_VERSION")),
-            );
-        if body.is_some() {
-            req = req.header(header::CONTENT_TYPE, "application/json");
+            .header(header::AUTHORIZATION, auth);
+        if let Some(body) = body {
+            req = req
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(body);
         }
-        let mut req = req
-            .body(Full::new(body.unwrap_or_default()))
-            .map_err(|e| AccountError::Unreachable(format!("bad request URL: {e}")))?;
-        req.headers_mut().insert(header::AUTHORIZATION, auth);
-        let resp = self.http.request(req).await.map_err(|e| {
-            // hyper-util's error chain: the connect error is the useful part.
-            let mut msg = e.to_string();
-            let mut src = std::error::Error::source(&e);
-            while let Some(s) = src {
-                msg = format!("{msg}: {s}");
-                src = s.source();
+        let mut resp = req.send().await.map_err(|e| {
+            if e.is_timeout() {
+                AccountError::Timeout
+            } else {
+                // reqwest's chain: the connect or TLS error is the useful part.
+                AccountError::Unreachable(error_chain(&e))
             }
-            AccountError::Unreachable(msg)
         })?;
         let status = resp.status().as_u16();
         let retry_after = resp
@@ -326,12 +322,20 @@ impl AccountClient {
             .get(header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let bytes = Limited::new(resp.into_body(), MAX_BODY)
-            .collect()
-            .await
-            .map_err(|e| AccountError::Malformed(format!("cannot read the answer: {e}")))?
-            .to_bytes();
-        Ok((status, retry_after, bytes))
+        let too_large = || AccountError::Malformed(format!("the answer is over {MAX_BODY} bytes"));
+        if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
+            return Err(too_large());
+        }
+        let mut buf = BytesMut::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| {
+            AccountError::Malformed(format!("cannot read the answer: {}", error_chain(&e)))
+        })? {
+            if buf.len() + chunk.len() > MAX_BODY {
+                return Err(too_large());
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        Ok((status, retry_after, buf.freeze()))
     }
 
     fn redact(&self, e: AccountError) -> AccountError {
@@ -416,137 +420,18 @@ pub fn interpret<T: DeserializeOwned>(
     }
 }
 
-// ---- transport: TCP, or TLS (rustls 0.21, webpki roots) for https -------
-
-/// Connects `http://` over TCP and `https://` over rustls.
-#[derive(Clone)]
-pub struct Connector {
-    tls: tokio_rustls::TlsConnector,
-}
-
-impl Connector {
-    pub fn new() -> Self {
-        Self::with_roots(web_roots())
-    }
-
-    /// With a given root store (tests add their own CA).
-    pub fn with_roots(roots: rustls::RootCertStore) -> Self {
-        let config = rustls::ClientConfig::builder()
-            .with_safe_defaults()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        Self {
-            tls: tokio_rustls::TlsConnector::from(Arc::new(config)),
+/// An error with its sources, `a: b: c`.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        let part = s.to_string();
+        if !msg.contains(&part) {
+            msg = format!("{msg}: {part}");
         }
+        src = s.source();
     }
-}
-
-impl Default for Connector {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// Mozilla's roots, as shipped by the webpki-roots crate.
-pub fn web_roots() -> rustls::RootCertStore {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add_trust_anchors(webpki_roots::TLS_SERVER_ROOTS.iter().map(|ta| {
-        rustls::OwnedTrustAnchor::from_subject_spki_name_constraints(
-            ta.subject,
-            ta.spki,
-            ta.name_constraints,
-        )
-    }));
-    roots
-}
-
-pub enum Stream {
-    Plain(TokioIo<TcpStream>),
-    Tls(Box<TokioIo<tokio_rustls::client::TlsStream<TcpStream>>>),
-}
-
-impl Connection for Stream {
-    fn connected(&self) -> Connected {
-        Connected::new()
-    }
-}
-
-impl hyper::rt::Read for Stream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: hyper::rt::ReadBufCursor<'_>,
-    ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
-        }
-    }
-}
-
-impl hyper::rt::Write for Stream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(s) => Pin::new(s).poll_flush(cx),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
-        }
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
-        }
-    }
-}
-
-type ConnectFuture = Pin<Box<dyn Future<Output = io::Result<Stream>> + Send>>;
-
-impl tower_service::Service<Uri> for Connector {
-    type Response = Stream;
-    type Error = io::Error;
-    type Future = ConnectFuture;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, uri: Uri) -> Self::Future {
-        let tls = self.tls.clone();
-        Box::pin(async move {
-            let bad = |m: &str| io::Error::new(io::ErrorKind::InvalidInput, m.to_string());
-            let https = match uri.scheme_str() {
-                Some("https") => true,
-                Some("http") => false,
-                _ => return Err(bad("only http and https URLs")),
-            };
-            let host = uri
-                .host()
-                .map(|h| h.trim_start_matches('[').trim_end_matches(']').to_string())
-                .ok_or_else(|| bad("no host in the URL"))?;
-            let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-            let tcp = TcpStream::connect((host.as_str(), port)).await?;
-            tcp.set_nodelay(true)?;
-            if !https {
-                return Ok(Stream::Plain(TokioIo::new(tcp)));
-            }
-            let name = rustls::ServerName::try_from(host.as_str())
-                .map_err(|_| bad("the host is not a valid TLS server name"))?;
-            let tls = tls.connect(name, tcp).await?;
-            Ok(Stream::Tls(Box::new(TokioIo::new(tls))))
-        })
-    }
+    msg
 }
 
 #[cfg(test)]
@@ -750,10 +635,5 @@ mod tests {
             c.url(&["live_inputs", "in/put", "videos"]),
             "https://api.cloudflare.com/client/v4/accounts/acc/stream/live_inputs/in%2Fput/videos"
         );
-    }
-
-    #[test]
-    fn web_roots_are_there() {
-        assert!(web_roots().len() > 50);
     }
 }

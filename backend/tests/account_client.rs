@@ -7,7 +7,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use backend::account_client::{AccountClient, AccountError, ClientConfig, Connector};
+use backend::account_client::{AccountClient, AccountError, ClientConfig};
 use common::fake_cloudflare::{self, shared, Reply};
 use serde_json::{json, Value};
 use stream_api::account::{
@@ -246,11 +246,17 @@ async fn tls_server() -> u16 {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls");
     let cert = std::fs::read(format!("{dir}/localhost.der")).unwrap();
     let key = std::fs::read(format!("{dir}/localhost.key.der")).unwrap();
-    let config = rustls::ServerConfig::builder()
-        .with_safe_defaults()
-        .with_no_client_auth()
-        .with_single_cert(vec![rustls::Certificate(cert)], rustls::PrivateKey(key))
-        .unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![rustls::pki_types::CertificateDer::from(cert)],
+        rustls::pki_types::PrivateKeyDer::try_from(key).unwrap(),
+    )
+    .unwrap();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -303,9 +309,9 @@ async fn https_goes_through_rustls() {
         "/tests/fixtures/tls/ca.der"
     ))
     .unwrap();
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(&rustls::Certificate(ca)).unwrap();
-    let c = AccountClient::with_connector(cfg.clone(), Connector::with_roots(roots)).unwrap();
+    let builder = AccountClient::http_builder()
+        .add_root_certificate(reqwest::Certificate::from_der(&ca).unwrap());
+    let c = AccountClient::with_http(cfg.clone(), builder).unwrap();
     assert_eq!(c.list_videos("in").await.unwrap().len(), 2);
     // With the public roots the test CA is unknown: refused, not read.
     let public = AccountClient::new(cfg).unwrap();

@@ -1,4 +1,4 @@
-//! Test harness: starts the real `server` binary on free ports with a fresh
+//! Test harness: starts the real `localcf` binary on free ports with a fresh
 //! data dir and cheap encodes, and talks to it over loopback.
 #![allow(dead_code)]
 
@@ -51,7 +51,14 @@ pub fn scratch_dir(name: &str) -> PathBuf {
     let prefix = format!("server-{name}-");
     if let Ok(entries) = std::fs::read_dir(&base) {
         for e in entries.flatten() {
-            if e.file_name().to_string_lossy().starts_with(&prefix) {
+            // Only `<prefix><pid>`: `rec-` must not take a running test's
+            // `rec-restart-<pid>` along.
+            let stale = e
+                .file_name()
+                .to_string_lossy()
+                .strip_prefix(&prefix)
+                .is_some_and(|pid| pid.bytes().all(|b| b.is_ascii_digit()));
+            if stale {
                 let _ = std::fs::remove_dir_all(e.path());
             }
         }
@@ -87,7 +94,11 @@ fn spawn(name: &str, args: &[&str], envs: &[(&str, &str)], death_signal: i32) ->
     cmd.arg("--dist")
         .arg(&dist)
         .args(args)
-        .env("RUST_LOG", "info,server=debug")
+        .env("RUST_LOG", "info,localcf=debug")
+        // A token in the caller's environment must not open the account API
+        // of a test that gave none.
+        .env_remove("CF_API_TOKEN")
+        .env_remove("CF_API_TOKEN_FILE")
         .envs(envs.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
