@@ -66,6 +66,22 @@ impl Ctx {
         format!("/api/rooms/{}/live", api::encode(&self.room.get_value()))
     }
 
+    /// The input without its status fields: what the go-live section and
+    /// the recordings' links show, so that a status or viewer change does
+    /// not rebuild them (and take the keyboard focus away).
+    fn stable_input(&self) -> Memo<Option<LiveInput>> {
+        let input = self.input;
+        Memo::new(move |_| {
+            input.get().flatten().map(|i| LiveInput {
+                status: None,
+                live: None,
+                video_uid: None,
+                viewers: None,
+                ..i
+            })
+        })
+    }
+
     fn status(&self) -> InputStatus {
         self.clock.get().map_or(InputStatus::Waiting, |c| c.status)
     }
@@ -212,17 +228,7 @@ fn GoLive(ctx: Ctx) -> impl IntoView {
             }
         });
     };
-    // Only what this section shows: a status or viewer change must not
-    // rebuild it (and take the keyboard focus away).
-    let input = Memo::new(move |_| {
-        ctx.input.get().flatten().map(|i| LiveInput {
-            status: None,
-            live: None,
-            video_uid: None,
-            viewers: None,
-            ..i
-        })
-    });
+    let input = ctx.stable_input();
     view! {
         <section class="mod-card mod-golive" aria-labelledby="mod-golive-h">
             <h2 id="mod-golive-h">"Go live"</h2>
@@ -448,8 +454,9 @@ fn Preview(ctx: Ctx) -> impl IntoView {
 
 #[component]
 fn Recordings(ctx: Ctx) -> impl IntoView {
+    let input = ctx.stable_input();
     let list = move || {
-        let input = ctx.input.get().flatten()?;
+        let input = input.get()?;
         let mut recs = ctx.recordings.get()?.recordings;
         // Newest first, whatever order came (RFC 3339 sorts as text).
         recs.sort_by(|a, b| b.created.cmp(&a.created));
@@ -616,7 +623,9 @@ async fn poll_once(ctx: Ctx) -> Polled {
             return Polled::Failed;
         }
     };
-    ctx.problem.set(None);
+    if ctx.problem.with_untracked(Option::is_some) {
+        ctx.problem.set(None);
+    }
     // The delivery lifecycle says whether viewers can play it now.
     let lifecycle = match input.as_ref().and_then(LiveInput::delivery) {
         Some(d) => {
@@ -647,7 +656,12 @@ async fn poll_once(ctx: Ctx) -> Polled {
     if ctx.input.with_untracked(|i| i.as_ref() != Some(&input)) {
         ctx.input.set(Some(input));
     }
-    ctx.phase.set(Phase::Ready);
+    // A signal set notifies even when the value is the same: setting Ready
+    // on every poll rebuilt the whole page (the frame reloaded, the focus
+    // went).
+    if ctx.phase.with_untracked(|p| *p != Phase::Ready) {
+        ctx.phase.set(Phase::Ready);
+    }
     Polled::Ok
 }
 

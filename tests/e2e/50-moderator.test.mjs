@@ -145,6 +145,16 @@ describe('moderator page', { concurrency: false }, () => {
       await m.page.click('[data-action="copy-stream-id"]');
       assert.equal(await m.page.evaluate(() => navigator.clipboard.readText()), streamId, 'Copy copies the whole string');
       assert.ok(s.watchUrl && /[?&]input=/.test(s.watchUrl), `watch URL: ${s.watchUrl}`);
+
+      // By keyboard, and the status polls (every 6 s) leave the focus where it is.
+      await m.page.focus('[data-action="toggle-stream-id"]');
+      await m.page.keyboard.press('Enter');
+      await m.until((x) => x.masked === 'true', { what: 'masked again by keyboard' });
+      await sleep(7000);
+      assert.equal(await m.page.evaluate(() => document.activeElement && document.activeElement.getAttribute('data-action')),
+        'toggle-stream-id', 'focus survives the status polls');
+      await m.page.keyboard.press('Enter');
+      await m.until((x) => x.masked === 'false', { what: 'shown again by keyboard' });
       assert.equal(s.status, 'waiting');
 
       // The token only ever travelled as a header, never in a URL.
