@@ -251,7 +251,8 @@ async function screenshots(room, jwt, streamId) {
       for (const colorScheme of ['light', 'dark']) {
         const m = await openModerator({ room, jwt, name: `shot-${width}-${colorScheme}`, viewport: { width, height }, colorScheme });
         try {
-          await m.until((x) => x.status === 'live' && x.recordings.length >= 1, { timeout: 60_000, what: 'live with a recording' });
+          await m.until((x) => x.status === 'live' && x.recordings.length >= 1 && x.health.fps.value !== '',
+            { timeout: 60_000, what: 'live with a recording, the preview playing' });
           await sleep(1500);
           const file = path.join(REPO, 'docs/screenshots', `moderator-${width}-${colorScheme}.png`);
           await m.page.screenshot({ path: file, fullPage: true });
