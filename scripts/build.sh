@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 # wasm-opt from npm's binaryen: Debian's is too old (see TOOLCHAIN.md).
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 trunk build --release --offline
+rm -rf target/wasm-bindgen/release/snippets && trunk build moderator.html --release --offline --dist dist/moderator --public-url /moderator/ # after the player (its build empties dist/), without the player's wasm-bindgen snippets (trunk copies whatever that folder holds)
 scripts/package.sh
 # Each installs its own toolchain from npm (once) and skips an unchanged build.
 examples/react/build.sh

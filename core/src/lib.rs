@@ -7,6 +7,7 @@ pub mod cloudflare;
 pub mod config;
 pub mod events;
 pub mod format;
+pub mod health;
 pub mod hls_config;
 pub mod json;
 pub mod machine;

@@ -189,7 +189,10 @@ fn hls_output(segment_seconds: u32, var_stream_map: Option<String>, out: &mut Ve
             "-hls_list_size",
             "0",
             "-hls_flags",
-            "independent_segments",
+            // program_date_time: each segment's wall-clock start
+            // (EXT-X-PROGRAM-DATE-TIME), as Cloudflare writes it, so that
+            // players can measure latency behind the wall clock.
+            "independent_segments+program_date_time",
         ]
         .map(String::from),
     );
@@ -457,6 +460,7 @@ mod tests {
             ("-hls_time", "2"),
             ("-hls_playlist_type", "event"),
             ("-hls_list_size", "0"),
+            ("-hls_flags", "independent_segments+program_date_time"),
             ("-var_stream_map", "v:0,a:0"),
             ("-hls_segment_filename", "stream_%v_%05d.ts"),
         ] {
@@ -511,6 +515,10 @@ mod tests {
         assert!(a.contains(&"-nostdin".to_string()));
         assert!(!a.contains(&"-var_stream_map".to_string()));
         assert_eq!(after(&a, "-hls_segment_filename"), "stream_0_%05d.ts");
+        assert_eq!(
+            after(&a, "-hls_flags"),
+            "independent_segments+program_date_time"
+        );
         assert_eq!(a.last().unwrap(), "stream_0.m3u8");
         assert_eq!(remux_rendition().playlist(), "stream_0.m3u8");
     }

@@ -30,6 +30,105 @@ impl Segment {
     fn has_discontinuity(&self) -> bool {
         self.tags.iter().any(|t| t == "#EXT-X-DISCONTINUITY")
     }
+
+    /// The wall-clock time of the segment's first frame
+    /// (`EXT-X-PROGRAM-DATE-TIME`), ms since the Unix epoch.
+    pub fn program_date_time_ms(&self) -> Option<i64> {
+        self.tags
+            .iter()
+            .find_map(|t| tag_value(t, "#EXT-X-PROGRAM-DATE-TIME"))
+            .and_then(parse_date_time)
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+/// `days_from_civil`).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
+}
+
+/// The inverse of [`days_from_civil`].
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// Ms since the Unix epoch of an ISO 8601 date-time as HLS writers put it:
+/// `YYYY-MM-DDThh:mm:ss[.fff…](Z|±hh[[:]mm])`.
+pub fn parse_date_time(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let digits = |a: usize, b: usize| -> Option<i64> {
+        let part = s.get(a..b)?;
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse().ok())?
+    };
+    let sep = |i: usize, c: u8| s.as_bytes().get(i) == Some(&c);
+    if !(sep(4, b'-') && sep(7, b'-') && sep(10, b'T') && sep(13, b':') && sep(16, b':')) {
+        return None;
+    }
+    let (y, mo, d) = (digits(0, 4)?, digits(5, 7)?, digits(8, 10)?);
+    let (h, mi, sec) = (digits(11, 13)?, digits(14, 16)?, digits(17, 19)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    let mut rest = &s[19..];
+    let mut ms = 0;
+    if let Some(frac) = rest.strip_prefix('.') {
+        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return None;
+        }
+        let first3 = format!("{:0<3}", &frac[..n.min(3)]);
+        ms = first3.parse().ok()?;
+        rest = &frac[n..];
+    }
+    let offset_min = match rest {
+        "Z" | "z" => 0,
+        _ => {
+            let sign = match rest.as_bytes().first() {
+                Some(b'+') => 1,
+                Some(b'-') => -1,
+                _ => return None,
+            };
+            let o = rest[1..].replace(':', "");
+            if !o.bytes().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            let (oh, om) = match o.len() {
+                2 => (o.parse::<i64>().ok()?, 0),
+                4 => (o[..2].parse::<i64>().ok()?, o[2..].parse::<i64>().ok()?),
+                _ => return None,
+            };
+            sign * (oh * 60 + om)
+        }
+    };
+    let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + sec - offset_min * 60;
+    Some(secs * 1000 + ms)
+}
+
+/// `YYYY-MM-DDThh:mm:ss.fffZ`.
+pub fn format_date_time(ms: i64) -> String {
+    let (days, in_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    let (y, m, d) = civil_from_days(days);
+    let (h, rem) = (in_day / 3_600_000, in_day % 3_600_000);
+    let (mi, rem) = (rem / 60_000, rem % 60_000);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{:02}.{:03}Z",
+        rem / 1000,
+        rem % 1000
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -84,6 +183,13 @@ pub fn parse(text: &str) -> Result<MediaPlaylist, ParseError> {
             let d = v.split(',').next().unwrap_or_default();
             duration = Some(num(line, d)?);
             pending.push(line.to_string());
+        } else if let Some(v) = tag_value(line, "#EXT-X-PROGRAM-DATE-TIME") {
+            // ffmpeg writes local time with a `+hhmm` offset; players parse
+            // RFC 3339 in UTC best (it is what Cloudflare writes). A date
+            // that does not parse is dropped: none is better than a wrong one.
+            if let Some(ms) = parse_date_time(v) {
+                pending.push(format!("#EXT-X-PROGRAM-DATE-TIME:{}", format_date_time(ms)));
+            }
         } else if line.starts_with('#') {
             // Before the first segment, tags that do not belong to a segment
             // are header tags.
@@ -350,6 +456,70 @@ mod tests {
         // Empty playlist renders with no segments and no panic.
         let empty = parse("#EXTM3U\n#EXT-X-TARGETDURATION:2\n").unwrap();
         assert_eq!(empty.window(6).segments.len(), 0);
+    }
+
+    #[test]
+    fn program_date_times_parse_and_render_in_utc() {
+        let table = [
+            ("1970-01-01T00:00:00Z", Some(0)),
+            ("1970-01-01T00:00:00.5Z", Some(500)),
+            // As ffmpeg 5.1 writes it (local time, `+hhmm`).
+            ("2026-11-30T20:49:04.390+0000", Some(1_796_071_744_390)),
+            ("2000-02-29T12:00:00.500+01:00", Some(951_822_000_500)),
+            ("2000-02-29T12:00:00.500+01", Some(951_822_000_500)),
+            ("1999-12-31T23:00:00.123456-0130", Some(946_686_600_123)),
+            ("2024-01-01T00:00:00.000z", Some(1_704_067_200_000)),
+            ("2024-01-01T00:00:00", None),
+            ("2024-13-01T00:00:00Z", None),
+            ("2024-01-01 00:00:00Z", None),
+            ("2024-01-01T00:00:00.Z", None),
+            ("2024-01-01T00:00:00+1", None),
+            ("2024-01-01T0a:00:00Z", None),
+            ("+024-01-01T00:00:00Z", None),
+            ("", None),
+        ];
+        for (s, want) in table {
+            assert_eq!(parse_date_time(s), want, "{s}");
+        }
+        for ms in [
+            0,
+            951_822_000_500,
+            1_796_071_744_390,
+            -86_400_001,
+            4_102_444_800_000,
+        ] {
+            assert_eq!(parse_date_time(&format_date_time(ms)), Some(ms), "{ms}");
+        }
+        assert_eq!(
+            format_date_time(1_796_071_744_390),
+            "2026-11-30T20:49:04.390Z"
+        );
+
+        // ffmpeg's tag (after EXTINF) stays with its segment, in UTC; a bad
+        // one is dropped; the window keeps them.
+        let text = "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.000000,\n\
+                    #EXT-X-PROGRAM-DATE-TIME:2026-11-30T21:49:04.390+0100\na.ts\n\
+                    #EXTINF:2.000000,\n#EXT-X-PROGRAM-DATE-TIME:yesterday\nb.ts\n\
+                    #EXTINF:2.000000,\n#EXT-X-PROGRAM-DATE-TIME:2026-11-30T20:49:08.390+0000\nc.ts\n";
+        let pl = parse(text).unwrap();
+        let dates: Vec<_> = pl
+            .segments
+            .iter()
+            .map(Segment::program_date_time_ms)
+            .collect();
+        assert_eq!(
+            dates,
+            [Some(1_796_071_744_390), None, Some(1_796_071_748_390)]
+        );
+        let out = pl.window(2).render(Kind::Live);
+        assert!(
+            out.ends_with(
+                "#EXTINF:2.000000,\nb.ts\n#EXTINF:2.000000,\n\
+                 #EXT-X-PROGRAM-DATE-TIME:2026-11-30T20:49:08.390Z\nc.ts\n"
+            ),
+            "{out}"
+        );
+        assert!(pl.header_extra.is_empty());
     }
 
     #[test]

@@ -503,3 +503,54 @@ async fn stats_count_requests_per_input() {
     let stats: Value = r.json().await.unwrap();
     assert_eq!(stats["inputs"]["stats"]["lifecycle"], 0);
 }
+
+#[tokio::test]
+async fn live_playlists_carry_each_segments_wall_clock() {
+    let api = server().api();
+    api.create_input("pdt").await;
+    let video = api.start("pdt", json!({})).await;
+    api.wait_live("pdt", true, LIVE_TIMEOUT).await;
+    let dir = server().data_dir.join("videos").join(&video);
+    let until = Instant::now() + Duration::from_secs(25);
+    while files_ending(&dir, ".ts").len() < 5 {
+        assert!(Instant::now() < until, "segments too slow");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let media = api.playlist("/pdt/manifest/stream_0.m3u8").await;
+    let pl = localcf::hls::parse(&media).unwrap();
+    assert!(pl.segments.len() >= 2, "{media}");
+    let mut previous_end: Option<i64> = None;
+    for s in &pl.segments {
+        let tag = s
+            .tags
+            .iter()
+            .find(|t| t.starts_with("#EXT-X-PROGRAM-DATE-TIME:"))
+            .unwrap_or_else(|| panic!("{} has no EXT-X-PROGRAM-DATE-TIME:\n{media}", s.uri));
+        assert!(tag.ends_with('Z'), "UTC, RFC 3339: {tag}");
+        let start = s.program_date_time_ms().unwrap();
+        let end = start + (s.duration * 1000.0).round() as i64;
+        // The segment's own wall clock: ffmpeg closes its file once its
+        // last frame is in (the encode runs at the wall clock's pace).
+        let closed = std::fs::metadata(dir.join(&s.uri))
+            .and_then(|m| m.modified())
+            .unwrap()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        assert!(
+            (closed - end).abs() < 1000,
+            "{}: date-time + duration {end} ms, file closed at {closed} ms",
+            s.uri
+        );
+        // Dates follow one another like the segments.
+        if let Some(prev) = previous_end {
+            assert!(
+                (start - prev).abs() <= 50,
+                "{}: {start} after {prev}",
+                s.uri
+            );
+        }
+        previous_end = Some(end);
+    }
+    api.stop("pdt", "clean").await;
+}

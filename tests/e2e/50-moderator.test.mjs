@@ -1,0 +1,268 @@
+// The moderator page against the backend's go-live API and the stand-in:
+// the token leaves the address at once and travels only as a Bearer header,
+// the go-live string is masked until "Show" and copies whole, publishing
+// to it as Jibri does turns the status live, stopping ends it and lists the
+// recording; a refused token, or none, shows only the reason.
+//
+// With E2E_UPDATE_DOCS=1 it also refreshes docs/screenshots/moderator-*.png
+// (360 and 1440 px, light and dark) while the second broadcast is live.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import * as H from './harness.mjs';
+
+const { useEnv, waitFor, sleep, REPO } = H;
+
+const APP_ID = 'e2e-moderator';
+const APP_SECRET = 'e2e-moderator-secret-7d41c0a9b25e';
+const env = useEnv({
+  name: 'moderator',
+  // A generous go-live rate: several pages share one client address here.
+  backend: { env: { JITSI_APP_ID: APP_ID, JITSI_APP_SECRET: APP_SECRET, GO_LIVE_RATE_PER_MINUTE: '600', GO_LIVE_BURST: '100' } },
+});
+
+// The harness's helper once it has one; node's HMAC until then.
+const jwtHS256 = H.jwtHS256 || ((claims, secret) => {
+  const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(claims)}`;
+  return `${body}.${crypto.createHmac('sha256', secret).update(body).digest('base64url')}`;
+});
+
+function token(room, { secret = APP_SECRET, features = { livestreaming: true } } = {}) {
+  const now = Math.floor(Date.now() / 1000);
+  return jwtHS256({
+    iss: APP_ID, aud: APP_ID, sub: '*', room, nbf: now - 5, exp: now + 3600,
+    context: { user: { name: 'Moderator', moderator: true }, features },
+  }, secret);
+}
+
+// Jibri's ffmpeg flags (../shared/cloudflare/README.md), a test pattern
+// instead of the meeting; the harness's helper once it has one.
+function publish(url) {
+  if (H.publishLikeJibri) return H.publishLikeJibri(url, { size: '640x360', seconds: 300 });
+  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re',
+    '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30',
+    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100', '-t', '300',
+    '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-crf', '25', '-preset', 'veryfast', '-tune', 'zerolatency',
+    '-g', '60', '-maxrate', '2976k', '-bufsize', '5952k', '-c:a', 'aac', '-ar', '44100', '-b:a', '128k',
+    '-f', 'flv', url];
+  const proc = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  proc.exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
+  return proc;
+}
+
+async function stopPublisher(proc) {
+  try { proc.kill('SIGINT'); } catch {}
+  const t = setTimeout(() => { try { process.kill(-proc.pid, 'SIGKILL'); } catch {} }, 10_000);
+  await proc.exited;
+  clearTimeout(t);
+}
+
+// One read of everything the spec asserts, without a user gesture.
+const SNAPSHOT = `(() => {
+  const q = (s) => document.querySelector(s);
+  const root = q('main.mod');
+  const sid = q('[data-stream-id]');
+  const watch = q('[data-watch-url]');
+  const health = {};
+  for (const el of document.querySelectorAll('[data-health]')) {
+    health[el.getAttribute('data-health')] = { value: el.getAttribute('data-value'), text: el.textContent.trim(), title: el.getAttribute('title') };
+  }
+  return {
+    href: location.href,
+    phase: root && root.getAttribute('data-phase'),
+    status: root && root.getAttribute('data-input-status'),
+    refused: q('[data-refused]') && q('[data-refused]').textContent.trim(),
+    streamId: sid && sid.textContent.trim(),
+    masked: sid && sid.getAttribute('data-masked'),
+    watchUrl: watch && watch.getAttribute('href'),
+    since: q('[data-status-since]') && q('[data-status-since]').textContent.trim(),
+    health,
+    recordings: [...document.querySelectorAll('[data-recording]')].map((li) => ({
+      uid: li.getAttribute('data-recording'),
+      duration: Number(li.querySelector('[data-duration]').getAttribute('data-duration')),
+      replay: li.querySelector('a').getAttribute('href'),
+      created: li.querySelector('time').getAttribute('datetime'),
+    })),
+    createButton: !!q('[data-action="create-input"]'),
+    bodyText: document.body.innerText.slice(0, 600),
+  };
+})()`;
+
+async function openModerator({ room, jwt, name, viewport = { width: 1280, height: 900 }, colorScheme = 'light' }) {
+  const context = await env.browser.newContext({ viewport, colorScheme });
+  const origin = env.backend.url;
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  const m = { name, page, context, requests: [], pageErrors: [], console: [] };
+  page.on('request', (r) => m.requests.push({ url: r.url(), headers: r.headers(), method: r.method() }));
+  page.on('pageerror', (e) => m.pageErrors.push(String(e && (e.stack || e.message) || e)));
+  page.on('console', (c) => m.console.push({ type: c.type(), text: c.text() }));
+  m.peek = async () => {
+    const r = await cdp.send('Runtime.evaluate', { expression: SNAPSHOT, returnByValue: true });
+    if (r.exceptionDetails) throw new Error(r.exceptionDetails.text);
+    return r.result.value;
+  };
+  m.until = (pred, { timeout = 20_000, what }) => waitFor(async () => { const s = await m.peek(); return pred(s) ? s : null; },
+    { timeout, interval: 250, what: `${what} on ${name}`, describe: async () => JSON.stringify(await m.peek()) });
+  m.panics = () => [...m.pageErrors, ...m.console.filter((c) => /panicked|unreachable/i.test(c.text)).map((c) => c.text)];
+  const q = new URLSearchParams();
+  if (room !== undefined) q.set('room', room);
+  if (jwt !== undefined) q.set('jwt', jwt);
+  await page.goto(`${origin}/moderator/?${q}`, { waitUntil: 'commit' });
+  m.close = () => context.close().catch(() => {});
+  return m;
+}
+
+const roomName = (label) => `e2e${label}${crypto.randomBytes(3).toString('hex')}`;
+
+describe('moderator page', { concurrency: false }, () => {
+  it('token out of the address, go-live string, live → ended → recording', { timeout: 240_000 }, async () => {
+    const room = roomName('mod');
+    const jwt = token(room);
+    const m = await openModerator({ room, jwt, name: 'main' });
+    try {
+      const ready = await m.until((s) => s.phase === 'ready', { what: 'the page ready' });
+      assert.ok(!ready.href.includes(jwt) && !ready.href.includes('jwt='), `token gone from the address: ${ready.href}`);
+      assert.ok(ready.href.includes(`room=${room}`), 'the room stays in the address');
+      assert.equal(await m.page.evaluate(() => document.referrer), '');
+
+      // No input yet: the page offers to get one.
+      let s = ready;
+      if (s.createButton) {
+        await m.page.click('[data-action="create-input"]');
+        s = await m.until((x) => x.streamId, { what: 'the go-live string' });
+      }
+      assert.equal(s.masked, 'true', 'masked until Show');
+      assert.ok(!/\/live\/[^•]+$/.test(s.streamId), `the key is hidden: ${s.streamId}`);
+      await m.page.click('[data-action="toggle-stream-id"]');
+      s = await m.until((x) => x.masked === 'false', { what: 'the string shown' });
+      const streamId = s.streamId;
+      assert.match(streamId, /^rtmps?:\/\/[^/]+\/live\/.+/, 'the string Jitsi takes: rtmp(s)://host/live/<key>');
+      await m.page.click('[data-action="copy-stream-id"]');
+      assert.equal(await m.page.evaluate(() => navigator.clipboard.readText()), streamId, 'Copy copies the whole string');
+      assert.ok(s.watchUrl && /[?&]input=/.test(s.watchUrl), `watch URL: ${s.watchUrl}`);
+
+      // By keyboard, and the status polls (every 6 s) leave the focus where it is.
+      await m.page.focus('[data-action="toggle-stream-id"]');
+      await m.page.keyboard.press('Enter');
+      await m.until((x) => x.masked === 'true', { what: 'masked again by keyboard' });
+      await sleep(7000);
+      assert.equal(await m.page.evaluate(() => document.activeElement && document.activeElement.getAttribute('data-action')),
+        'toggle-stream-id', 'focus survives the status polls');
+      await m.page.keyboard.press('Enter');
+      await m.until((x) => x.masked === 'false', { what: 'shown again by keyboard' });
+      assert.equal(s.status, 'waiting');
+
+      // The token only ever travelled as a header, never in a URL.
+      const api = m.requests.filter((r) => r.url.includes('/api/rooms/'));
+      assert.ok(api.length >= 1);
+      for (const r of api) assert.equal(r.headers.authorization, `Bearer ${jwt}`);
+      assert.deepEqual(m.requests.filter((r) => r.url.includes(jwt) && !r.url.includes('/moderator/?')), [], 'no request URL carries the token');
+
+      // Publish as Jibri does: the status goes live.
+      const pub = publish(streamId);
+      try {
+        s = await m.until((x) => x.status === 'live', { timeout: 60_000, what: 'status live' });
+        assert.match(s.since, /changed/);
+
+        // The preview plays it and the figures move: what was sent, ±1 fps.
+        const num = (x, k) => (x.health[k] && x.health[k].value !== '' ? Number(x.health[k].value) : null);
+        s = await m.until((x) => x.health.resolution.value === '640x360' && num(x, 'fps') > 0 && num(x, 'decoded-frames') > 0,
+          { timeout: 60_000, what: 'preview figures (browser HLS)' });
+        s = await m.until((x) => Math.abs(num(x, 'fps') - 30) <= 1, { timeout: 15_000, what: 'fps 30 ± 1' });
+        assert.ok(num(s, 'dropped-frames') !== null, 'dropped frames readable');
+        assert.ok(num(s, 'buffer') !== null, 'buffer ahead readable');
+        for (const k of ['throughput', 'bitrate']) {
+          assert.equal(s.health[k].value, '', `${k}: unknown on this engine`);
+          assert.ok(s.health[k].title, `${k}: the tooltip says why`);
+        }
+        const d1 = num(s, 'decoded-frames');
+        await sleep(2000);
+        assert.ok(num(await m.peek(), 'decoded-frames') > d1, 'decoded frames keep counting');
+        console.log(`preview (browser HLS): ${s.health.resolution.value}, ${s.health.fps.value} fps, buffer ${s.health.buffer.value} s, dropped ${s.health['dropped-frames'].value}`);
+
+        // On hls.js the live edge is known: latency behind it 2–20 s.
+        await m.page.click('[data-action="preview-engine"][data-engine="hlsjs"]');
+        s = await m.until((x) => num(x, 'latency') !== null && num(x, 'fps') > 0, { timeout: 60_000, what: 'latency on hls.js' });
+        assert.ok(num(s, 'latency') >= 2 && num(s, 'latency') <= 20, `latency behind live ${num(s, 'latency')} s`);
+        console.log(`preview (hls.js): latency ${s.health.latency.value} s behind the live edge, ${s.health.fps.value} fps`);
+
+        // A viewer raises the count the backend reports (the preview is one).
+        const before = num(await m.until((x) => num(x, 'viewers') !== null, { timeout: 60_000, what: 'viewers known' }), 'viewers');
+        const viewer = await env.browser.newContext();
+        try {
+          await (await viewer.newPage()).goto(s.watchUrl, { waitUntil: 'commit' });
+          s = await m.until((x) => num(x, 'viewers') >= before + 1, { timeout: 60_000, what: `viewers above ${before}` });
+        } finally {
+          await viewer.close();
+        }
+      } finally {
+        await stopPublisher(pub);
+      }
+      s = await m.until((x) => x.status === 'ended', { timeout: 60_000, what: 'status ended' });
+      s = await m.until((x) => x.recordings.length >= 1, { timeout: 90_000, what: 'the recording listed' });
+      const rec = s.recordings[0];
+      assert.ok(rec.duration > 2, `recording duration ${rec.duration} s`);
+      assert.match(rec.replay, new RegExp(`[?&]video=${rec.uid}`));
+      console.log(`moderator: live → ended, recording ${rec.uid} of ${rec.duration.toFixed(1)} s`);
+
+      if (process.env.E2E_UPDATE_DOCS === '1') await screenshots(room, jwt, streamId);
+      assert.deepEqual(m.panics(), []);
+    } finally {
+      await m.close();
+    }
+  });
+
+  it('a refused token, or none, shows only the reason', { timeout: 60_000 }, async () => {
+    const room = roomName('ref');
+    const cases = [
+      { name: 'forged', jwt: token(room, { secret: 'not-the-app-secret' }), reason: /./ },
+      { name: 'no-permission', jwt: token(room, { features: { livestreaming: false } }), reason: /./ },
+      { name: 'no-token', jwt: undefined, reason: /token/i },
+    ];
+    for (const c of cases) {
+      const m = await openModerator({ room, jwt: c.jwt, name: c.name });
+      try {
+        const s = await m.until((x) => x.phase === 'refused', { what: 'refused' });
+        assert.match(s.refused, c.reason);
+        assert.equal(s.bodyText.trim(), s.refused, `${c.name}: nothing but the reason`);
+        assert.equal(s.streamId, null);
+        assert.deepEqual(Object.keys(s.health), []);
+        if (c.jwt) assert.ok(!s.href.includes(c.jwt), 'token gone from the address');
+        console.log(`${c.name}: "${s.refused}"`);
+        assert.deepEqual(m.panics(), []);
+      } finally {
+        await m.close();
+      }
+    }
+  });
+});
+
+// docs/screenshots/moderator-{360,1440}-{light,dark}.png, while a second
+// broadcast is live (so the status, figures and recordings are filled in).
+async function screenshots(room, jwt, streamId) {
+  const pub = publish(streamId);
+  try {
+    for (const [width, height] of [[1440, 1000], [360, 780]]) {
+      for (const colorScheme of ['light', 'dark']) {
+        const m = await openModerator({ room, jwt, name: `shot-${width}-${colorScheme}`, viewport: { width, height }, colorScheme });
+        try {
+          await m.until((x) => x.status === 'live' && x.recordings.length >= 1 && x.health.fps.value !== '',
+            { timeout: 60_000, what: 'live with a recording, the preview playing' });
+          await sleep(1500);
+          const file = path.join(REPO, 'docs/screenshots', `moderator-${width}-${colorScheme}.png`);
+          await m.page.screenshot({ path: file, fullPage: true });
+          console.log(`screenshot: ${path.relative(REPO, file)}`);
+        } finally {
+          await m.close();
+        }
+      }
+    }
+  } finally {
+    await stopPublisher(pub);
+  }
+}
