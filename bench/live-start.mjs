@@ -10,12 +10,14 @@
 // first video frame (requestVideoFrameCallback, wall clock). Each start is
 // split where the time goes:
 //   poll wait:   live → the page's lifecycle request that sees it
-//   to manifest: that request → the page's manifest request
-//   engine:      the manifest request → first frame (hls.js/native start-up)
+//   to manifest: that request → the page's first manifest request
+//   retries:     first → last manifest request (with --manifest-404: the
+//                origin's "live but not playable yet", as Cloudflare does)
+//   engine:      the last manifest request → first frame (hls.js/native start-up)
 // Starts alternate between engines; prints min/median/p90/max per engine.
 //
 //   node bench/live-start.mjs [--starts 20] [--engines auto,hlsjs] [--probe-ms 25]
-//                             [--size 640x360] [--preset ultrafast]
+//                             [--size 640x360] [--preset ultrafast] [--manifest-404 S]
 //
 // Needs target/debug/server (cargo build -p server) and dist/ (scripts/build.sh).
 
@@ -32,6 +34,8 @@ const ENGINES = opt('--engines', 'auto,hlsjs').split(',');
 const PROBE_MS = Number(opt('--probe-ms', 25));
 const SIZE = opt('--size', '640x360');
 const PRESET = opt('--preset', 'ultrafast');
+// As Cloudflare: the manifest 404s for this long after lifecycle says live.
+const MANIFEST_404 = Number(opt('--manifest-404', 0));
 
 process.env.E2E_QUIET = process.env.E2E_QUIET ?? '1';
 const say = (...a) => console.error(`[live-start ${new Date().toISOString().slice(11, 19)}]`, ...a);
@@ -89,6 +93,7 @@ async function oneStart(browser, server, engine, i) {
     await waitFor(async () => (await peek('(window.__ff.states.at(-1) || {}).s')) === 'waiting', { timeout: 20_000, interval: 100, what: 'waiting' });
     await sleep(Math.random() * 6000);
 
+    if (MANIFEST_404) await server.control.setFaults(uid, { manifest404Seconds: MANIFEST_404 });
     const tStart = Date.now();
     await server.control.start(uid, { size: SIZE, preset: PRESET });
     // Origin side: the first lifecycle answer that says live. The probe is
@@ -108,6 +113,7 @@ async function oneStart(browser, server, engine, i) {
     // The lifecycle request the page sent before the manifest one: the poll
     // that saw live. Requests are timed at their start (Playwright's event).
     const manifest = reqs.find((x) => x.k === 'manifest');
+    const lastManifest = reqs.filter((x) => x.k === 'manifest' && x.t <= ff.frame).at(-1);
     const sawLive = manifest ? reqs.filter((x) => x.k === 'lifecycle' && x.t <= manifest.t).at(-1) : null;
     const livePolls = reqs.filter((x) => x.k === 'lifecycle' && x.t < tLive);
     const r = {
@@ -116,7 +122,8 @@ async function oneStart(browser, server, engine, i) {
       total: Math.round(ff.frame - tLive),
       pollWait: sawLive ? Math.round((sawLive.tEnd ?? sawLive.t) - tLive) : null,
       toManifest: sawLive && manifest ? Math.round(manifest.t - (sawLive.tEnd ?? sawLive.t)) : null,
-      engineStart: manifest ? Math.round(ff.frame - manifest.t) : null,
+      retries: manifest && lastManifest ? Math.round(lastManifest.t - manifest.t) : null,
+      engineStart: lastManifest ? Math.round(ff.frame - lastManifest.t) : null,
       manifestRequests: reqs.filter((x) => x.k === 'manifest').length,
       lifecycleWhileWaiting: livePolls.length,
       frameEngine: ff.engine,
@@ -129,7 +136,7 @@ async function oneStart(browser, server, engine, i) {
 }
 
 async function main() {
-  const result = { date: new Date().toISOString(), settings: { starts: STARTS, engines: ENGINES, probeMs: PROBE_MS, size: SIZE, preset: PRESET }, starts: [] };
+  const result = { date: new Date().toISOString(), settings: { starts: STARTS, engines: ENGINES, probeMs: PROBE_MS, size: SIZE, preset: PRESET, manifest404Seconds: MANIFEST_404 }, starts: [] };
   let server, browser;
   try {
     server = await startServer({ name: 'live-start', videoSize: SIZE, preset: PRESET });
@@ -140,7 +147,7 @@ async function main() {
         try {
           const r = await oneStart(browser, server, engine, i);
           result.starts.push(r);
-          say(`${engine} #${i + 1}: live → frame ${r.total} ms (poll wait ${r.pollWait}, to manifest ${r.toManifest}, engine ${r.engineStart}; broadcast start → live ${r.startToLive}; ${r.manifestRequests} manifest req)`);
+          say(`${engine} #${i + 1}: live → frame ${r.total} ms (poll wait ${r.pollWait}, to manifest ${r.toManifest}, retries ${r.retries}, engine ${r.engineStart}; broadcast start → live ${r.startToLive}; ${r.manifestRequests} manifest req)`);
         } catch (e) {
           result.starts.push({ engine, i, error: e.message.split('\n')[0] });
           say(`${engine} #${i + 1}: FAILED ${e.message.split('\n')[0]}`);
@@ -157,19 +164,19 @@ async function main() {
     const pick = (k) => ok.map((s) => s[k]).filter((x) => typeof x === 'number');
     result.summary[e] = {
       failures: result.starts.filter((s) => s.engine === e && s.error).length,
-      total: dist(pick('total')), pollWait: dist(pick('pollWait')), toManifest: dist(pick('toManifest')),
+      total: dist(pick('total')), pollWait: dist(pick('pollWait')), toManifest: dist(pick('toManifest')), retries: dist(pick('retries')),
       engineStart: dist(pick('engineStart')), startToLive: dist(pick('startToLive')),
     };
   }
   fs.mkdirSync(path.join(HERE, 'output'), { recursive: true });
-  fs.writeFileSync(path.join(HERE, 'output/live-start.json'), JSON.stringify(result, null, 2) + '\n');
+  fs.writeFileSync(path.join(HERE, `output/live-start${MANIFEST_404 ? `-404-${MANIFEST_404}` : ''}.json`), JSON.stringify(result, null, 2) + '\n');
   console.log(report(result));
 }
 
 function report(r) {
-  const L = [`### Lifecycle live → first frame, viewer already waiting (ms; ${r.settings.size} ${r.settings.preset}; Chromium ${r.chromium})`, '',
+  const L = [`### Lifecycle live → first frame, viewer already waiting (ms; ${r.settings.size} ${r.settings.preset}${r.settings.manifest404Seconds ? `; manifest 404 for ${r.settings.manifest404Seconds} s after live` : ''}; Chromium ${r.chromium})`, '',
     '| engine | part | n | min | median | p90 | max |', '| --- | --- | ---: | ---: | ---: | ---: | ---: |'];
-  const names = { total: '**live → first frame**', pollWait: 'live → poll that sees it', toManifest: 'that answer → manifest request', engineStart: 'manifest request → first frame', startToLive: '(broadcast start → live)' };
+  const names = { total: '**live → first frame**', pollWait: 'live → poll that sees it', toManifest: 'that answer → manifest request', retries: 'first → last manifest request', engineStart: 'last manifest request → first frame', startToLive: '(broadcast start → live)' };
   for (const [e, s] of Object.entries(r.summary)) {
     for (const k of Object.keys(names)) {
       const d = s[k];

@@ -41,7 +41,7 @@ const SKIP_RPM = args.includes('--skip-rpm');
 const ONLY = opt('--players', 'a,e,a2,b');
 const WARM = args.includes('--warm');
 const FRAME_TIMEOUT = 30_000;
-const STEP_KEYS = ['wasmStart', 'wasmEnd', 'hlsjsStart', 'hlsjsEnd', 'lifecycleStart', 'lifecycleEnd', 'manifestStart', 'manifestEnd', 'playlistStart', 'segmentStart', 'segmentEnd'];
+const STEP_KEYS = ['wasmStart', 'wasmEnd', 'appStarted', 'hlsjsStart', 'hlsjsEnd', 'lifecycleFetchCalled', 'lifecycleStart', 'lifecycleEnd', 'loadstart', 'manifestStart', 'manifestEnd', 'playlistStart', 'segmentStart', 'segmentEnd'];
 
 process.env.E2E_QUIET = process.env.E2E_QUIET ?? '1';
 const say = (...a) => console.error('[bench]', ...a);
@@ -103,8 +103,14 @@ const FIRST_FRAME = `(() => {
   };
   const onEvent = (e) => {
     hook(e.target);
-    if (e.target instanceof HTMLVideoElement && (e.type === 'loadeddata' || e.type === 'playing')) mark(e.type);
+    if (e.target instanceof HTMLVideoElement && (e.type === 'loadstart' || e.type === 'loadeddata' || e.type === 'playing')) mark(e.type);
   };
+  // The watch page: when the wasm is instantiated (trunk's event, before the
+  // player mounts) and when the player first calls fetch (its first
+  // lifecycle poll), to split the time before the manifest request.
+  addEventListener('TrunkApplicationStarted', () => mark('appStarted'));
+  const f = window.fetch;
+  window.fetch = function (...a) { if (/lifecycle/.test(String(a[0] && (a[0].url || a[0])))) mark('lifecycleFetchCalled'); return f.apply(this, a); };
   const TYPES = ['loadstart', 'loadedmetadata', 'loadeddata', 'playing'];
   const listen = (t) => TYPES.forEach((type) => t.addEventListener(type, onEvent, true));
   listen(window);
@@ -136,7 +142,7 @@ async function measureOnce(browser, url, { warm = false, hideNative = false } = 
         const n = performance.getEntriesByType('navigation')[0];
         return { timeOrigin: performance.timeOrigin, ...(n ? { responseEnd: n.responseEnd, domContentLoaded: n.domContentLoadedEventEnd, load: n.loadEventEnd } : {}) };
       });
-      const steps = {};
+      const steps = { appStarted: ff.appStarted, lifecycleFetchCalled: ff.lifecycleFetchCalled, loadstart: ff.loadstart };
       for (const x of reqs) {
         if (!x.kind) continue;
         if (steps[`${x.kind}Start`] === undefined) steps[`${x.kind}Start`] = x.t - nav.timeOrigin;
@@ -155,7 +161,7 @@ async function measureOnce(browser, url, { warm = false, hideNative = false } = 
 function requestKind(url) {
   const p = (() => { try { return new URL(url).pathname; } catch { return ''; } })();
   if (/\.wasm$/.test(p)) return 'wasm';
-  if (/\/hls[^/]*\.js$/.test(p)) return 'hlsjs';
+  if (/\/hls(\.[\w-]+)*\.m?js$/.test(p)) return 'hlsjs'; // hls.min.js, not the hls_loader.js snippet
   const k = classify(url, null);
   return ['lifecycle', 'manifest', 'playlist', 'segment'].includes(k) ? k : null;
 }

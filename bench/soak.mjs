@@ -13,16 +13,23 @@
 // Prints one line per sample as it goes (stderr) and a table at the end
 // (stdout); writes bench/output/soak-<time>.json.
 //
-//   node bench/soak.mjs [--minutes 60] [--interval 30] [--engines native,hlsjs]
+// Engines: native and hlsjs are the watch page (engine=native; engine=hlsjs
+// with native HLS hidden); bare-native (<video src=m3u8>) and bare-hlsjs
+// (hls.js with the player's config, pages/hls-config.json) are the floors:
+// what the browser and hls.js do without our player.
+//
+//   node bench/soak.mjs [--minutes 60] [--interval 30]
+//                       [--engines native,hlsjs[,bare-native,bare-hlsjs]]
 //                       [--size 640x360] [--preset ultrafast]
 //
 // Needs target/debug/server (cargo build -p server) and dist/ (scripts/build.sh).
 // Linux only (reads /proc).
 
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer, launchBrowser, sleep, waitFor, HIDE_NATIVE_HLS } from '../tests/e2e/harness.mjs';
+import { startServer, launchBrowser, sleep, waitFor, HIDE_NATIVE_HLS, DIST } from '../tests/e2e/harness.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -68,17 +75,47 @@ const VIDEO = `(() => {
   });
 })()`;
 
-async function openEngine(engine, server, uid) {
+// The bare pages and the hls.js file the player ships, on loopback.
+function startStatic() {
+  const roots = [['/pages/', path.join(HERE, 'pages')], ['/dist/', DIST]];
+  const srv = http.createServer((req, res) => {
+    const u = new URL(req.url, 'http://x');
+    const hit = roots.find(([prefix]) => u.pathname.startsWith(prefix));
+    const file = hit && path.join(hit[1], decodeURIComponent(u.pathname.slice(hit[0].length)));
+    if (!file || !file.startsWith(hit[1])) { res.writeHead(404); res.end(); return; }
+    fs.readFile(file, (err, buf) => {
+      if (err) { res.writeHead(404); res.end(); return; }
+      res.writeHead(200, { 'content-type': file.endsWith('.html') ? 'text/html; charset=utf-8' : 'text/javascript' });
+      res.end(buf);
+    });
+  });
+  return new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve(srv)));
+}
+
+function pageUrl(engine, server, uid, statics) {
+  const enc = encodeURIComponent;
+  const manifest = `${server.url}/${uid}/manifest/video.m3u8`;
+  const S = statics && `http://127.0.0.1:${statics.address().port}`;
+  if (engine === 'bare-native') return `${S}/pages/bare-native.html?src=${enc(manifest)}`;
+  if (engine === 'bare-hlsjs') {
+    const { $comment, ...config } = JSON.parse(fs.readFileSync(path.join(HERE, 'pages/hls-config.json'), 'utf8'));
+    const hls = fs.readdirSync(DIST).find((f) => /^hls.*\.js$/.test(f));
+    return `${S}/pages/bare-hlsjs.html?src=${enc(manifest)}&hls=${enc(`${S}/dist/${hls}`)}&config=${enc(JSON.stringify(config))}`;
+  }
+  return `${server.url}/?input=${enc(uid)}&engine=${engine}`;
+}
+
+async function openEngine(engine, server, uid, statics) {
   // No spare renderer: the page's renderer is then the only one (we still
   // pick the largest, should Chromium start another).
   const browser = await launchBrowser({ autoplay: true, extraArgs: ['--disable-features=SpareRendererForSitePerProcess'] });
   const context = await browser.newContext({ viewport: { width: 640, height: 360 } });
   const page = await context.newPage();
-  if (engine === 'hlsjs') await page.addInitScript(HIDE_NATIVE_HLS);
+  if (engine.endsWith('hlsjs')) await page.addInitScript(HIDE_NATIVE_HLS);
   const cdp = await context.newCDPSession(page);
   await cdp.send('Performance.enable');
   const bcdp = await browser.newBrowserCDPSession();
-  const url = `${server.url}/?input=${encodeURIComponent(uid)}&engine=${engine}`;
+  const url = pageUrl(engine, server, uid, statics);
   await page.goto(url, { waitUntil: 'commit' });
   const peek = async (expression) => {
     const r = await cdp.send('Runtime.evaluate', { expression, returnByValue: true });
@@ -114,11 +151,11 @@ async function sample(p, t0) {
   };
 }
 
-const line = (e, s) => `${e.padEnd(6)} ${String(s.minute).padStart(6)} min  renderer ${s.rendererRssMb} MB RSS / ${s.rendererPssMb} MB PSS  all ${s.browserTotalPssMb} MB PSS  heap ${s.jsHeapUsedMb}/${s.jsHeapTotalMb} MB  buffered ${s.bufferedSeconds} s (${s.bufferedRanges} ranges)  latency ${s.latency} s  t=${s.currentTime != null ? s.currentTime.toFixed(0) : '—'} ${s.state}/${s.engine}${s.paused ? ' PAUSED' : ''}  dropped ${s.dropped}/${s.frames}`;
+const line = (e, s) => `${e.padEnd(11)} ${String(s.minute).padStart(6)} min  renderer ${s.rendererRssMb} MB RSS / ${s.rendererPssMb} MB PSS  all ${s.browserTotalPssMb} MB PSS  heap ${s.jsHeapUsedMb}/${s.jsHeapTotalMb} MB  buffered ${s.bufferedSeconds} s (${s.bufferedRanges} ranges)  latency ${s.latency} s  t=${s.currentTime != null ? s.currentTime.toFixed(0) : '—'} ${s.state}/${s.engine}${s.paused ? ' PAUSED' : ''}  dropped ${s.dropped}/${s.frames}`;
 
 async function main() {
   const result = { date: new Date().toISOString(), settings: { minutes: MINUTES, interval: INTERVAL, engines: ENGINES, size: SIZE, preset: PRESET }, samples: {} };
-  let server;
+  let server, statics;
   const pages = [];
   try {
     say(`origin: broadcast ${SIZE} ${PRESET}`);
@@ -126,8 +163,9 @@ async function main() {
     const { uid } = await server.control.createInput({ name: 'soak' });
     await server.control.startBroadcast(uid, { size: SIZE, preset: PRESET });
     say(`live input ${uid}; opening ${ENGINES.join(', ')}`);
+    if (ENGINES.some((e) => e.startsWith('bare-'))) statics = await startStatic();
     for (const e of ENGINES) {
-      pages.push(await openEngine(e, server, uid));
+      pages.push(await openEngine(e, server, uid, statics));
       result.samples[e] = [];
     }
     result.chromium = pages[0].browser.version();
@@ -152,6 +190,7 @@ async function main() {
     }
   } finally {
     for (const p of pages) await p.browser.close().catch(() => {});
+    if (statics) statics.close();
     if (server) await server.stop();
   }
   const file = write(result);
