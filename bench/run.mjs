@@ -140,9 +140,20 @@ async function measureOnce(browser, url, { warm = false, hideNative = false } = 
         { timeout: FRAME_TIMEOUT, interval: 50, what: `first frame of ${url}` });
       const nav = await page.evaluate(() => {
         const n = performance.getEntriesByType('navigation')[0];
-        return { timeOrigin: performance.timeOrigin, ...(n ? { responseEnd: n.responseEnd, domContentLoaded: n.domContentLoadedEventEnd, load: n.loadEventEnd } : {}) };
+        const res = performance.getEntriesByType('resource').map((e) => ({ url: e.name, start: e.startTime, end: e.responseEnd }));
+        return { timeOrigin: performance.timeOrigin, res, ...(n ? { responseEnd: n.responseEnd, domContentLoaded: n.domContentLoadedEventEnd, load: n.loadEventEnd } : {}) };
       });
       const steps = { appStarted: ff.appStarted, lifecycleFetchCalled: ff.lifecycleFetchCalled, loadstart: ff.loadstart };
+      // The page's own Resource Timing where it has the request (exact);
+      // else when Playwright saw it (late by the CDP round trip: the
+      // browser's own HLS requests are not in Resource Timing).
+      for (const x of nav.res) {
+        const kind = requestKind(x.url);
+        if (!kind) continue;
+        if (steps[`${kind}Start`] === undefined) steps[`${kind}Start`] = x.start;
+        if (steps[`${kind}End`] === undefined) steps[`${kind}End`] = x.end;
+      }
+      delete nav.res;
       for (const x of reqs) {
         if (!x.kind) continue;
         if (steps[`${x.kind}Start`] === undefined) steps[`${x.kind}Start`] = x.t - nav.timeOrigin;
