@@ -71,7 +71,7 @@ const VIDEO = `(() => {
     bufferedSeconds: secs, bufferedRanges: b.length,
     bufferedStart: b.length ? b.start(0) : null, bufferedEnd: b.length ? b.end(b.length - 1) : null,
     dropped: q ? q.droppedVideoFrames : null, frames: q ? q.totalVideoFrames : null,
-    error: v.error ? v.error.code : null,
+    mediaError: v.error ? v.error.code : null,
   });
 })()`;
 
