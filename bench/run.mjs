@@ -19,7 +19,8 @@
 //                      [--rpm-seconds 60] [--skip-rpm] [--warm]
 //                      [--players a,e,a2,b[,c,d]]
 //
-// About four minutes with --skip-rpm (9 runs × 4 players, 2 cores).
+// About 1.5 minutes with --skip-rpm (9 runs × 4 players, 2 cores), plus
+// --rpm-seconds for the requests part.
 // Needs target/debug/server (cargo build -p server) and dist/ (scripts/build.sh).
 
 import http from 'node:http';
