@@ -2,17 +2,26 @@
 // Benchmark (a script, not a test):
 //   1. time from navigation start to first video frame, same live stream,
 //      same Chromium, cold cache (fresh browser context per run), runs
-//      interleaved across players: (a) the watch page, (b) bare hls.js with
-//      the player's hls.js config, (c) Video.js, (d) Mux Player;
+//      interleaved across players. Each path of the watch page is compared
+//      with its own floor, the least a page can do on the same engine:
+//        native HLS: (a) the watch page  vs (e) a bare <video src=m3u8>;
+//        hls.js:     (a2) the watch page with native HLS hidden (as in
+//                    browsers without it) vs (b) bare hls.js with the
+//                    player's hls.js config (pages/hls-config.json).
+//      Where the browser has no native HLS, (a) is itself the hls.js path
+//      and is compared with (b). Optional: (c) Video.js, (d) Mux Player.
 //   2. bytes shipped per dist asset (raw / gzip / brotli) and what the
 //      alternatives ship;
 //   3. requests per viewer per minute while waiting and while live.
 // Writes bench/output/latest.json and prints markdown tables.
 //
-//   node bench/run.mjs [--runs 5] [--size 1280x720] [--preset veryfast] [--abr]
-//                      [--rpm-seconds 60] [--skip-rpm] [--players a,b,c,d]
+//   node bench/run.mjs [--runs 9] [--size 1280x720] [--preset veryfast] [--abr]
+//                      [--rpm-seconds 60] [--skip-rpm] [--warm]
+//                      [--players a,e,a2,b[,c,d]]
 //
-// Needs target/debug/server (cargo build -p server) and dist/ (trunk build).
+// About 1.5 minutes with --skip-rpm (9 runs × 4 players, 2 cores), plus
+// --rpm-seconds for the requests part.
+// Needs target/debug/server (cargo build -p server) and dist/ (scripts/build.sh).
 
 import http from 'node:http';
 import fs from 'node:fs';
@@ -24,14 +33,16 @@ import { measureDist, sizesOf, fmt } from '../scripts/check-budget.mjs';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const opt = (name, def) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : def; };
-const RUNS = Number(opt('--runs', 5));
+const RUNS = Number(opt('--runs', 9));
 const SIZE = opt('--size', '1280x720');
 const PRESET = opt('--preset', 'veryfast');
 const ABR = args.includes('--abr');
 const RPM_SECONDS = Number(opt('--rpm-seconds', 60));
 const SKIP_RPM = args.includes('--skip-rpm');
-const ONLY = opt('--players', null);
+const ONLY = opt('--players', 'a,e,a2,b');
+const WARM = args.includes('--warm');
 const FRAME_TIMEOUT = 30_000;
+const STEP_KEYS = ['wasmStart', 'wasmEnd', 'appStarted', 'hlsjsStart', 'hlsjsEnd', 'lifecycleFetchCalled', 'lifecycleStart', 'lifecycleEnd', 'loadstart', 'manifestStart', 'manifestEnd', 'playlistStart', 'segmentStart', 'segmentEnd'];
 
 process.env.E2E_QUIET = process.env.E2E_QUIET ?? '1';
 const say = (...a) => console.error('[bench]', ...a);
@@ -93,8 +104,14 @@ const FIRST_FRAME = `(() => {
   };
   const onEvent = (e) => {
     hook(e.target);
-    if (e.target instanceof HTMLVideoElement && (e.type === 'loadeddata' || e.type === 'playing')) mark(e.type);
+    if (e.target instanceof HTMLVideoElement && (e.type === 'loadstart' || e.type === 'loadeddata' || e.type === 'playing')) mark(e.type);
   };
+  // The watch page: when the wasm is instantiated (trunk's event, before the
+  // player mounts) and when the player first calls fetch (its first
+  // lifecycle poll), to split the time before the manifest request.
+  addEventListener('TrunkApplicationStarted', () => mark('appStarted'));
+  const f = window.fetch;
+  window.fetch = function (...a) { if (/lifecycle/.test(String(a[0] && (a[0].url || a[0])))) mark('lifecycleFetchCalled'); return f.apply(this, a); };
   const TYPES = ['loadstart', 'loadedmetadata', 'loadeddata', 'playing'];
   const listen = (t) => TYPES.forEach((type) => t.addEventListener(type, onEvent, true));
   listen(window);
@@ -112,15 +129,38 @@ async function measureOnce(browser, url, { warm = false, hideNative = false } = 
     await page.addInitScript(FIRST_FRAME);
     const errors = [];
     page.on('pageerror', (e) => errors.push(String(e.message || e)));
+    // When each kind of request first starts / first ends (wall clock here,
+    // turned into ms since navigation start below): where the time goes.
+    let reqs = [];
+    page.on('request', (r) => reqs.push({ r, kind: requestKind(r.url()), t: Date.now() }));
+    page.on('requestfinished', (r) => { const e = reqs.find((x) => x.r === r); if (e) e.tEnd = Date.now(); });
     const one = async () => {
+      reqs = [];
       await page.goto(url, { waitUntil: 'commit' });
       const ff = await waitFor(() => page.evaluate(() => (window.__ff && window.__ff.frame !== undefined ? window.__ff : null)),
         { timeout: FRAME_TIMEOUT, interval: 50, what: `first frame of ${url}` });
       const nav = await page.evaluate(() => {
         const n = performance.getEntriesByType('navigation')[0];
-        return n ? { responseEnd: n.responseEnd, domContentLoaded: n.domContentLoadedEventEnd, load: n.loadEventEnd } : null;
+        const res = performance.getEntriesByType('resource').map((e) => ({ url: e.name, start: e.startTime, end: e.responseEnd }));
+        return { timeOrigin: performance.timeOrigin, res, ...(n ? { responseEnd: n.responseEnd, domContentLoaded: n.domContentLoadedEventEnd, load: n.loadEventEnd } : {}) };
       });
-      return { ...ff, nav };
+      const steps = { appStarted: ff.appStarted, lifecycleFetchCalled: ff.lifecycleFetchCalled, loadstart: ff.loadstart };
+      // The page's own Resource Timing where it has the request (exact);
+      // else when Playwright saw it (late by the CDP round trip: the
+      // browser's own HLS requests are not in Resource Timing).
+      for (const x of nav.res) {
+        const kind = requestKind(x.url);
+        if (!kind) continue;
+        if (steps[`${kind}Start`] === undefined) steps[`${kind}Start`] = x.start;
+        if (steps[`${kind}End`] === undefined) steps[`${kind}End`] = x.end;
+      }
+      delete nav.res;
+      for (const x of reqs) {
+        if (!x.kind) continue;
+        if (steps[`${x.kind}Start`] === undefined) steps[`${x.kind}Start`] = x.t - nav.timeOrigin;
+        if (x.tEnd !== undefined && steps[`${x.kind}End`] === undefined) steps[`${x.kind}End`] = x.tEnd - nav.timeOrigin;
+      }
+      return { ...ff, nav, steps };
     };
     const cold = await one();
     const warmRun = warm ? await one() : null;
@@ -128,6 +168,14 @@ async function measureOnce(browser, url, { warm = false, hideNative = false } = 
   } finally {
     await context.close();
   }
+}
+
+function requestKind(url) {
+  const p = (() => { try { return new URL(url).pathname; } catch { return ''; } })();
+  if (/\.wasm$/.test(p)) return 'wasm';
+  if (/\/hls(\.[\w-]+)*\.m?js$/.test(p)) return 'hlsjs'; // hls.min.js, not the hls_loader.js snippet
+  const k = classify(url, null);
+  return ['lifecycle', 'manifest', 'playlist', 'segment'].includes(k) ? k : null;
 }
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
@@ -191,9 +239,9 @@ async function main() {
       const order = players.map((_, j) => players[(i + j) % players.length]); // rotate: interleaved
       for (const p of order) {
         try {
-          const m = await measureOnce(browser, p.url, { warm: true, hideNative: p.hideNative });
+          const m = await measureOnce(browser, p.url, { warm: WARM, hideNative: p.hideNative });
           samples[p.key].push(m);
-          say(`run ${i + 1}/${RUNS} ${p.name}: first frame ${r0(m.cold.frame)} ms cold, ${r0(m.warm.frame)} ms warm`);
+          say(`run ${i + 1}/${RUNS} ${p.name}: first frame ${r0(m.cold.frame)} ms cold${m.warm ? `, ${r0(m.warm.frame)} ms warm` : ''}`);
         } catch (e) {
           samples[p.key].push({ error: e.message.split('\n')[0] });
           say(`run ${i + 1}/${RUNS} ${p.name}: FAILED ${e.message.split('\n')[0]}`);
@@ -209,20 +257,22 @@ async function main() {
         key: p.key, name: p.name, runs: ok.length, failures: samples[p.key].filter((s) => s.error).map((s) => s.error),
         frame: stat(pick('frame')), loadeddata: stat(pick('loadeddata')), playing: stat(pick('playing')),
         warmFrame: stat(pick('frame', 'warm')),
+        steps: Object.fromEntries(STEP_KEYS.map((k) => { const xs = ok.map((s) => s.cold.steps && s.cold.steps[k]).filter((x) => typeof x === 'number'); return [k, xs.length ? r0(median(xs)) : null]; })),
         samples: ok.map((s) => r0(s.cold.frame)),
         engine: [...new Set(ok.map((s) => s.cold.engine))].join('/'),
         externalRequests: [...new Set(ok.flatMap((s) => s.external))].slice(0, 10),
         pageErrors: [...new Set(ok.flatMap((s) => s.errors))].slice(0, 5),
       };
     });
-    const a = result.firstFrame.find((x) => x.key === 'a');
-    const b = result.firstFrame.find((x) => x.key === 'b');
+    // Each path of the watch page against its own floor (same engine).
+    const row = (k) => result.firstFrame.find((x) => x.key === k);
     const ratio = (x, y) => (x && y && x.frame.median && y.frame.median
       ? { median: +(x.frame.median / y.frame.median).toFixed(2), min: +(x.frame.min / y.frame.min).toFixed(2), medianDeltaMs: x.frame.median - y.frame.median }
       : null);
-    result.ratioAtoB = ratio(a, b);
-    result.ratioA2toB = ratio(result.firstFrame.find((x) => x.key === 'a2'), b);
-    result.ratioAtoE = ratio(a, result.firstFrame.find((x) => x.key === 'e'));
+    result.paths = [
+      ...(nativeHls ? [{ path: 'native HLS', page: 'a', floor: 'e' }] : []),
+      { path: 'hls.js', page: nativeHls ? 'a2' : 'a', floor: 'b' },
+    ].map((p) => ({ ...p, ratio: ratio(row(p.page), row(p.floor)) }));
 
     // ---- bytes shipped
     result.dist = measureDist({ dist: DIST });
@@ -296,11 +346,16 @@ function report(r) {
   for (const p of r.firstFrame) {
     L.push(`| ${p.name} | ${p.engine || '—'} | ${p.frame.min ?? '—'} | ${p.frame.median ?? '—'} | ${p.warmFrame.median ?? '—'} | ${p.loadeddata.median ?? '—'} | ${p.runs}${p.failures.length ? ` (+${p.failures.length} failed)` : ''} |`);
   }
-  const line = (label, q) => q && L.push(`${label} = **${q.median}** on medians (${q.medianDeltaMs >= 0 ? '+' : ''}${q.medianDeltaMs} ms), ${q.min} on minimums.`);
-  L.push('');
-  line('(a)/(b)', r.ratioAtoB);
-  if (r.ratioA2toB) { L.push(''); line('(a2)/(b), same engine (hls.js)', r.ratioA2toB); }
-  if (r.ratioAtoE) { L.push(''); line('(a)/(e), same engine (native)', r.ratioAtoE); }
+  L.push('', 'Where the time goes (median ms since navigation start at which each first request starts / ends; `—` = none):', '',
+    `| player | ${STEP_KEYS.join(' | ')} | frame |`, `| --- |${STEP_KEYS.map(() => ' ---: |').join('')} ---: |`);
+  for (const p of r.firstFrame) {
+    L.push(`| (${p.key}) | ${STEP_KEYS.map((k) => (p.steps && Number.isFinite(p.steps[k]) ? p.steps[k] : '—')).join(' | ')} | ${p.frame.median ?? '—'} |`);
+  }
+  L.push('', '| path | watch page | floor | median ratio | Δ median | ratio of minimums |', '| --- | --- | --- | ---: | ---: | ---: |');
+  for (const p of r.paths) {
+    const q = p.ratio;
+    L.push(`| ${p.path} | (${p.page}) | (${p.floor}) | ${q ? `**${q.median}×**` : '—'} | ${q ? `${q.medianDeltaMs >= 0 ? '+' : ''}${q.medianDeltaMs} ms` : '—'} | ${q ? `${q.min}×` : '—'} |`);
+  }
   if (r.canPlayTypeMpegurl) L.push('', `This Chromium answers canPlayType('application/vnd.apple.mpegurl') = "${r.canPlayTypeMpegurl}", so the watch page plays natively here; the hls.js rows are what browsers without native HLS (Firefox, older Chromium) get.`);
   L.push('', '### Bytes shipped (player dist/)', '', '| file | raw | gzip | brotli |', '| --- | ---: | ---: | ---: |');
   for (const f of r.dist.files) L.push(`| ${f.file} | ${fmt(f.raw)} | ${fmt(f.gzip)} | ${fmt(f.brotli)} |`);
