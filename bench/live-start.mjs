@@ -19,7 +19,7 @@
 //   node bench/live-start.mjs [--starts 20] [--engines auto,hlsjs] [--probe-ms 25]
 //                             [--size 640x360] [--preset ultrafast] [--manifest-404 S]
 //
-// Needs target/debug/server (cargo build -p server) and dist/ (scripts/build.sh).
+// Needs localcf/target/debug/localcf (scripts/build.sh builds it) and dist/ (scripts/build.sh).
 
 import fs from 'node:fs';
 import path from 'node:path';

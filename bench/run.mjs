@@ -21,7 +21,7 @@
 //
 // About 1.5 minutes with --skip-rpm (9 runs × 4 players, 2 cores), plus
 // --rpm-seconds for the requests part.
-// Needs target/debug/server (cargo build -p server) and dist/ (scripts/build.sh).
+// Needs localcf/target/debug/localcf (scripts/build.sh builds it) and dist/ (scripts/build.sh).
 
 import http from 'node:http';
 import fs from 'node:fs';

@@ -22,7 +22,7 @@
 //                       [--engines native,hlsjs[,bare-native,bare-hlsjs]]
 //                       [--size 640x360] [--preset ultrafast]
 //
-// Needs target/debug/server (cargo build -p server) and dist/ (scripts/build.sh).
+// Needs localcf/target/debug/localcf (scripts/build.sh builds it) and dist/ (scripts/build.sh).
 // Linux only (reads /proc).
 
 import fs from 'node:fs';

@@ -15,14 +15,14 @@ cargo fmt --all --check
 cargo fmt --manifest-path localcf/Cargo.toml --all --check
 cargo clippy --quiet -p player-core -p stream-api -p backend --all-targets -- -D warnings
 cargo clippy --quiet --manifest-path localcf/Cargo.toml --workspace --all-targets -- -D warnings
-cargo clippy --quiet -p player --target wasm32-unknown-unknown -- -D warnings
+cargo clippy --quiet -p player -p moderator --target wasm32-unknown-unknown -- -D warnings
 
 step "native tests (core, local stand-in, RTMP ingest, backend)"
 # The backend's tests run the stand-in's binary (localcf/target/debug/localcf):
 # build it first, and test the stand-in before what stands on it.
 cargo build --quiet --manifest-path localcf/Cargo.toml --bin localcf
 cargo test --quiet --manifest-path localcf/Cargo.toml --workspace
-cargo test --quiet -p player-core -p stream-api -p backend
+cargo test --quiet -p player-core -p stream-api -p backend -p moderator
 
 step "viewing figures on PostgreSQL (a throwaway server from Debian's package)"
 scripts/pg-test.sh cargo test --quiet -p backend --test qoe
@@ -30,9 +30,10 @@ scripts/pg-test.sh cargo test --quiet -p backend --test qoe
 step "build"
 scripts/build.sh
 
-step "size budget (watch page, then the embeddable package)"
+step "size budget (watch page, the embeddable package, the moderator page)"
 node scripts/check-budget.mjs
 node scripts/check-budget.mjs --budget budget-package.json
+node scripts/check-budget.mjs --budget budget-moderator.json
 
 step "end to end (headless Chromium, local origin)"
 node --test --test-concurrency=1 tests/e2e/

@@ -7,9 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::handler::HandlerWithoutStateExt;
+use axum::http::{header, HeaderValue};
 use axum::Router;
 use tokio::net::TcpListener;
 use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -64,6 +66,12 @@ pub fn router_with_go_live(
         ))
         .merge(go_live.map(rooms_api::router).unwrap_or_default())
         .fallback_service(player)
+        // Pages may carry a Jitsi token in their address (?jwt=) until their
+        // script takes it out: never let it leave in a Referer.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
         .layer(trace)
 }
 

@@ -6,8 +6,8 @@
 //!   shared [`cache`] in front of it, [`recordings`] (pure list building and
 //!   HTTP cache rules) and [`recordings_api`] (the viewers' endpoint).
 //! - Go-live: [`auth`] (the Jitsi token), [`rate_limit`], [`rooms`] (a
-//!   room's live input, found or created) and [`rooms_api`] (the endpoint), [`rooms_page`] (a plain
-//!   moderator page on it).
+//!   room's live input, found or created) and [`rooms_api`] (the endpoint).
+//!   The moderator page is its own bundle (`moderator/`), served from `dist/moderator/`.
 //! - Viewing figures: [`qoe`] (beacons in, SQLite/PostgreSQL, moderators'
 //!   reads) and [`metrics`] (`GET /metrics` for Prometheus).
 //! - [`app`] wires the router, [`config`] reads flags and environment.
@@ -23,11 +23,10 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod ids;
-pub mod rate_limit;
 pub mod metrics;
 pub mod qoe;
+pub mod rate_limit;
 pub mod recordings;
 pub mod recordings_api;
 pub mod rooms;
 pub mod rooms_api;
-pub mod rooms_page;

@@ -223,7 +223,6 @@ pub fn router(state: Arc<GoLive>) -> Router {
             "/api/rooms/{room}/live",
             post(go_live).get(live_status).fallback(method_not_allowed),
         )
-        .merge(crate::rooms_page::router())
         .with_state(state)
 }
 
