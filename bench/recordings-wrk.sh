@@ -121,7 +121,7 @@ CF_PID=$!
 CF=$(ready_url "$WORK/cf.stdout" "$WORK/cf.log")
 
 say "starting $BIN (ttl ${TTL}s) in front of it"
-RUST_LOG=info "$BIN" --host 127.0.0.1 --port 0 --dist "$WORK/dist" \
+RUST_LOG=info "$BIN" --host 127.0.0.1 --port 0 --dist "$WORK/dist" --data-dir "$WORK/backend-data" \
   --cf-account local --cf-api-base "$CF/client/v4" \
   --recordings-ttl-seconds "$TTL" \
   >"$WORK/backend.stdout" 2>"$WORK/backend.log" &

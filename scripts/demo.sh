@@ -27,7 +27,7 @@ trap stop EXIT INT TERM
 localcf/target/debug/localcf --port "$CF_PORT" --data-dir .data --dist dist --demo >/dev/null &
 pids+=($!)
 JITSI_APP_ID="$JITSI_APP_ID" JITSI_APP_SECRET="$JITSI_APP_SECRET" \
-target/debug/backend --port "$PORT" --dist dist --cf-account local \
+target/debug/backend --port "$PORT" --dist dist --data-dir .data/backend --cf-account local \
   --cf-api-base "http://127.0.0.1:${CF_PORT}/client/v4" \
   --delivery-base "http://127.0.0.1:${CF_PORT}" >/dev/null &
 pids+=($!)

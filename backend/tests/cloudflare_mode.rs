@@ -112,6 +112,30 @@ async fn lists_the_real_file_rewritten_and_caches() {
     let (status, _, _) = fetch(&api, &seen, "/control/stats", &[]).await;
     assert_eq!(status, 404);
 
+    // The moderator page: `/moderator?…` (the address Jitsi opens) lands on
+    // the bundle's folder with its query (the token) kept, and no answer
+    // lets an address with a token leave in a Referer.
+    let no_follow = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = no_follow
+        .get(api.url("/moderator?room=standup&jwt=x.y.z"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_redirection(), "{}", r.status());
+    assert_eq!(header(&r, "location"), "/moderator/?room=standup&jwt=x.y.z");
+    assert_eq!(header(&r, "referrer-policy"), "no-referrer");
+    let r = no_follow
+        .get(api.url("/moderator/?room=standup&jwt=x.y.z"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(header(&r, "referrer-policy"), "no-referrer");
+    assert!(r.text().await.unwrap().contains("<title>moderator</title>"));
+
     // A viewer of a new input: one call, kept for the TTL.
     let mut etags = HashSet::new();
     for _ in 0..5 {

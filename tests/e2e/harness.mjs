@@ -118,9 +118,11 @@ export async function startServer({ name = 'server', args = [], videoSize = '640
 export async function startBackend({ name = 'backend', standIn, args = [], env = {}, dist = DIST } = {}) {
   const bin = backendBinary();
   if (!fs.existsSync(bin)) throw new Error(`backend binary missing: ${bin} (build it with: cargo build -p backend)`);
-  const argv = ['--port', '0', '--dist', dist, '--cf-account', 'local',
+  // Its own data dir (the viewing figures' SQLite file), removed after it.
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `e2e-${name}-backend-`));
+  const argv = ['--port', '0', '--dist', dist, '--data-dir', dataDir, '--cf-account', 'local',
     '--cf-api-base', `${standIn.url}/client/v4`, '--delivery-base', standIn.url, ...args];
-  return spawnReady({ bin, argv, name, logName: `${name}.backend.log`,
+  return spawnReady({ bin, argv, name, logName: `${name}.backend.log`, dataDir,
     env: { CF_API_TOKEN: TEST_CF_TOKEN, ...env } });
 }
 

@@ -172,15 +172,21 @@ pub fn parse_ready(line: &str) -> Option<String> {
         .then(|| http.to_string())
 }
 
-/// A dist/ with an index.html, as the binaries serve the player from it.
+/// A dist/ with an index.html and the moderator page's, as the binaries
+/// serve the built pages from it.
 fn dist_in(dir: &Path) -> PathBuf {
     let dist = dir.join("dist");
-    std::fs::create_dir_all(&dist).expect("dist");
+    std::fs::create_dir_all(dist.join("moderator")).expect("dist");
     std::fs::write(
         dist.join("index.html"),
         "<!doctype html><title>player</title>",
     )
     .expect("index.html");
+    std::fs::write(
+        dist.join("moderator/index.html"),
+        "<!doctype html><title>moderator</title>",
+    )
+    .expect("moderator/index.html");
     dist
 }
 
@@ -188,8 +194,11 @@ fn dist_in(dir: &Path) -> PathBuf {
 pub fn backend(name: &str, args: &[&str], envs: &[(&str, &str)]) -> Proc {
     let dir = scratch_dir(name);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_backend"));
+    // Its own data dir: the viewing figures' SQLite file is per backend.
     cmd.args(["--host", "127.0.0.1", "--port", "0", "--dist"])
         .arg(dist_in(&dir))
+        .arg("--data-dir")
+        .arg(dir.join("data"))
         .args(args);
     Proc::spawn(cmd, envs, dir.join("backend.log"))
 }
