@@ -925,7 +925,7 @@ impl Origin {
             pid = child.id().unwrap_or_default(), "broadcast starting"
         );
         tokio::spawn(supervisor::supervise(
-            Arc::clone(self),
+            Arc::clone(self) as Arc<dyn supervisor::BroadcastEvents>,
             supervisor::Broadcast {
                 video_uid: video_uid.clone(),
                 dir,
@@ -1059,6 +1059,16 @@ impl Origin {
             }
         }
         tracing::info!(input = %input_uid, video = %video_uid, ffmpeg = %how, "broadcast ended");
+    }
+}
+
+impl supervisor::BroadcastEvents for Origin {
+    fn broadcast_live(&self, video_uid: &str) {
+        self.mark_live(video_uid);
+    }
+
+    fn broadcast_ended(&self, video_uid: &str, how: &str, outcome: Option<(f64, RecordingState)>) {
+        self.mark_ended(video_uid, how, outcome);
     }
 }
 

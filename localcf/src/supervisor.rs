@@ -19,7 +19,6 @@ use tokio::time::Instant;
 use crate::api::StopMode;
 use crate::ffmpeg::Rendition;
 use crate::hls;
-use crate::origin::Origin;
 use crate::recording::{self, RecordingMeta};
 
 /// How often the playlists are checked for the first segments.
@@ -131,9 +130,25 @@ fn describe(status: &io::Result<ExitStatus>) -> String {
     }
 }
 
+/// What a supervised broadcast reports upward. The origin implements it, so
+/// this lower room reports through a trait instead of importing the room
+/// above it (as `rtmp_ingest::PublishHandler` does for ingest).
+pub trait BroadcastEvents: Send + Sync + 'static {
+    /// The broadcast's playlists are playable.
+    fn broadcast_live(&self, video_uid: &str);
+    /// ffmpeg exited and the recording is closed (`outcome`: its duration
+    /// and state), or could not be (`None`); `how` says why it ended.
+    fn broadcast_ended(
+        &self,
+        video_uid: &str,
+        how: &str,
+        outcome: Option<(f64, recording::RecordingState)>,
+    );
+}
+
 /// Runs until ffmpeg has exited and the broadcast is ended.
 pub async fn supervise(
-    origin: Arc<Origin>,
+    origin: Arc<dyn BroadcastEvents>,
     b: Broadcast,
     mut child: Child,
     mut stop_rx: mpsc::UnboundedReceiver<StopRequest>,
@@ -188,7 +203,7 @@ pub async fn supervise(
             _ = poll.tick(), if !live => {
                 if playable(&dir, &renditions).await {
                     live = true;
-                    origin.mark_live(&video_uid);
+                    origin.broadcast_live(&video_uid);
                 }
             }
             () = tokio::time::sleep_until(kill_at.unwrap_or_else(Instant::now)), if kill_at.is_some() => {
@@ -236,7 +251,7 @@ pub async fn supervise(
         }
         Err(e) => (format!("recording not closed: {e}"), None),
     };
-    origin.mark_ended(&video_uid, &how, outcome);
+    origin.broadcast_ended(&video_uid, &how, outcome);
     for w in waiters {
         let _ = w.send(());
     }
