@@ -25,7 +25,7 @@ use crate::recordings::Rewrite;
 use crate::recordings_api::{self, CorsOrigins, RecordingsService};
 use crate::rooms::RoomsService;
 use crate::rooms_api::{self, GoLive};
-use http_common::serve::{shown_host, shutdown_signal};
+use http_common::serve::shown_host;
 
 /// How long in-flight HTTP requests may finish after a shutdown signal.
 const HTTP_DRAIN: Duration = Duration::from_secs(3);
@@ -182,16 +182,7 @@ pub async fn run(cfg: Config) -> Result<(), String> {
             .and_then(|()| out.flush())
             .map_err(|e| format!("cannot write to stdout: {e}"))?;
     }
-    tokio::select! {
-        () = shutdown_signal() => tracing::info!("signal received: shutting down"),
-        r = &mut server => {
-            return Err(match r {
-                Ok(Ok(())) => "HTTP server stopped".into(),
-                Ok(Err(e)) => format!("HTTP server failed: {e}"),
-                Err(e) => format!("HTTP server failed: {e}"),
-            });
-        }
-    }
+    http_common::serve::until_signal(&mut server).await?;
     let _ = stop_http.send(());
     if tokio::time::timeout(HTTP_DRAIN, &mut server).await.is_err() {
         server.abort();

@@ -22,7 +22,7 @@ use crate::error::ApiError;
 use crate::ffmpeg::Encode;
 use crate::origin::{Origin, Settings};
 use crate::{control, delivery, demo, recording, rtmp};
-use http_common::serve::{shown_host, shutdown_signal};
+use http_common::serve::shown_host;
 use stream_api::Secret;
 
 /// Fonts tried, in order, for the burned-in clock (Debian fonts-dejavu-core).
@@ -255,16 +255,7 @@ pub async fn run(cfg: Config) -> Result<(), String> {
         .map_err(|e| format!("cannot write to stdout: {e}"))?;
     }
 
-    tokio::select! {
-        () = shutdown_signal() => tracing::info!("signal received: shutting down"),
-        r = &mut server => {
-            return Err(match r {
-                Ok(Ok(())) => "HTTP server stopped".into(),
-                Ok(Err(e)) => format!("HTTP server failed: {e}"),
-                Err(e) => format!("HTTP server failed: {e}"),
-            });
-        }
-    }
+    http_common::serve::until_signal(&mut server).await?;
     if let Some(t) = demo_task {
         t.abort();
     }

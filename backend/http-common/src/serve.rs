@@ -1,6 +1,63 @@
 //! Serving helpers both binaries use the same way.
 
+use std::future::Future;
+use std::io::IsTerminal;
 use std::net::IpAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tracing_subscriber::EnvFilter;
+
+/// A server binary's `main` after its flags are read: logs to stderr
+/// (`RUST_LOG`, default `info`), runs `app` on a multi-threaded runtime
+/// and turns its error into one line and a failing exit code.
+pub fn main<F>(name: &str, app: F) -> ExitCode
+where
+    F: Future<Output = Result<(), String>>,
+{
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("{name}: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(app);
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{name}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Waits for SIGINT/SIGTERM (`Ok`: shut down gracefully) or for the HTTP
+/// server task to end on its own, which is an error either way.
+pub async fn until_signal(
+    server: &mut JoinHandle<Result<(), std::io::Error>>,
+) -> Result<(), String> {
+    tokio::select! {
+        () = shutdown_signal() => {
+            tracing::info!("signal received: shutting down");
+            Ok(())
+        }
+        r = server => Err(match r {
+            Ok(Ok(())) => "HTTP server stopped".into(),
+            Ok(Err(e)) => format!("HTTP server failed: {e}"),
+            Err(e) => format!("HTTP server failed: {e}"),
+        }),
+    }
+}
 
 /// The host to print in a URL for a bound address: an unspecified address
 /// (listening on all) is reached through loopback, and IPv6 is bracketed.
