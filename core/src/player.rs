@@ -132,6 +132,10 @@ pub struct Player {
     processing_uids: Vec<String>,
     recordings_failures: u32,
     recordings_failed: bool,
+    /// The broadcast that ended last: its recording is on its way until the
+    /// list has it, even while the list does not name it yet (a list cached
+    /// just before the end knows nothing of it).
+    awaited_recording: Option<String>,
     /// When the recordings list last had reason to change (load, an end).
     recordings_trigger_ms: u64,
 }
@@ -176,6 +180,7 @@ impl Player {
             processing_uids: Vec::new(),
             recordings_failures: 0,
             recordings_failed: false,
+            awaited_recording: None,
             recordings_trigger_ms: now_ms,
         };
         (player, out)
@@ -268,6 +273,7 @@ impl Player {
             // A broadcast just ended: its recording will appear shortly.
             self.recordings_trigger_ms = ctx.now_ms;
             self.recordings_failures = 0;
+            self.awaited_recording = self.machine.video_uid().map(String::from);
             out.push(Command::PollRecordings {
                 in_ms: RECORDING_AFTER_END_MS,
             });
@@ -441,6 +447,10 @@ impl Player {
             }
         }
         let since = ctx.now_ms.saturating_sub(self.recordings_trigger_ms);
+        if since >= crate::policy::RECORDINGS_WINDOW_MS {
+            // Not listed in five minutes: it will not be (a failed recording).
+            self.awaited_recording = None;
+        }
         let processing = self.processing();
         if let Some(in_ms) =
             recordings_refresh(self.recordings_failures, processing, since, ctx.rand01)
@@ -458,11 +468,16 @@ impl Player {
             m.video_uid()
                 .filter(|_| matches!(m.phase(), Phase::Live | Phase::Starting))
         });
+        let awaited = self
+            .awaited_recording
+            .as_deref()
+            .is_some_and(|a| Some(a) != on_air && !self.recordings.iter().any(|r| r.uid == a));
         m.phase() != Phase::Loading
-            && self
-                .processing_uids
-                .iter()
-                .any(|uid| Some(uid.as_str()) != on_air)
+            && (awaited
+                || self
+                    .processing_uids
+                    .iter()
+                    .any(|uid| Some(uid.as_str()) != on_air))
     }
 
     /// The one snapshot of the player.
@@ -1027,7 +1042,7 @@ mod tests {
                     PollRecordings { in_ms: 2_000 },
                     StopViews,
                 ],
-                false,
+                true,
                 false,
                 0,
             ),
@@ -1043,6 +1058,46 @@ mod tests {
                 true,
                 false,
                 0,
+            ),
+            (
+                "an ended broadcast the list does not name yet is still awaited",
+                vec![
+                    (0, live("a")),
+                    (1, Event::FirstFrame),
+                    (400_000, idle()),
+                    (402_000, list(&["r1"], &[])),
+                ],
+                vec![PollRecordings { in_ms: 15_000 }],
+                true,
+                false,
+                1,
+            ),
+            (
+                "until the list has it",
+                vec![
+                    (0, live("a")),
+                    (1, Event::FirstFrame),
+                    (400_000, idle()),
+                    (402_000, list(&["r1"], &[])),
+                    (417_000, list(&["a", "r1"], &[])),
+                ],
+                vec![],
+                false,
+                false,
+                2,
+            ),
+            (
+                "or five minutes have passed",
+                vec![
+                    (0, live("a")),
+                    (1, Event::FirstFrame),
+                    (400_000, idle()),
+                    (700_000, list(&["r1"], &[])),
+                ],
+                vec![],
+                false,
+                false,
+                1,
             ),
             (
                 "the viewer asks again",
