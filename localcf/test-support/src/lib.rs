@@ -123,6 +123,14 @@ impl Api {
         v["videoUID"].as_str().expect("videoUID").to_string()
     }
 
+    /// A new input with a synthetic broadcast on it, once live; the video uid.
+    pub async fn live_broadcast(&self, uid: &str) -> String {
+        self.create_input(uid).await;
+        let video = self.start(uid, json!({})).await;
+        self.wait_live(uid, true, LIVE_TIMEOUT).await;
+        video
+    }
+
     /// Stops the broadcast; its video uid.
     pub async fn stop(&self, uid: &str, mode: &str) -> String {
         let r = self
