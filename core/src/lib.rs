@@ -6,6 +6,8 @@
 pub mod cloudflare;
 pub mod config;
 pub mod events;
+#[cfg(test)]
+mod fixtures;
 pub mod format;
 pub mod health;
 pub mod hls_config;

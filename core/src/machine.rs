@@ -699,6 +699,7 @@ impl Machine {
 mod tests {
     use super::*;
     use crate::config::RawConfig;
+    use crate::fixtures::{at, idle, live};
 
     const ORIGIN: &str = "http://o";
 
@@ -715,27 +716,6 @@ mod tests {
             ..Default::default()
         };
         PlayerConfig::parse(&raw, ORIGIN).unwrap()
-    }
-    fn at(now_ms: u64) -> Ctx {
-        Ctx {
-            now_ms,
-            rand01: 0.5,
-            hidden: false,
-        }
-    }
-    fn live(uid: &str) -> Event {
-        Event::Lifecycle(Ok(Lifecycle {
-            is_input: true,
-            video_uid: Some(uid.into()),
-            live: true,
-        }))
-    }
-    fn idle() -> Event {
-        Event::Lifecycle(Ok(Lifecycle {
-            is_input: true,
-            video_uid: None,
-            live: false,
-        }))
     }
     fn failed(e: FetchError) -> Event {
         Event::Lifecycle(Err(e))

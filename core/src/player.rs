@@ -515,8 +515,9 @@ impl Player {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cloudflare::{Lifecycle, Views};
+    use crate::cloudflare::Views;
     use crate::config::RawConfig;
+    use crate::fixtures::{at, idle, live};
     use crate::recordings::Processing;
 
     const MANIFEST: &str = "http://o/in1/manifest/video.m3u8";
@@ -534,27 +535,6 @@ mod tests {
         native_hls: true,
         mse: true,
     };
-    fn at(now_ms: u64) -> Ctx {
-        Ctx {
-            now_ms,
-            rand01: 0.5,
-            hidden: false,
-        }
-    }
-    fn live(uid: &str) -> Event {
-        Event::Lifecycle(Ok(Lifecycle {
-            is_input: true,
-            video_uid: Some(uid.into()),
-            live: true,
-        }))
-    }
-    fn idle() -> Event {
-        Event::Lifecycle(Ok(Lifecycle {
-            is_input: true,
-            video_uid: None,
-            live: false,
-        }))
-    }
     fn views(n: u64) -> Event {
         Event::Views(Ok(Views { live_viewers: n }))
     }
