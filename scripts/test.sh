@@ -25,7 +25,7 @@ cargo test --quiet --manifest-path localcf/Cargo.toml --workspace
 cargo test --quiet -p player-core -p stream-api -p http-common -p backend -p moderator
 
 step "viewing figures on PostgreSQL (a throwaway server from Debian's package)"
-scripts/pg-test.sh cargo test --quiet -p backend --test qoe
+scripts/pg-test.sh cargo test --quiet -p backend --test qoe --test room_qoe
 
 step "build"
 scripts/build.sh

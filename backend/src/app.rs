@@ -40,13 +40,15 @@ pub struct Services {
 /// The whole HTTP surface: the API, then the player. Nothing else: any other
 /// path (`/control/...` included) is a 404.
 pub fn router(services: Services, dist: &Path) -> Router {
-    router_with_go_live(services, None, dist)
+    router_with_go_live(services, None, Router::new(), dist)
 }
 
-/// [`router`] plus the go-live API when it is configured.
+/// [`router`] plus the go-live API when it is configured, and `extra`
+/// routes (the figures, /metrics) under the same layers.
 pub fn router_with_go_live(
     services: Services,
     go_live: Option<Arc<GoLive>>,
+    extra: Router,
     dist: &Path,
 ) -> Router {
     let not_found = || async { ApiError::NotFound("not found".into()) };
@@ -66,6 +68,7 @@ pub fn router_with_go_live(
             &services.recordings_cors,
         ))
         .merge(go_live.map(rooms_api::router).unwrap_or_default())
+        .merge(extra)
         .fallback_service(player)
         // Pages may carry a Jitsi token in their address (?jwt=) until their
         // script takes it out: never let it leave in a Referer.
@@ -152,20 +155,27 @@ pub async fn run(cfg: Config) -> Result<(), String> {
     );
     let flusher = qoe.spawn_flusher();
     let recordings = Arc::new(RecordingsService::new(cache));
+    // The figures' read goes with go-live: the same token, the same rooms.
+    let qoe_read = go_live
+        .as_ref()
+        .map(|g| rooms_api::qoe_router(Arc::clone(g), Arc::clone(&qoe)))
+        .unwrap_or_default();
+    let extra = crate::qoe::api::router(qoe)
+        .merge(qoe_read)
+        .merge(crate::metrics::router(
+            metrics,
+            Some(Arc::clone(&recordings)),
+            cfg.qoe.metrics_token.clone(),
+        ));
     let app = router_with_go_live(
         Services {
-            recordings: Arc::clone(&recordings),
+            recordings,
             recordings_cors,
         },
         go_live,
+        extra,
         &cfg.dist,
-    )
-    .merge(crate::qoe::api::router(qoe))
-    .merge(crate::metrics::router(
-        metrics,
-        Some(recordings),
-        cfg.qoe.metrics_token.clone(),
-    ));
+    );
     let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
     let serve = axum::serve(
         http,

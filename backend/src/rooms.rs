@@ -338,6 +338,23 @@ impl RoomsService {
         Ok((input, created))
     }
 
+    /// The room's input uid, from the cache (up to the input TTL old) or
+    /// looked up; never created ([`LiveError::NoInput`] if none). The
+    /// figures need only the uid, so this spends no status call.
+    pub async fn input_uid(&self, room: &str) -> Result<String, LiveError> {
+        if let Some(i) = self.cached(room) {
+            return Ok(i.uid);
+        }
+        let flight = self.flight(room);
+        let _guard = flight.lock().await;
+        if let Some(i) = self.cached(room) {
+            return Ok(i.uid);
+        }
+        let found = self.lookup(room).await?.ok_or(LiveError::NoInput)?;
+        self.remember(room, &found);
+        Ok(found.uid)
+    }
+
     /// The room's input with its status (at most [`STATUS_TTL`] old);
     /// [`LiveError::NoInput`] if none.
     pub async fn status(&self, room: &str) -> Result<RoomInput, LiveError> {

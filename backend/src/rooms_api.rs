@@ -1,5 +1,7 @@
 //! `POST`/`GET /api/rooms/<room>/live`: the go-live API a Jitsi moderator
-//! (or the moderator page) calls with the meeting's token.
+//! (or the moderator page) calls with the meeting's token, and
+//! `GET /api/rooms/<room>/qoe`: that room's viewing figures, for the same
+//! token.
 //!
 //! Authentication is the [`LiveCaller`] extractor (as in axum's jwt
 //! example): rate limit by client address, room name, token, verification,
@@ -9,15 +11,17 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use player_core::cloudflare::ErrorBody;
 
 use crate::auth::{token_from, AuthError, Grant, JitsiAuth};
+use crate::qoe::api::MayRead;
+use crate::qoe::{unix_now, QoeService};
 use crate::rate_limit::RateLimiter;
 use crate::rooms::{answer, validate_room, LiveError, LiveStatusAnswer, RoomsService};
 
@@ -144,13 +148,15 @@ pub struct LiveCaller {
     pub grant: Grant,
 }
 
-impl FromRequestParts<Arc<GoLive>> for LiveCaller {
+impl<S> FromRequestParts<S> for LiveCaller
+where
+    Arc<GoLive>: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = RoomsError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &Arc<GoLive>,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = Arc::<GoLive>::from_ref(state);
         let now = Instant::now();
         let address = client_address(parts, state.trust_forwarded_for)
             .map_or_else(|| "unknown".to_string(), |a| a.to_string());
@@ -161,7 +167,7 @@ impl FromRequestParts<Arc<GoLive>> for LiveCaller {
         if body_too_large(&parts.headers) {
             return Err(RoomsError::TooLarge);
         }
-        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+        let Path(raw) = Path::<String>::from_request_parts(parts, &state)
             .await
             .map_err(|_| RoomsError::BadRequest("bad room name in the path".into()))?;
         let room = validate_room(&raw).map_err(RoomsError::BadRequest)?;
@@ -215,6 +221,71 @@ async fn method_not_allowed() -> Response {
         StatusCode::METHOD_NOT_ALLOWED,
         "use GET or POST on /api/rooms/<room>/live".into(),
     )
+}
+
+/// What `GET /api/rooms/<room>/qoe` needs: the go-live parts (the token
+/// check, the rooms' inputs) and the figures.
+#[derive(Clone)]
+pub struct RoomQoe {
+    pub live: Arc<GoLive>,
+    pub qoe: Arc<QoeService>,
+}
+
+impl FromRef<RoomQoe> for Arc<GoLive> {
+    fn from_ref(s: &RoomQoe) -> Self {
+        Arc::clone(&s.live)
+    }
+}
+
+/// A caller who may go live in a room that has an input: the figures of
+/// that input are theirs to read (the same right as going live: the
+/// moderator, or `features.livestreaming`).
+pub struct RoomModerator {
+    pub caller: LiveCaller,
+    pub input_uid: String,
+}
+
+impl FromRequestParts<RoomQoe> for RoomModerator {
+    type Rejection = RoomsError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &RoomQoe,
+    ) -> Result<Self, Self::Rejection> {
+        let caller = LiveCaller::from_request_parts(parts, state).await?;
+        let input_uid = state.live.rooms.input_uid(&caller.room).await?;
+        Ok(Self { caller, input_uid })
+    }
+}
+
+impl MayRead for RoomModerator {
+    fn may_read(&self, input: &str) -> bool {
+        input == self.input_uid
+    }
+}
+
+/// `GET /api/rooms/<room>/qoe`: the figures of the room's input
+/// (`backend::qoe::query::InputQoe`; docs/notes/qoe2.md has the shape).
+async fn room_qoe(State(s): State<RoomQoe>, m: RoomModerator) -> Response {
+    tracing::debug!(room = %m.caller.room, input = %m.input_uid, "figures read");
+    crate::qoe::api::read(&s.qoe, &m, &m.input_uid, unix_now()).await
+}
+
+async fn qoe_method_not_allowed() -> Response {
+    json_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "use GET on /api/rooms/<room>/qoe".into(),
+    )
+}
+
+/// The figures' read route; mounted when both go-live and the figures are.
+pub fn qoe_router(live: Arc<GoLive>, qoe: Arc<QoeService>) -> Router {
+    Router::new()
+        .route(
+            "/api/rooms/{room}/qoe",
+            get(room_qoe).fallback(qoe_method_not_allowed),
+        )
+        .with_state(RoomQoe { live, qoe })
 }
 
 pub fn router(state: Arc<GoLive>) -> Router {

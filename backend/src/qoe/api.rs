@@ -1,7 +1,9 @@
 //! HTTP: `POST /api/qoe` (players' beacons; refused cheaply, answered 204
-//! before anything is written) and `GET /api/inputs/<input>/qoe` (the
-//! figures, behind an access type the deployment provides: nothing mounts
-//! it unauthenticated).
+//! before anything is written) and the figures' read ([`read`]), behind an
+//! access type that implements [`MayRead`]. The backend mounts it as
+//! `GET /api/rooms/<room>/qoe` for the room's moderator
+//! (`rooms_api::qoe_router`); [`read_router`] serves it by input uid for
+//! other deployments' access types.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
