@@ -385,7 +385,11 @@ pub fn video(v: &AccountVideo, now: SystemTime, ready_after: Duration, base: &st
         }),
         playback: Playback {
             hls: Some(format!("{base}/{uid}/manifest/video.m3u8")),
-            dash: Some(format!("{base}/{uid}/manifest/video.mpd")),
+            // Cloudflare also serves DASH (`video.mpd`); the stand-in makes HLS
+            // only (nothing here plays DASH, and a second muxer per broadcast
+            // would cost every test CPU), so it does not advertise a URL it
+            // would answer 404.
+            dash: None,
         },
         live_input: Some(v.input_uid.clone()),
     }
@@ -467,6 +471,8 @@ mod tests {
             Some("http://127.0.0.1:8080/v1/thumbnails/thumbnail.jpg")
         );
         assert_eq!(v.live_input.as_deref(), Some("in"));
+        // Regression: `playback.dash` named a `.mpd` the stand-in answers 404.
+        assert_eq!(v.playback.dash, None);
         let ended = broadcast(Some(1000), Some(RecordingState::Ready));
         assert_eq!(
             state_of(&ended, at(1009), ready_after),
