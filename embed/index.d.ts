@@ -32,6 +32,12 @@ export interface PlayerOptions {
   token?: string;
   /** The server's recordings endpoint for this input, to list recordings to replay. */
   recordings?: string;
+  /**
+   * Viewing figures (views, time viewed, rebuffering, quality changes; no personal data):
+   * `false` or '0' sends none; a URL (or a path on this page's origin) is where they are posted.
+   * Default: the backend named by `recordings` (`<its base>/api/qoe`); none without it.
+   */
+  qoe?: string | boolean;
   /** Start muted. Default false. */
   muted?: boolean;
   /** Start playing by itself when the broadcast is live. Default true for mount(), and for the element when the attribute is present. */
@@ -124,7 +130,7 @@ export function configure(options: { assetBase?: string | URL; hlsSrc?: string |
 export function ready(): Promise<void>;
 
 /**
- * `<jitsi-live-player input="…" base="…" customer="…" token="…" recordings="…" video="…" engine="…" muted autoplay>`
+ * `<jitsi-live-player input="…" base="…" customer="…" token="…" recordings="…" qoe="…" video="…" engine="…" muted autoplay>`
  * Attributes and properties are reactive. Removing it from the DOM tears the player down.
  */
 export class JitsiLivePlayerElement extends HTMLElement {
@@ -134,6 +140,7 @@ export class JitsiLivePlayerElement extends HTMLElement {
   base: string | null;
   token: string | null;
   recordings: string | null;
+  qoe: string | null;
   engine: PlayerEngine | null;
   muted: boolean;
   autoplay: boolean;

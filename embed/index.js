@@ -59,7 +59,7 @@ function adoptStyles(root) {
 }
 
 // Options as the player reads them: strings, with flags as "1"/"0".
-const KEYS = ['input', 'video', 'customer', 'base', 'token', 'recordings', 'engine', 'muted', 'autoplay'];
+const KEYS = ['input', 'video', 'customer', 'base', 'token', 'recordings', 'qoe', 'engine', 'muted', 'autoplay'];
 function normalise(options) {
   const out = {};
   for (const key of KEYS) {
@@ -155,7 +155,7 @@ export function mount(target, options) {
   };
 }
 
-const STRING_ATTRS = ['input', 'video', 'customer', 'base', 'token', 'recordings', 'engine'];
+const STRING_ATTRS = ['input', 'video', 'customer', 'base', 'token', 'recordings', 'qoe', 'engine'];
 const FLAG_ATTRS = ['muted', 'autoplay'];
 
 /** `<jitsi-live-player>`: attributes and properties are reactive; removal tears the player down. */

@@ -7,6 +7,7 @@
 
 use crate::interop::fetch::{self, get_json, InFlight};
 use crate::interop::host::Host;
+use crate::interop::qoe::Qoe;
 use crate::interop::slot::{Note, Slot};
 use crate::interop::{now_ms, on_page_visible, page_hidden, random01};
 use futures_channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
@@ -64,6 +65,8 @@ struct Driver {
     player: Player,
     slot: Slot,
     host: Host,
+    /// Viewing figures, when an endpoint is configured.
+    qoe: Option<Qoe>,
     view: RwSignal<View>,
     tx: UnboundedSender<Input>,
     timers: [Option<Timeout>; 5],
@@ -96,6 +99,10 @@ pub fn start(
             Rc::new(move |note| send(Input::Slot(note))),
         )
     };
+    let qoe = config
+        .qoe
+        .clone()
+        .map(|endpoint| Qoe::new(&video, endpoint));
     let (player, commands) = Player::new(config, slot.caps(), now_ms());
     let page = {
         let send = send.clone();
@@ -105,6 +112,7 @@ pub fn start(
         player,
         slot,
         host: Host::new(video),
+        qoe,
         view,
         tx: tx.clone(),
         timers: Default::default(),
@@ -195,6 +203,11 @@ impl Driver {
                 Command::GoLive => self.slot.go_live(),
                 Command::ToggleFullscreen => self.host.toggle_fullscreen(),
                 Command::Metric(metric) => self.host.metric(&metric),
+                Command::Qoe(fact) => {
+                    if let Some(qoe) = &self.qoe {
+                        qoe.on(fact);
+                    }
+                }
             }
         }
     }

@@ -19,11 +19,12 @@ pub struct RawConfig {
     pub muted: Option<String>,
     pub engine: Option<String>,
     pub recordings: Option<String>,
+    pub qoe: Option<String>,
 }
 
 impl RawConfig {
     /// Every option a host can give.
-    pub const KEYS: [&'static str; 9] = [
+    pub const KEYS: [&'static str; 10] = [
         "input",
         "video",
         "customer",
@@ -33,6 +34,7 @@ impl RawConfig {
         "muted",
         "engine",
         "recordings",
+        "qoe",
     ];
 
     /// Reads `key=value` pairs (already percent-decoded) such as a URL query.
@@ -54,6 +56,7 @@ impl RawConfig {
                 "muted" => &mut raw.muted,
                 "engine" => &mut raw.engine,
                 "recordings" => &mut raw.recordings,
+                "qoe" => &mut raw.qoe,
                 _ => continue,
             };
             // The first occurrence wins, as URLSearchParams.get does.
@@ -94,6 +97,9 @@ pub struct PlayerConfig {
     pub engine: Engine,
     /// Our server's recordings endpoint for this input, absolute.
     pub recordings: Option<String>,
+    /// Where viewing figures are sent (`POST`), absolute; `None`: not sent.
+    /// See [`qoe_endpoint`].
+    pub qoe: Option<String>,
 }
 
 /// How HLS is played.
@@ -120,6 +126,7 @@ pub enum ConfigError {
     InvalidToken,
     InvalidEngine,
     InvalidRecordings,
+    InvalidQoe,
 }
 
 impl fmt::Display for ConfigError {
@@ -190,6 +197,52 @@ fn flag(value: &Option<String>, default: bool) -> bool {
     }
 }
 
+/// The backend's path for a room's recordings; what precedes it is the
+/// backend's base, which also takes the viewing figures.
+const BACKEND_RECORDINGS: &str = "/api/inputs/";
+/// The backend's path for the viewing figures.
+pub const QOE_PATH: &str = "/api/qoe";
+
+/// Where the viewing figures go, from `qoe` and the (absolute) recordings
+/// endpoint: `0`/`off`/`false` turn them off; an http(s) URL or a path on
+/// the page's origin names the endpoint; unset (or `1`/`on`/`true`), the
+/// backend that lists the recordings takes them (`<its base>/api/qoe`),
+/// because only our backend serves `/api/inputs/<uid>/recordings` and it
+/// is then known to be there. Without either, nothing is sent: no endpoint
+/// is guessed. A player of one video (no input) sends nothing: figures are
+/// kept per live input.
+pub fn qoe_endpoint(
+    qoe: Option<&str>,
+    recordings: Option<&str>,
+    source: &Source,
+    page_origin: &str,
+) -> Result<Option<String>, ConfigError> {
+    let from_recordings = || {
+        let url = recordings?;
+        let at = crate::qoe::find(url, BACKEND_RECORDINGS)?;
+        // Only the path's start: `https://host/api/inputs/...`, not a query.
+        let base = url.get(..at)?;
+        let path_start = base
+            .strip_prefix("https://")
+            .or_else(|| base.strip_prefix("http://"))?;
+        (!path_start.contains(['?', '#'])).then(|| format!("{base}{QOE_PATH}"))
+    };
+    let endpoint = match qoe {
+        Some("0" | "off" | "false" | "no") => return Ok(None),
+        None | Some("1" | "on" | "true" | "yes") => from_recordings(),
+        Some(path) if path.starts_with('/') && !path.starts_with("//") => {
+            let origin = clean_base(page_origin).ok_or(ConfigError::InvalidQoe)?;
+            Some(format!("{origin}{path}"))
+                .filter(|url| is_url(url))
+                .map(Some)
+                .ok_or(ConfigError::InvalidQoe)?
+        }
+        Some(url) if is_url(url) => Some(url.to_string()),
+        Some(_) => return Err(ConfigError::InvalidQoe),
+    };
+    Ok(endpoint.filter(|_| matches!(source, Source::Input(_))))
+}
+
 fn non_empty(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
@@ -237,9 +290,16 @@ impl PlayerConfig {
         if non_empty(&raw.recordings).is_some() && recordings.is_none() {
             return Err(ConfigError::InvalidRecordings);
         }
+        let qoe = qoe_endpoint(
+            non_empty(&raw.qoe),
+            recordings.as_deref(),
+            &source,
+            page_origin,
+        )?;
         Ok(PlayerConfig {
             source,
             recordings,
+            qoe,
             base,
             token,
             engine,
@@ -439,6 +499,83 @@ mod tests {
     }
 
     #[test]
+    fn qoe_endpoint_table() {
+        let c = |pairs: &[(&str, &str)]| PlayerConfig::parse(&raw(pairs), ORIGIN).map(|c| c.qoe);
+        let rec = ("recordings", "/api/inputs/a/recordings");
+        let ok = |s: &str| Ok(Some(s.to_string()));
+        type Case<'a> = (
+            &'a [(&'a str, &'a str)],
+            Result<Option<String>, ConfigError>,
+        );
+        let cases: &[Case] = &[
+            // No endpoint known: off.
+            (&[("input", "a")], Ok(None)),
+            // The watch page the backend hands out: its recordings path.
+            (&[("input", "a"), rec], ok("http://127.0.0.1:8080/api/qoe")),
+            (
+                &[("input", "a"), rec, ("qoe", "1")],
+                ok("http://127.0.0.1:8080/api/qoe"),
+            ),
+            (
+                &[
+                    ("input", "a"),
+                    (
+                        "recordings",
+                        "https://b.example/live/api/inputs/a/recordings",
+                    ),
+                ],
+                ok("https://b.example/live/api/qoe"),
+            ),
+            // A recordings endpoint that is not our backend's: nothing guessed.
+            (
+                &[("input", "a"), ("recordings", "https://b.example/recs?i=a")],
+                Ok(None),
+            ),
+            (
+                &[
+                    ("input", "a"),
+                    (
+                        "recordings",
+                        "https://b.example/r?u=/api/inputs/a/recordings",
+                    ),
+                ],
+                Ok(None),
+            ),
+            (&[("input", "a"), rec, ("qoe", "0")], Ok(None)),
+            (&[("input", "a"), rec, ("qoe", "off")], Ok(None)),
+            (
+                &[("input", "a"), ("qoe", "/beacons")],
+                ok("http://127.0.0.1:8080/beacons"),
+            ),
+            (
+                &[("input", "a"), ("qoe", "https://q.example/api/qoe")],
+                ok("https://q.example/api/qoe"),
+            ),
+            // One video, no input: figures are per input.
+            (
+                &[("video", "v"), ("qoe", "https://q.example/api/qoe")],
+                Ok(None),
+            ),
+            (
+                &[("input", "a"), ("qoe", "//evil.example/x")],
+                Err(ConfigError::InvalidQoe),
+            ),
+            (
+                &[("input", "a"), ("qoe", "javascript:alert(1)")],
+                Err(ConfigError::InvalidQoe),
+            ),
+            (
+                &[("input", "a"), ("qoe", "https://u@evil/x")],
+                Err(ConfigError::InvalidQoe),
+            ),
+        ];
+        for (pairs, want) in cases {
+            assert_eq!(&c(pairs), want, "{pairs:?}");
+        }
+        assert!(ConfigError::InvalidQoe.to_string().len() > 20);
+    }
+
+    #[test]
     fn every_key_is_read() {
         let pairs = RawConfig::KEYS.iter().map(|k| (*k, k.to_string()));
         let raw = RawConfig::from_pairs(pairs);
@@ -451,6 +588,8 @@ mod tests {
             &raw.autoplay,
             &raw.muted,
             &raw.engine,
+            &raw.recordings,
+            &raw.qoe,
         ];
         assert!(all.iter().all(|v| v.is_some()), "{raw:?}");
     }

@@ -271,6 +271,11 @@ pub enum Command {
     ToggleFullscreen,
     /// Tell the host (see `events::Metric`).
     Metric(Metric),
+    /// A fact for the viewing figures (`qoe::Session::on`): what the player
+    /// alone knows (a new source, waiting for a broadcast, a failure it
+    /// gave up on, the end); the media element's own events go there from
+    /// the browser side directly.
+    Qoe(crate::qoe::Ev),
 }
 
 /// The environment of one step.

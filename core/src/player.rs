@@ -15,6 +15,7 @@ use crate::machine::{
     STALL_TIMEOUT_MS,
 };
 use crate::policy::{recordings_refresh, Poll, PollPolicy};
+use crate::qoe::{EngineName, Ev as QoeEv, Kind};
 use crate::recordings::{Recording, RecordingList};
 
 /// What the browser can do, probed once at start.
@@ -138,6 +139,9 @@ pub struct Player {
     awaited_recording: Option<String>,
     /// When the recordings list last had reason to change (load, an end).
     recordings_trigger_ms: u64,
+    /// The source the viewing figures count a view of: a load of the same
+    /// one (a rebuild after a stall or a network failure) continues it.
+    qoe_source: Option<(String, bool, Option<String>)>,
 }
 
 impl Player {
@@ -182,6 +186,7 @@ impl Player {
             recordings_failed: false,
             awaited_recording: None,
             recordings_trigger_ms: now_ms,
+            qoe_source: None,
         };
         (player, out)
     }
@@ -268,6 +273,7 @@ impl Player {
         if load {
             self.load_asked_ms = ctx.now_ms;
         }
+        self.follow_qoe(before, out);
         let phase = self.machine.phase();
         if phase == Phase::Ended && before != Phase::Ended && self.has_recordings() {
             // A broadcast just ended: its recording will appear shortly.
@@ -287,6 +293,58 @@ impl Player {
             self.viewers = None;
             out.push(Command::StopViews);
         }
+    }
+
+    /// The viewing figures' facts: a view per source (a reload of the same
+    /// source after a stall continues the view, as the viewer sees it; after
+    /// a failure it is a new attempt), the wait for a broadcast (start-up is
+    /// timed from "live"), a failure with its code, the end of a broadcast.
+    fn follow_qoe(&mut self, before: Phase, out: &mut Vec<Command>) {
+        let m = &self.machine;
+        let phase = m.phase();
+        let mut facts = Vec::new();
+        if phase != before {
+            match phase {
+                Phase::Waiting => facts.push(QoeEv::Waiting),
+                Phase::Ended => facts.push(QoeEv::Paused),
+                // Only a failure of playback (a session to retry): lifecycle
+                // failures with nothing playing are no view's.
+                Phase::Error if m.session_live().is_some() => {
+                    if let Some(code) = m.error_code() {
+                        facts.push(QoeEv::Failed(code.as_str()));
+                        self.qoe_source = None;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let crate::config::Source::Input(input) = &m.config().source else {
+            // Figures are kept per live input; one video has none.
+            out.extend(facts.into_iter().map(Command::Qoe));
+            return;
+        };
+        for command in out.iter() {
+            let Command::Load { url, live } = command else {
+                continue;
+            };
+            let video = if *live { m.video_uid() } else { m.replaying() };
+            let key = (url.clone(), *live, video.map(str::to_string));
+            if self.qoe_source.as_ref() == Some(&key) {
+                continue;
+            }
+            facts.push(QoeEv::Source {
+                input: input.clone(),
+                video: key.2.clone(),
+                kind: if *live { Kind::Live } else { Kind::Recording },
+                engine: if self.native {
+                    EngineName::Native
+                } else {
+                    EngineName::Hlsjs
+                },
+            });
+            self.qoe_source = Some(key);
+        }
+        out.extend(facts.into_iter().map(Command::Qoe));
     }
 
     fn has_recordings(&self) -> bool {
@@ -571,12 +629,140 @@ mod tests {
     }
 
     /// Runs events from a fresh player, returning it and the last commands.
+    /// The last step's commands, without the viewing figures' facts
+    /// (`qoe_facts` has those).
     fn run(config: PlayerConfig, caps: Caps, events: &[(u64, Event)]) -> (Player, Vec<Command>) {
         let (mut p, mut cmds) = Player::new(config, caps, 0);
         for (t, e) in events {
             cmds = p.step(e.clone(), at(*t));
+            cmds.retain(|c| !matches!(c, Command::Qoe(_)));
         }
         (p, cmds)
+    }
+
+    /// Every viewing-figures fact of all the steps, in order.
+    fn run_qoe(config: PlayerConfig, caps: Caps, events: &[(u64, Event)]) -> Vec<QoeEv> {
+        let (mut p, _) = Player::new(config, caps, 0);
+        let mut facts = Vec::new();
+        for (t, e) in events {
+            for c in p.step(e.clone(), at(*t)) {
+                if let Command::Qoe(ev) = c {
+                    facts.push(ev);
+                }
+            }
+        }
+        facts
+    }
+
+    #[test]
+    fn qoe_facts() {
+        let source = |video: &str, kind, engine| QoeEv::Source {
+            input: "in1".into(),
+            video: Some(video.into()),
+            kind,
+            engine,
+        };
+        let live_a = source("a", Kind::Live, EngineName::Native);
+        let stall = Event::Playback(PlaybackIssue::Network);
+        type Case = (&'static str, &'static str, Vec<(u64, Event)>, Vec<QoeEv>);
+        let cases: Vec<Case> = vec![
+            (
+                "a broadcast that is live at once: one source",
+                "auto",
+                vec![(0, live("a")), (10, Event::FirstFrame)],
+                vec![live_a.clone()],
+            ),
+            (
+                "waiting first: start-up is timed from live",
+                "auto",
+                vec![(0, idle()), (5_000, live("a"))],
+                vec![QoeEv::Waiting, live_a.clone()],
+            ),
+            (
+                "hls.js named as the engine",
+                "hlsjs",
+                vec![(0, live("a"))],
+                vec![source("a", Kind::Live, EngineName::Hlsjs)],
+            ),
+            (
+                "a rebuild after a network failure continues the view",
+                "auto",
+                vec![
+                    (0, live("a")),
+                    (10, Event::FirstFrame),
+                    (5_000, stall.clone()),
+                    (6_000, Event::RetryDue),
+                    (7_000, Event::FirstFrame),
+                ],
+                vec![live_a.clone()],
+            ),
+            (
+                "a failure the player gives up on, then its retry: a new attempt",
+                "auto",
+                vec![
+                    (0, live("a")),
+                    (100, stall.clone()),
+                    (70_000, stall.clone()),
+                    (80_000, Event::RetryDue),
+                ],
+                vec![live_a.clone(), QoeEv::Failed("playback"), live_a.clone()],
+            ),
+            (
+                "the next broadcast on the same input is another view",
+                "auto",
+                vec![
+                    (0, live("a")),
+                    (10, Event::FirstFrame),
+                    (60_000, Event::MediaEnded),
+                    (70_000, live("b")),
+                ],
+                vec![
+                    live_a.clone(),
+                    QoeEv::Paused,
+                    source("b", Kind::Live, EngineName::Native),
+                ],
+            ),
+            (
+                "lifecycle failures with nothing playing are no view's",
+                "auto",
+                vec![
+                    (0, Event::Lifecycle(Err(FetchError::Network))),
+                    (1_000, Event::Lifecycle(Err(FetchError::Network))),
+                ],
+                vec![],
+            ),
+        ];
+        for (name, engine, events, want) in cases {
+            assert_eq!(
+                run_qoe(config(engine, false), NATIVE, &events),
+                want,
+                "{name}"
+            );
+        }
+        // A recording picked from the list is a recording view.
+        let events = vec![
+            (0, idle()),
+            (1, list(&["r1"], &[])),
+            (2, Event::Action(Action::PlayRecording("r1".into()))),
+        ];
+        assert_eq!(
+            run_qoe(config("auto", true), NATIVE, &events),
+            vec![
+                QoeEv::Waiting,
+                source("r1", Kind::Recording, EngineName::Native)
+            ]
+        );
+        // One video (no input): no figures.
+        let raw = RawConfig {
+            video: Some("v1".into()),
+            ..Default::default()
+        };
+        let one = PlayerConfig::parse(&raw, "http://o").unwrap();
+        let facts = run_qoe(one, NATIVE, &[(0, live("v1")), (10, Event::FirstFrame)]);
+        assert!(
+            facts.iter().all(|f| !matches!(f, QoeEv::Source { .. })),
+            "{facts:?}"
+        );
     }
 
     #[test]

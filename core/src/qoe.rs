@@ -42,6 +42,16 @@ pub const MAX_EVENTS: u32 = 1_000;
 pub const MAX_LATENCY_MS: u32 = 3_600_000;
 pub const MAX_BODY_BYTES: usize = 8 * 1024;
 
+/// Where `needle` starts in `hay`. A plain scan: `str::find` brings a
+/// two-way searcher into the wasm (about 2 KB) for a few short needles.
+pub fn find(hay: &str, needle: &str) -> Option<usize> {
+    let n = needle.len();
+    hay.as_bytes()
+        .windows(n.max(1))
+        .position(|w| w == needle.as_bytes())
+        .filter(|_| n > 0 && n <= hay.len())
+}
+
 /// What is watched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -72,13 +82,14 @@ pub enum Browser {
 impl Browser {
     /// Order matters: Edge's agent names Chrome and Safari, Chrome's names Safari.
     pub fn from_user_agent(ua: &str) -> Browser {
-        if ua.contains("Edg/") {
+        let has = |name: &str| find(ua, name).is_some();
+        if has("Edg/") {
             Browser::Edge
-        } else if ua.contains("Firefox/") || ua.contains("FxiOS/") {
+        } else if has("Firefox/") || has("FxiOS/") {
             Browser::Firefox
-        } else if ua.contains("Chrome/") || ua.contains("Chromium/") || ua.contains("CriOS/") {
+        } else if has("Chrome/") || has("Chromium/") || has("CriOS/") {
             Browser::Chrome
-        } else if ua.contains("Safari/") {
+        } else if has("Safari/") {
             Browser::Safari
         } else {
             Browser::Other
@@ -359,7 +370,7 @@ fn push_str(o: &mut String, s: &str) {
 }
 
 /// What the media side reports, each with the page's millisecond clock.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ev {
     /// The input has no broadcast yet: start-up will be timed from "live".
     Waiting,
@@ -752,6 +763,26 @@ mod tests {
     use super::*;
 
     const PAGE: &str = "0123456789abcdef";
+
+    #[test]
+    fn find_matches_str_find() {
+        for (hay, needle) in [
+            ("abc", "b"),
+            ("abc", "abc"),
+            ("abc", "abcd"),
+            ("abc", ""),
+            ("", "a"),
+            ("x/api/inputs/a/api/inputs/", "/api/inputs/"),
+            ("Mozilla/5.0 Edg/120", "Edg/"),
+        ] {
+            let want = if needle.is_empty() {
+                None
+            } else {
+                hay.find(needle)
+            };
+            assert_eq!(find(hay, needle), want, "{hay} {needle}");
+        }
+    }
 
     fn live() -> Ev {
         Ev::Source {

@@ -63,6 +63,9 @@ pub fn config_error(error: &ConfigError) -> &'static str {
         ConfigError::InvalidRecordings => {
             "The recordings address is not valid: use an http(s):// address or a path starting with /."
         }
+        ConfigError::InvalidQoe => {
+            "The qoe option is not valid: use 0 to send no viewing figures, or an http(s):// address or a path starting with / to send them to."
+        }
     }
 }
 

@@ -286,7 +286,13 @@ pub fn live_input(i: &AccountInput) -> LiveInput {
             name: Some(i.name.clone()),
             room: i.room.clone(),
         },
-        status: i.connected.then_some(LiveInputStatus::Connected),
+        status: if i.connected {
+            Some(LiveInputStatus::Connected)
+        } else if i.reconnecting {
+            Some(LiveInputStatus::Reconnecting)
+        } else {
+            None
+        },
         recording: effective(&i.recording),
         delete_recording_after_days: None,
     }
@@ -535,6 +541,7 @@ mod tests {
             created: at(0),
             recording: RecordingSettings::default(),
             connected: false,
+            reconnecting: false,
             rtmp_base: Some("rtmp://127.0.0.1:1935/live".into()),
         };
         let v = serde_json::to_value(live_input(&i)).unwrap();
@@ -551,10 +558,18 @@ mod tests {
         let live = live_input(&AccountInput {
             connected: true,
             rtmp_base: None,
-            ..i
+            ..i.clone()
         });
         assert_eq!(live.status, Some(LiveInputStatus::Connected));
         assert_eq!(live.rtmps, None);
+        let waiting = live_input(&AccountInput {
+            reconnecting: true,
+            ..i
+        });
+        assert_eq!(
+            serde_json::to_value(waiting).unwrap()["status"],
+            "reconnecting"
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod fetch;
 pub mod hls;
 pub mod host;
 pub mod playback;
+pub mod qoe;
 pub mod slot;
 
 /// Milliseconds since page load: a clock for the state machine.

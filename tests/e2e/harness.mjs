@@ -255,12 +255,14 @@ export function jwtHS256(claims, secret, header = { alg: 'HS256', typ: 'JWT' }) 
 // Publishes to `url` as Jibri does (its ffmpeg flags, `-f flv`), from a
 // test pattern with a tone instead of the meeting's screen; smaller than
 // Jibri's 1920x1080 where CPU is short. Returns the child (stop: SIGINT).
-export function publishLikeJibri(url, { size = '640x360', seconds = 120 } = {}) {
+// `gop` (frames at 30 fps) is Jibri's 60 unless a test needs the slowest
+// start Cloudflare accepts (a 10 s GOP: 300).
+export function publishLikeJibri(url, { size = '640x360', seconds = 120, gop = 60 } = {}) {
   const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re',
     '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=30`,
     '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100', '-t', String(seconds),
     '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-crf', '25', '-preset', 'veryfast', '-tune', 'zerolatency',
-    '-g', '60', '-maxrate', '2976k', '-bufsize', '5952k',
+    '-g', String(gop), '-maxrate', '2976k', '-bufsize', '5952k',
     '-c:a', 'aac', '-ar', '44100', '-b:a', '128k',
     '-f', 'flv', url];
   const proc = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
