@@ -90,13 +90,14 @@ pub fn start(
     let slot = {
         let send = send.clone();
         Slot::new(
-            video.clone(),
+            video,
             hls_src,
             config.autoplay,
             Rc::new(move |note| send(Input::Slot(note))),
         )
     };
     let (player, commands) = Player::new(config, slot.caps(), now_ms());
+    let host = Host::new(slot.video().clone());
     let page = {
         let send = send.clone();
         on_page_visible(move || send(Input::Event(Event::Visible)))
@@ -104,7 +105,7 @@ pub fn start(
     let mut driver = Driver {
         player,
         slot,
-        host: Host::new(video),
+        host,
         view,
         tx: tx.clone(),
         timers: Default::default(),

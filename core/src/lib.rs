@@ -5,6 +5,7 @@
 
 pub mod cloudflare;
 pub mod config;
+pub mod engine;
 pub mod events;
 pub mod format;
 pub mod health;
