@@ -11,8 +11,9 @@ mkdir -p "$out"
 cargo build --lib --release --target wasm32-unknown-unknown --quiet
 wasm-bindgen --target web --no-typescript --out-dir "$out" --out-name jitsi_live_player \
   target/wasm32-unknown-unknown/release/jitsi_live_player.wasm
-# As trunk does for the watch page (index.html): size first.
-wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+# As trunk does for the watch page (index.html, where the flags are explained).
+wasm-opt -Os --converge --low-memory-unused --strip-producers --strip-target-features \
+  --enable-bulk-memory --enable-nontrapping-float-to-int \
   "$out/jitsi_live_player_bg.wasm" -o "$out/jitsi_live_player_bg.wasm"
 cp embed/index.js embed/index.d.ts embed/package.json "$out/"
 [ -f embed/react.d.ts ] && cp embed/react.d.ts "$out/"

@@ -49,6 +49,7 @@ test('URLs: the loader builds what core builds, and leaves the rest to the playe
     const plan = window.__jlpLoader.plan(c.query, table.origin, caps);
     assert.equal(plan ? plan.lifecycle : null, c.lifecycle, c.query);
     assert.equal(plan ? plan.manifest : null, c.manifest, c.query);
+    if ('autoplay' in c) assert.deepEqual([plan.autoplay, plan.muted], [c.autoplay, c.muted], c.query);
   }
 });
 
@@ -69,6 +70,10 @@ test('native HLS (Safari), live: one lifecycle request, then the <video> loads t
   assert.equal(start.lifecycle, `${table.origin}/abc/lifecycle`);
   assert.equal(start.video.src, `${table.origin}/abc/manifest/video.m3u8`);
   assert.equal(start.video.preload, 'auto');
+  assert.deepEqual([start.video.autoplay, start.video.muted], [true, false]);
+  const m = load({ search: '?input=abc&autoplay=0&muted', vendor: 'Apple Computer, Inc.' });
+  await m.settle();
+  assert.deepEqual([m.window.__jlpStart.video.autoplay, m.window.__jlpStart.video.muted], [false, true], 'as the page asks');
 });
 
 test('native HLS, not live or failed, or the player already took over: no source set', async () => {

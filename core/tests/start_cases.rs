@@ -51,7 +51,12 @@ fn urls_agree_with_the_loader() {
         let query = case["query"].as_str().unwrap();
         let config = PlayerConfig::parse(&raw(query), origin);
         assert_eq!(config.is_ok(), case["valid"].as_bool().unwrap(), "{query}");
-        let (Ok(config), Some(lifecycle)) = (config, case["lifecycle"].as_str()) else {
+        let Ok(config) = config else { continue };
+        if let Some(autoplay) = case["autoplay"].as_bool() {
+            assert_eq!(config.autoplay, autoplay, "{query}");
+            assert_eq!(config.muted, case["muted"].as_bool().unwrap(), "{query}");
+        }
+        let Some(lifecycle) = case["lifecycle"].as_str() else {
             continue;
         };
         assert_eq!(config.lifecycle_url(), lifecycle, "{query}");

@@ -214,10 +214,21 @@ impl Slot {
         match Playback::start(&self.video, class.as_ref(), &url, live, adopt, sink) {
             Ok(playback) => {
                 self.playback = Some(playback);
-                let (width, height) = (self.video.video_width(), self.video.video_height());
-                if adopt && width > 0 {
-                    // Its `resize` came before we listened.
-                    (self.out)(Note::Event(Event::Resized { width, height }));
+                if adopt {
+                    // What it did before we listened; from here the player
+                    // decides when it plays.
+                    self.video.set_autoplay(false);
+                    let (v, out) = (&self.video, &self.out);
+                    out(Note::Event(Event::Element {
+                        paused: v.paused(),
+                        muted: v.muted(),
+                    }));
+                    if v.video_width() > 0 {
+                        out(Note::Event(Event::Resized {
+                            width: v.video_width(),
+                            height: v.video_height(),
+                        }));
+                    }
                 }
                 if self.autoplay {
                     self.play();
