@@ -14,8 +14,9 @@ trap 'rm -rf "$tmp"' EXIT
 cargo build --lib --release --target wasm32-unknown-unknown --quiet
 wasm-bindgen --target web --no-typescript --out-dir "$tmp" --out-name jitsi_live_player \
   target/wasm32-unknown-unknown/release/jitsi_live_player.wasm
-# As trunk does for the watch page (index.html): size first.
-wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+# As trunk does for the watch page (index.html, where the flags are explained).
+wasm-opt -Os --converge --low-memory-unused --strip-producers --strip-target-features \
+  --enable-bulk-memory --enable-nontrapping-float-to-int \
   "$tmp/jitsi_live_player_bg.wasm" -o "$tmp/jitsi_live_player_bg.wasm"
 cp embed/index.js embed/index.d.ts embed/package.json "$tmp/"
 [ -f embed/react.d.ts ] && cp embed/react.d.ts "$tmp/"

@@ -5,6 +5,7 @@
 
 pub mod cloudflare;
 pub mod config;
+pub mod engine;
 pub mod events;
 #[cfg(test)]
 mod fixtures;

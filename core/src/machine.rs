@@ -1035,7 +1035,7 @@ mod tests {
             }
             events.push((t, Event::RetryDue));
         }
-        assert_eq!(delays, vec![1_000, 2_000, 4_000, 5_000, 5_000, 5_000]);
+        assert_eq!(delays, vec![1_000, 2_000, 2_000, 2_000, 2_000, 2_000]);
         assert_eq!(m.phase(), Phase::Starting);
         m.step(Event::FirstFrame, at(40_000));
         assert_eq!(m.phase(), Phase::Live);

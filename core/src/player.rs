@@ -8,7 +8,7 @@
 //! The browser side only carries commands out and reports back: no rule
 //! lives there.
 
-use crate::config::{Engine, PlayerConfig};
+use crate::config::PlayerConfig;
 use crate::events::Metric;
 use crate::machine::{
     Action, Command, Ctx, ErrorCode, Event, FetchError, Machine, Notice, Phase, PlaybackIssue,
@@ -18,14 +18,7 @@ use crate::policy::{recordings_refresh, Poll, PollPolicy};
 use crate::qoe::{EngineName, Ev as QoeEv, Kind};
 use crate::recordings::{Recording, RecordingList};
 
-/// What the browser can do, probed once at start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Caps {
-    /// The `<video>` plays HLS itself (Safari; Chromium answers "maybe").
-    pub native_hls: bool,
-    /// Media Source Extensions exist: hls.js can run.
-    pub mse: bool,
-}
+pub use crate::engine::{Caps, Family};
 
 /// After a pause this long, a live viewer resumes at live, not in the past
 /// (hls.js #4681: latency drifts otherwise). Also the latency past which play
@@ -147,11 +140,7 @@ pub struct Player {
 impl Player {
     /// A new player and the commands that start it.
     pub fn new(config: PlayerConfig, caps: Caps, now_ms: u64) -> (Self, Vec<Command>) {
-        let native = match config.engine {
-            Engine::Auto => caps.native_hls,
-            Engine::Native => true,
-            Engine::Hlsjs => false,
-        };
+        let native = crate::engine::native(config.engine, caps);
         let muted = config.muted;
         let recordings = config.recordings.is_some();
         let (machine, machine_start) = Machine::new(config, PollPolicy::default(), now_ms);
@@ -589,9 +578,11 @@ mod tests {
         };
         PlayerConfig::parse(&raw, "http://o").unwrap()
     }
+    /// Safari: `auto` plays natively.
     const NATIVE: Caps = Caps {
         native_hls: true,
         mse: true,
+        family: Family::Apple,
     };
     fn views(n: u64) -> Event {
         Event::Views(Ok(Views { live_viewers: n }))
@@ -780,6 +771,7 @@ mod tests {
         let no_native = Caps {
             native_hls: false,
             mse: true,
+            family: Family::Gecko,
         };
         let (_, cmds) = Player::new(config("auto", true), no_native, 0);
         assert_eq!(
@@ -791,6 +783,16 @@ mod tests {
                 PollLifecycle { in_ms: 0 },
                 PollRecordings { in_ms: 0 }
             ]
+        );
+        // Chromium plays HLS itself but keeps all of it: hls.js (engine.rs).
+        let chromium = Caps {
+            family: Family::Chromium,
+            ..NATIVE
+        };
+        let (_, cmds) = Player::new(config("auto", false), chromium, 0);
+        assert_eq!(
+            cmds[..3],
+            [UseEngine { native: false }, SetMuted(false), PrefetchHlsjs]
         );
         let (_, cmds) = Player::new(config("hlsjs", false), NATIVE, 0);
         assert_eq!(cmds[0], UseEngine { native: false });
