@@ -17,6 +17,8 @@ wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
 cp embed/index.js embed/index.d.ts embed/package.json "$out/"
 [ -f embed/react.d.ts ] && cp embed/react.d.ts "$out/"
 cp node_modules/hls.js/dist/hls.min.js "$out/"
+# The language catalogues; the player fetches only its viewer's (English is built in).
+cp -r public/i18n "$out/i18n"
 # The player's styles as a module, adopted into each shadow root.
 node -e '
   const fs = require("fs");

@@ -19,11 +19,15 @@ pub struct RawConfig {
     pub muted: Option<String>,
     pub engine: Option<String>,
     pub recordings: Option<String>,
+    /// The viewer's language as a BCP 47 tag (`de`, `pt-BR`); see
+    /// `crate::i18n::Lang::choose`. Never an error: an unknown one falls
+    /// back to the browser's languages, then English.
+    pub lang: Option<String>,
 }
 
 impl RawConfig {
     /// Every option a host can give.
-    pub const KEYS: [&'static str; 9] = [
+    pub const KEYS: [&'static str; 10] = [
         "input",
         "video",
         "customer",
@@ -33,6 +37,7 @@ impl RawConfig {
         "muted",
         "engine",
         "recordings",
+        "lang",
     ];
 
     /// Reads `key=value` pairs (already percent-decoded) such as a URL query.
@@ -54,6 +59,7 @@ impl RawConfig {
                 "muted" => &mut raw.muted,
                 "engine" => &mut raw.engine,
                 "recordings" => &mut raw.recordings,
+                "lang" => &mut raw.lang,
                 _ => continue,
             };
             // The first occurrence wins, as URLSearchParams.get does.
@@ -124,7 +130,7 @@ pub enum ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(crate::text::config_error(self))
+        f.write_str(crate::text::config_error(self).english())
     }
 }
 

@@ -9,6 +9,7 @@ pub mod events;
 pub mod format;
 pub mod health;
 pub mod hls_config;
+pub mod i18n;
 pub mod json;
 pub mod machine;
 pub mod player;
