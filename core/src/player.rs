@@ -55,8 +55,11 @@ pub fn parse_quality(value: &str) -> Option<Option<usize>> {
 pub const QUALITY_AUTO: &str = "auto";
 
 /// Seconds behind the live edge past which "Go to live" and the "N s
-/// behind live" readout are shown.
+/// behind live" readout are shown; they go again below
+/// `BEHIND_LIVE_S - BEHIND_HYSTERESIS_S`, so that a latency wavering
+/// around the line (segments arriving, the catch-up rate) doesn't flicker.
 pub const BEHIND_LIVE_S: u32 = 10;
+pub const BEHIND_HYSTERESIS_S: u32 = 3;
 
 /// The quality menu's names for the renditions: "720p", with the bitrate
 /// where two share a height ("720p · 3.2 Mbit/s"); "2.5 Mbit/s" when the
@@ -171,8 +174,10 @@ impl Default for View {
 #[derive(Debug, Clone, Default)]
 struct Media {
     buffering: bool,
-    /// Seconds behind the live edge, when known.
+    /// Seconds behind the live edge, when known, and whether that is
+    /// behind (see [`BEHIND_LIVE_S`]).
     latency_s: Option<u32>,
+    behind: bool,
     /// The renditions hls.js reported, the viewer's choice among them, and
     /// the one playing.
     levels: Vec<Level>,
@@ -287,7 +292,15 @@ impl Player {
             Event::Views(result) => self.on_views(result, ctx, &mut out),
             Event::Recordings(result) => self.on_recordings(result, ctx, &mut out),
             Event::Buffering(buffering) => self.on_buffering(buffering, ctx, &mut out),
-            Event::Latency(s) => self.media.latency_s = Some(s),
+            Event::Latency(s) => {
+                let media = &mut self.media;
+                media.latency_s = Some(s);
+                media.behind = if media.behind {
+                    s + BEHIND_HYSTERESIS_S >= BEHIND_LIVE_S
+                } else {
+                    s > BEHIND_LIVE_S
+                };
+            }
             Event::Volume(v) => self.volume = v.min(100),
             Event::Levels(levels) => {
                 let media = &mut self.media;
@@ -591,8 +604,7 @@ impl Player {
             .video_uid()
             .filter(|_| matches!(phase, Phase::Waiting | Phase::Ended))
             .and_then(|uid| m.config().thumbnail_url(uid, 360));
-        let behind_live = self.media.latency_s.is_some_and(|s| s > BEHIND_LIVE_S)
-            && matches!(phase, Phase::Live | Phase::Starting);
+        let behind_live = self.media.behind && matches!(phase, Phase::Live | Phase::Starting);
         View {
             phase,
             since_ms: m.since_ms(),
@@ -1278,19 +1290,26 @@ mod tests {
 
     #[test]
     fn behind_live_readout_shows_past_ten_seconds_while_live() {
-        // (latency reported, phase live?, behind_live, behind_s)
-        let table = [
-            (None, true, false, None),
-            (Some(4), true, false, None),
-            (Some(10), true, false, None),
-            (Some(11), true, true, Some(11)),
-            (Some(37), true, true, Some(37)),
-            (Some(37), false, false, None),
+        // (latencies reported in turn, phase live?, behind_live, behind_s)
+        let table: &[(&[u32], bool, bool, Option<u32>)] = &[
+            (&[], true, false, None),
+            (&[4], true, false, None),
+            (&[10], true, false, None),
+            (&[11], true, true, Some(11)),
+            (&[37], true, true, Some(37)),
+            (&[37], false, false, None),
+            // Once behind, it stays down to 7 s: no flicker around 10.
+            (&[12, 9], true, true, Some(9)),
+            (&[12, 7], true, true, Some(7)),
+            (&[12, 6], true, false, None),
+            (&[12, 6, 9], true, false, None),
+            (&[12, 6, 11], true, true, Some(11)),
         ];
-        for (latency, live_now, behind, secs) in table {
+        for (latencies, live_now, behind, secs) in table.iter().copied() {
+            let latency = latencies;
             let mut events = vec![(0, live("a")), (1, Event::FirstFrame)];
-            if let Some(s) = latency {
-                events.push((2, Event::Latency(s)));
+            for (i, s) in latencies.iter().enumerate() {
+                events.push((2 + i as u64, Event::Latency(*s)));
             }
             if !live_now {
                 events.push((3, Event::Action(Action::Pause)));
