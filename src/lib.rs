@@ -9,3 +9,11 @@ pub mod components;
 pub mod driver;
 pub mod embed;
 pub mod interop;
+
+// Talc instead of Rust's default dlmalloc: a general allocator (free lists,
+// memory reused: the page lives for hours), 0.5 KB gzip smaller here
+// (docs/notes/start.md). Realloc-in-place is off for size; the player's
+// allocations are small and few.
+#[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]
+#[global_allocator]
+static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

@@ -50,8 +50,8 @@ struct Ctx {
     now: RwSignal<f64>,
     tracker: StoredValue<HealthTracker>,
     health: RwSignal<health::Health>,
-    /// The preview's engine: `auto` (the browser's own HLS where it has
-    /// it) or `hlsjs`.
+    /// The preview's engine: `auto` (what viewers get:
+    /// `player_core::engine`, hls.js on Chromium), `native` or `hlsjs`.
     engine: RwSignal<&'static str>,
     /// The preview's error last put in the tracker (each counts once).
     seen_error: StoredValue<Option<String>>,
@@ -422,7 +422,7 @@ fn Preview(ctx: Ctx) -> impl IntoView {
             </div>
             <div class="mod-engine" role="group" aria-label="Preview engine">
                 <span class="mod-engine-label">"Preview with"</span>
-                {[("auto", "the browser's HLS"), ("hlsjs", "hls.js")].into_iter().map(|(engine, label)| view! {
+                {[("auto", "as viewers get it"), ("native", "the browser's HLS"), ("hlsjs", "hls.js")].into_iter().map(|(engine, label)| view! {
                     <button type="button" class="mod-button mod-small" data-action="preview-engine"
                         data-engine=engine aria-pressed=move || (ctx.engine.get() == engine).to_string()
                         on:click=move |_| ctx.engine.set(engine)>{label}</button>
