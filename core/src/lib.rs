@@ -10,6 +10,7 @@ pub mod format;
 pub mod health;
 pub mod hls_config;
 pub mod json;
+pub mod keys;
 pub mod machine;
 pub mod player;
 pub mod policy;

@@ -10,6 +10,7 @@ use crate::interop::now_ms;
 use leptos::html::Video;
 use leptos::prelude::*;
 use player_core::config::PlayerConfig;
+use player_core::keys::{shortcut, KeyPress, ARIA_KEYSHORTCUTS};
 use player_core::machine::{Action, Phase};
 use player_core::player::View;
 use player_core::text::{self, headline};
@@ -23,12 +24,43 @@ impl Act {
     /// A click handler that asks for `action`. One closure type for every
     /// button: one copy of the handler code in the wasm.
     pub fn on(self, action: Action) -> impl Fn(web_sys::MouseEvent) + 'static {
-        move |_| {
-            self.0.try_with_value(|m| {
-                if let Some(m) = m {
-                    m.act(action.clone())
-                }
-            });
+        move |_| self.send(action.clone())
+    }
+
+    pub fn send(self, action: Action) {
+        self.0.try_with_value(|m| {
+            if let Some(m) = m {
+                m.act(action)
+            }
+        });
+    }
+
+    /// The keyboard shortcuts, on the player's root: only while focus is
+    /// inside the player (`player_core::keys` says which key does what).
+    /// Leptos removes the listener with the view.
+    pub fn keys(self, v: RwSignal<View>) -> impl Fn(web_sys::KeyboardEvent) + 'static {
+        move |ev| {
+            // Keys go to the focused element itself: a button, or the
+            // stage. The player has no text field; a host's slotted one
+            // would be an INPUT or TEXTAREA.
+            let tag = ev
+                .target()
+                .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+                .map(|t| t.tag_name())
+                .unwrap_or_default();
+            let key = ev.key();
+            let press = KeyPress {
+                key: &key,
+                modifier: ev.ctrl_key() || ev.alt_key() || ev.meta_key(),
+                repeat: ev.repeat(),
+                on_control: tag == "BUTTON",
+                in_text_field: matches!(tag.as_str(), "INPUT" | "TEXTAREA" | "SELECT"),
+            };
+            if let Some(action) = v.with_untracked(|v| shortcut(press, v)) {
+                // Space and End would scroll the page.
+                ev.prevent_default();
+                self.send(action);
+            }
         }
     }
 }
@@ -80,8 +112,17 @@ pub fn Player(
     };
 
     view! {
-        <div class=class part="player" data-player-state=move || phase().as_str()>
-            <div class="jlp-stage" part="stage">
+        <div class=class part="player" data-player-state=move || phase().as_str() on:keydown=act.keys(v)>
+            // Focusable, so the keyboard shortcuts have a place to work
+            // when no button shows (waiting, ended).
+            <div
+                class="jlp-stage"
+                part="stage"
+                tabindex="0"
+                role="group"
+                aria-label="Video player"
+                aria-keyshortcuts=ARIA_KEYSHORTCUTS
+            >
                 <video
                     node_ref=video_ref
                     class="jlp-video"
