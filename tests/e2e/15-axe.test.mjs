@@ -15,8 +15,14 @@ const LOOKS = [
   { width: 1440, height: 900, colorScheme: 'dark' },
 ];
 
+// Every button a viewer can see, measured: at least 24×24 px (WCAG 2.5.8).
+const TARGETS = `[...document.querySelectorAll('.jlp button')]
+  .filter((b) => b.checkVisibility({ checkVisibilityCSS: true }))
+  .map((b) => { const r = b.getBoundingClientRect(); return { what: b.dataset.action + (b.getAttribute('aria-label') ? ' (' + b.getAttribute('aria-label') + ')' : ''), w: r.width, h: r.height }; })`;
+
 const checked = [];
 const found = [];
+let buttons = 0;
 
 // Runs axe in each look; the state must still be `state` after the run.
 async function check(p, state) {
@@ -25,6 +31,11 @@ async function check(p, state) {
     await p.page.emulateMedia({ colorScheme: look.colorScheme });
     const violations = await p.axe();
     const s = await p.snapshot();
+    const targets = await p.peek(TARGETS);
+    for (const t of targets) {
+      if (t.w < 24 || t.h < 24) found.push(`${state} at ${look.width} px: ${t.what} is ${t.w.toFixed(0)}×${t.h.toFixed(0)} px, under 24×24`);
+    }
+    buttons += targets.length;
     const where = `${state} at ${look.width} px, ${look.colorScheme}`;
     assert.equal(s.state, state === 'config card' ? 'error' : state, `${where}: still in the state while axe ran`);
     checked.push(where);
@@ -41,6 +52,8 @@ test('axe: zero violations in every state, 360/1440 px, light/dark', { timeout: 
   await env.control.startBroadcast(uid);
   await p.waitForState('live', 30_000);
   await p.waitForPlaying({ timeout: 30_000 });
+  // The control bar shows on hover: check it as a pointer user sees it.
+  await p.page.hover('.jlp-stage');
   await check(p, 'live');
   await env.control.stop(uid, 'clean');
   await p.waitForState('ended', 45_000);
@@ -72,7 +85,7 @@ test('axe: zero violations in every state, 360/1440 px, light/dark', { timeout: 
   await c.waitForState('error', 15_000);
   await check(c, 'config card');
 
-  console.log(`axe: ${checked.length} checks (${checked.join('; ')}), ${found.length} violations`);
+  console.log(`axe: ${checked.length} checks (${checked.join('; ')}), ${buttons} button sizes measured, ${found.length} violations`);
   assert.deepEqual(found, [], `axe violations:\n${found.join('\n')}`);
   assertNoPanic(assert, p, e, c);
 });
