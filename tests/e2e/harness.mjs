@@ -363,7 +363,9 @@ async function launchFirefox({ autoplay }) {
       const ctx = await b.createBrowserContext();
       return {
         async newPage() {
-          const page = await ctx.newPage();
+          // A window each: tabs of one window hide each other
+          // (visibilityState "hidden"), and a hidden player polls 3× slower.
+          const page = await ctx.newPage({ type: 'window' });
           if (viewport) await page.setViewport(viewport);
           return firefoxPage(page);
         },
