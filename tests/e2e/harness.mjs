@@ -1,6 +1,8 @@
 // End-to-end harness: the local Cloudflare stand-in (`localcf`) and its
 // control API, the backend (`backend`) where a spec needs it, headless
-// Chromium through playwright-core, and a page object for the watch page.
+// Chromium through playwright-core (or Firefox ESR through puppeteer-core
+// with E2E_BROWSER=firefox, see launchFirefox), and a page object for the
+// watch page.
 //
 // Every spec file calls `useEnv()` once at top level: it starts one server
 // (fresh data dir) and one browser before the tests and always stops both
