@@ -38,7 +38,10 @@ const FOCUS = `(() => {
 async function livePage(label) {
   const { uid } = await env.input(label);
   await env.control.startBroadcast(uid);
-  const p = await env.open({ query: { input: uid }, id: uid, name: label });
+  // On hls.js: this Chromium's native HLS may give up on the stream under
+  // load and hand over to hls.js mid-test (spec 16), a moment in which the
+  // player is "starting" and play/mute keys rightly do nothing.
+  const p = await env.open({ query: { input: uid }, id: uid, name: label, engine: 'hlsjs' });
   await p.waitForState('live', 30_000);
   await p.waitForPlaying({ timeout: 30_000 });
   return p;
