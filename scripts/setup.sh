@@ -10,9 +10,11 @@ say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
 # Debian packages: the browser for tests, ffmpeg for real media, a font for
 # the burned-in clock, wrk for the load benchmark, PostgreSQL for the
-# viewing figures' tests (scripts/pg-test.sh starts a throwaway server).
+# viewing figures' tests (scripts/pg-test.sh starts a throwaway server),
+# Firefox ESR as the second engine of the end-to-end specs (Gecko has no
+# native HLS: the hls.js path on MSE runs for real there).
 need_apt=()
-for pkg in chromium chromium-driver ffmpeg fonts-dejavu-core wrk postgresql; do
+for pkg in chromium chromium-driver ffmpeg fonts-dejavu-core wrk postgresql firefox-esr; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test: installs what is missing, checks format and lints, runs the
 # native unit and server tests, builds the player, its package and the React
-# and Angular host examples, checks the size budgets, and runs the end-to-end specs in headless Chromium against the local origin.
+# and Angular host examples, checks the size budgets, and runs the end-to-end specs in headless Chromium against the local origin, the viewer-state ones again in Firefox ESR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
@@ -39,3 +39,12 @@ node scripts/check-budget.mjs --budget budget-moderator.json
 
 step "end to end (headless Chromium, local origin)"
 node --test --test-concurrency=1 tests/e2e/
+
+step "end to end, second engine (headless Firefox ESR over WebDriver BiDi): the viewer's states"
+# Waiting, live, ended, the next broadcast, faults, recordings: the same
+# specs through the page object's Firefox adapter (tests/e2e/harness.mjs).
+E2E_BROWSER=firefox node --test --test-concurrency=1 \
+  tests/e2e/01-idle-waiting.test.mjs tests/e2e/02-live-plays.test.mjs \
+  tests/e2e/04-stop-ended-waiting.test.mjs tests/e2e/05-restart-new-video.test.mjs \
+  tests/e2e/07-lifecycle-faults.test.mjs tests/e2e/09-no-dead-widget.test.mjs \
+  tests/e2e/20-recordings-replay.test.mjs

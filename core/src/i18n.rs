@@ -186,6 +186,7 @@ keys! {
     QualityAuto "quality-auto" "Auto",
     Controls "controls" "Player controls",
     VideoLabel "video-label" "Live stream video",
+    PlayerLabel "player-label" "Video player",
     LiveNow "leave-to-live" "Live now",
     BackToWaiting "leave-to-waiting" "Back to waiting",
     Recordings "recordings" "Recordings",

@@ -14,6 +14,7 @@ pub mod health;
 pub mod hls_config;
 pub mod i18n;
 pub mod json;
+pub mod keys;
 pub mod machine;
 pub mod player;
 pub mod policy;

@@ -11,6 +11,7 @@ use leptos::html::Video;
 use leptos::prelude::*;
 use player_core::config::{ConfigError, PlayerConfig};
 use player_core::i18n::{Catalogue, Key};
+use player_core::keys::{shortcut, KeyPress, ARIA_KEYSHORTCUTS};
 use player_core::machine::{Action, Phase};
 use player_core::player::View;
 use player_core::text::{self, headline};
@@ -81,6 +82,35 @@ impl Act {
         }
     }
 
+    /// The keyboard shortcuts, on the player's root: only while focus is
+    /// inside the player (`player_core::keys` says which key does what).
+    /// Leptos removes the listener with the view.
+    pub fn keys(self, v: RwSignal<View>) -> impl Fn(web_sys::KeyboardEvent) + 'static {
+        move |ev| {
+            // Keys go to the focused element itself: a button, or the
+            // stage. The volume slider and the quality menu keep their own
+            // keys (arrows, letters), as would a host's slotted field.
+            let tag = ev
+                .target()
+                .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+                .map(|t| t.tag_name())
+                .unwrap_or_default();
+            let key = ev.key();
+            let press = KeyPress {
+                key: &key,
+                modifier: ev.ctrl_key() || ev.alt_key() || ev.meta_key(),
+                repeat: ev.repeat(),
+                on_control: tag == "BUTTON",
+                in_text_field: matches!(tag.as_str(), "INPUT" | "TEXTAREA" | "SELECT"),
+            };
+            if let Some(action) = v.with_untracked(|v| shortcut(press, v)) {
+                // Space and End would scroll the page.
+                ev.prevent_default();
+                self.send(action);
+            }
+        }
+    }
+
     fn send(self, action: Action) {
         self.0.try_with_value(|m| {
             if let Some(m) = m {
@@ -138,8 +168,17 @@ pub fn Player(
     };
 
     view! {
-        <div class=class part="player" data-player-state=move || phase().as_str() lang=tr.derive(move || tr.tag().into()) dir=tr.derive(move || tr.dir().into())>
-            <div class="jlp-stage" part="stage">
+        <div class=class part="player" data-player-state=move || phase().as_str() lang=tr.derive(move || tr.tag().into()) dir=tr.derive(move || tr.dir().into()) on:keydown=act.keys(v)>
+            // Focusable, so the keyboard shortcuts have a place to work
+            // when no button shows (waiting, ended).
+            <div
+                class="jlp-stage"
+                part="stage"
+                tabindex="0"
+                role="group"
+                aria-label=tr.text(Key::PlayerLabel)
+                aria-keyshortcuts=ARIA_KEYSHORTCUTS
+            >
                 <video
                     node_ref=video_ref
                     class="jlp-video"

@@ -268,3 +268,35 @@ test('the wasm fails to load: a plain message, then the player comes by itself',
   assert.equal(refused, 2, 'loaded on the second try');
   assert.deepEqual(p.panics(), []);
 });
+
+// README: "moving it within the page keeps it": a move (removed and added
+// in one task) neither tears the player down nor starts it again.
+test('moving the element within the page keeps its player', { timeout: 90_000 }, async () => {
+  const a = await env.input('mv');
+  await env.control.startBroadcast(a.uid);
+  const p = await openHost();
+  await p.peek(`(() => {
+    const el = document.createElement('jitsi-live-player');
+    el.id = 'pmv'; el.base = ${JSON.stringify(env.server.url)}; el.input = ${JSON.stringify(a.uid)}; el.muted = true; el.autoplay = true;
+    document.getElementById('slot-a').append(el);
+  })()`);
+  const inMv = p.at(ROOT.shadow('#pmv'));
+  await inMv.waitForState('live', 45_000);
+  const before = await inMv.waitForPlaying({ timeout: 30_000 });
+  // Mark the <video> the player plays on, then move the element.
+  await p.peek(`document.getElementById('pmv').shadowRoot.querySelector('video').__e2eMark = 'same'`);
+  const tMove = Date.now();
+  const moved = await p.peek(`(() => { const el = document.getElementById('pmv'); document.getElementById('slot-m').append(el);
+    return el.parentElement.id; })()`);
+  assert.equal(moved, 'slot-m');
+  await sleep(3_000);
+  const after = await inMv.waitForPlaying({ timeout: 15_000, advance: 0.5 });
+  assert.equal(await p.peek(`document.getElementById('pmv').shadowRoot.querySelector('video').__e2eMark`), 'same', 'the same <video>: not mounted again');
+  assert.ok(after.video.currentTime > before.video.currentTime, `playback went on (${before.video.currentTime.toFixed(1)} → ${after.video.currentTime.toFixed(1)} s)`);
+  const states = (await events(p, 'statechange', 'pmv')).filter((e) => e.t >= tMove);
+  assert.deepEqual(states.map((e) => e.detail.state), [], 'no state change: the player was neither torn down nor restarted');
+  assert.equal((await events(p, 'livestart', 'pmv')).length, 1, 'one livestart, from before the move');
+  const manifests = p.allRequests.filter((r) => r.url.includes(`/${a.uid}/manifest/video.m3u8`) && r.t >= tMove);
+  assert.deepEqual(manifests.map((r) => r.url), [], 'the stream was not loaded again');
+  assert.deepEqual(p.panics(), []);
+});

@@ -1,6 +1,8 @@
 // End-to-end harness: the local Cloudflare stand-in (`localcf`) and its
 // control API, the backend (`backend`) where a spec needs it, headless
-// Chromium through playwright-core, and a page object for the watch page.
+// Chromium through playwright-core (or Firefox ESR through puppeteer-core
+// with E2E_BROWSER=firefox, see launchFirefox), and a page object for the
+// watch page.
 //
 // Every spec file calls `useEnv()` once at top level: it starts one server
 // (fresh data dir) and one browser before the tests and always stops both
@@ -35,6 +37,12 @@ export const CHROMIUM_ARGS = [
   '--no-first-run',
 ];
 export const AUTOPLAY_ARG = '--autoplay-policy=no-user-gesture-required';
+// Which browser the specs drive: Debian's Chromium through playwright-core
+// (default), or `E2E_BROWSER=firefox`: Debian's Firefox ESR over WebDriver
+// BiDi through puppeteer-core (Playwright needs its own patched Firefox),
+// where the hls.js path on MSE runs for real (Gecko has no native HLS).
+export const BROWSER = process.env.E2E_BROWSER === 'firefox' ? 'firefox' : 'chromium';
+export const FIREFOX = process.env.FIREFOX || '/usr/bin/firefox-esr';
 export const STATES = ['loading', 'waiting', 'starting', 'live', 'ended', 'replay', 'error'];
 
 // What the viewer reads, in English (the words of core/src/text.rs): the
@@ -336,17 +344,84 @@ export class Control {
 
 // ---------------------------------------------------------------- browser
 
-export async function launchBrowser({ autoplay = true, extraArgs = [] } = {}) {
+export async function launchBrowser({ autoplay = true, extraArgs = [], browser = BROWSER } = {}) {
+  if (browser === 'firefox') return launchFirefox({ autoplay });
   const args = [...CHROMIUM_ARGS, ...(autoplay ? [AUTOPLAY_ARG] : []), ...extraArgs];
   // launch() gives every browser a fresh temporary user-data-dir.
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+}
+
+// ---------------------------------------------------------------- Firefox
+
+// The thin driver adapter: the part of Playwright's Browser, BrowserContext
+// and Page API that the page object and the specs use, over puppeteer-core
+// and WebDriver BiDi, so the same specs run on both engines.
+async function launchFirefox({ autoplay }) {
+  const { default: puppeteer } = await import('puppeteer-core');
+  const prefs = autoplay ? { 'media.autoplay.default': 0, 'media.autoplay.blocking_policy': 0 } : {};
+  // A fresh temporary profile per launch.
+  const b = await puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX, headless: true, extraPrefsFirefox: prefs });
+  return {
+    kind: 'firefox',
+    async newContext({ viewport } = {}) {
+      const ctx = await b.createBrowserContext();
+      return {
+        async newPage() {
+          // A window each: tabs of one window hide each other
+          // (visibilityState "hidden"), and a hidden player polls 3× slower.
+          const page = await ctx.newPage({ type: 'window' });
+          if (viewport) await page.setViewport(viewport);
+          return firefoxPage(page);
+        },
+        close: () => ctx.close(),
+      };
+    },
+    close: () => b.close(),
+  };
+}
+
+function firefoxPage(page) {
+  // BiDi requests have no resourceType (puppeteer throws): one wrapper per
+  // request, so identities hold across request/response/finished events.
+  const wrapped = new WeakMap();
+  const req = (r) => {
+    let w = wrapped.get(r);
+    if (!w) {
+      w = { url: () => r.url(), resourceType: () => 'other', failure: () => r.failure() };
+      wrapped.set(r, w);
+    }
+    return w;
+  };
+  const adapt = {
+    request: req, requestfinished: req, requestfailed: req,
+    response: (res) => ({ status: () => res.status(), request: () => req(res.request()) }),
+  };
+  return {
+    kind: 'firefox',
+    raw: page,
+    keyboard: page.keyboard,
+    addInitScript: (src) => page.evaluateOnNewDocument(src),
+    on(event, fn) { page.on(event, adapt[event] ? (x) => fn(adapt[event](x)) : fn); },
+    // Playwright's 'commit' has no BiDi counterpart; the page object polls anyway.
+    goto: (url) => page.goto(url, { waitUntil: 'domcontentloaded' }),
+    evaluate: (fn, ...args) => page.evaluate(fn, ...args),
+    click: (selector) => page.click(selector),
+    focus: (selector) => page.focus(selector),
+    hover: (selector) => page.hover(selector),
+    screenshot: ({ path: file }) => page.screenshot({ path: file }),
+    setViewportSize: (v) => page.setViewport(v),
+    isClosed: () => page.isClosed(),
+  };
 }
 
 // Installed before any page script: a log of every data-player-state value
 // and every aria-live announcement, with wall-clock times comparable with the
 // Node side.
 const INIT_SCRIPT = `(() => {
-  const e2e = window.__e2e = { states: [], announcements: [], errors: [] };
+  // liveWrites: every change to the live region's text, even to the same
+  // words (a screen reader may speak each), to check one announcement per
+  // state change.
+  const e2e = window.__e2e = { states: [], announcements: [], errors: [], liveWrites: [] };
   let lastState, lastAnn;
   // The player's own error events (they bubble and cross shadow roots): the
   // code and sentence a spec expects, whatever the screen shows around them.
@@ -361,8 +436,14 @@ const INIT_SCRIPT = `(() => {
     const live = document.querySelector('[aria-live]');
     const a = live ? live.textContent.trim() : null;
     if (a !== lastAnn) { lastAnn = a; if (a) e2e.announcements.push({ a, t: Date.now() }); }
+    return live;
   };
-  new MutationObserver(rec).observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+  new MutationObserver((records) => {
+    const live = rec();
+    if (live && records.some((r) => r.type !== 'attributes' && live.contains(r.target))) {
+      e2e.liveWrites.push({ a: live.textContent.trim(), t: Date.now() });
+    }
+  }).observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
 })();`;
 
 // Makes canPlayType('application/vnd.apple.mpegurl') answer "" so the player
@@ -497,7 +578,9 @@ export class PlayerPage {
   static async open(browser, baseUrl, { query = '', id = null, name = 'player', viewport = { width: 1280, height: 720 }, context: ctxOpts = {}, engine = 'auto', root = ROOT.light, initScripts = [], stateLog = true, waitUntil = 'commit' } = {}) {
     const context = await browser.newContext({ viewport, ...ctxOpts });
     const page = await context.newPage();
-    const cdp = await context.newCDPSession(page);
+    // Chromium: reads through raw CDP (see the top of this file). Firefox
+    // (autoplay allowed by its prefs): through the adapter's evaluate.
+    const cdp = page.kind === 'firefox' ? null : await context.newCDPSession(page);
     const qs = typeof query === 'string' ? query : new URLSearchParams(query).toString();
     const p = new this(page, cdp, { id, name, root });
     p.context = context;
@@ -552,6 +635,7 @@ export class PlayerPage {
 
   // Runtime.evaluate without userGesture: reading never grants activation.
   async peek(expression) {
+    if (!this.cdp) return this.page.evaluate(expression);
     const r = await this.cdp.send('Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true });
     if (r.exceptionDetails) throw new Error(`page evaluate failed: ${r.exceptionDetails.text} ${r.exceptionDetails.exception ? r.exceptionDetails.exception.description : ''}`);
     return r.result.value;
@@ -638,7 +722,7 @@ export class PlayerPage {
 
   // Resolves with the snapshot once `pred(snapshot)` holds.
   waitUntil(pred, { timeout = 15_000, interval = 200, what = 'player condition' } = {}) {
-    return waitFor(async () => { const s = await this.snapshot(); return pred(s) ? s : null; },
+    return waitFor(async () => { const s = await this.snapshot(); return (await pred(s)) ? s : null; },
       { timeout, interval, what: `${what} on ${this.name}`, describe: () => this.describe() });
   }
 
@@ -660,6 +744,21 @@ export class PlayerPage {
   waitForPlaying(opts) { return waitForPlaying(this, opts); }
 
   isPlaying(ms, min) { return isPlaying(this, ms, min); }
+
+  // axe-core's WCAG 2.0/2.1/2.2 A and AA rules and its best practices on the
+  // whole page (shadow roots included), injected from node_modules; resolves
+  // with the violations, each as { id, impact, help, nodes: [target: why] }.
+  async axe() {
+    await this.page.evaluate(axeSource());
+    return this.page.evaluate(async () => {
+      const r = await window.axe.run(document, {
+        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
+        resultTypes: ['violations'],
+      });
+      return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+        nodes: v.nodes.map((n) => `${JSON.stringify(n.target)}: ${(n.failureSummary || '').replace(/\s+/g, ' ')}`) }));
+    });
+  }
 
   async clickUnmute() {
     await this.page.click('button[data-action="unmute"]', { timeout: 5000 });
@@ -695,6 +794,8 @@ export async function isPlaying(page, ms = 1500, min = 0.5) {
 // Returns an object whose fields are filled in by the time tests run.
 // `backend: true` (or options) also starts the backend against the stand-in.
 export function useEnv({ name, autoplay = true, server: serverOpts = {}, backend = null } = {}) {
+  // Logs and pages of a Firefox run are named apart from Chromium's.
+  if (BROWSER === 'firefox') name = `${name}-firefox`;
   const env = {
     server: null, backend: null, browser: null, control: null, pages: [],
     async open(opts) {
@@ -724,6 +825,12 @@ export function useEnv({ name, autoplay = true, server: serverOpts = {}, backend
     if (env.server) await env.server.stop();
   }, { timeout: 30_000 });
   return env;
+}
+
+let axeSrc = null;
+function axeSource() {
+  if (!axeSrc) axeSrc = fs.readFileSync(path.join(REPO, 'node_modules/axe-core/axe.min.js'), 'utf8');
+  return axeSrc;
 }
 
 // Asserts the page never panicked; call at the end of every test.
