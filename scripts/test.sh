@@ -37,3 +37,6 @@ node scripts/check-budget.mjs --budget budget-moderator.json
 
 step "end to end (headless Chromium, local origin)"
 node --test --test-concurrency=1 tests/e2e/
+
+step "viewing figures end to end on PostgreSQL (spec 60 again, the backend on a throwaway server)"
+scripts/pg-test.sh node --test tests/e2e/60-qoe.test.mjs
