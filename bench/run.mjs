@@ -219,7 +219,9 @@ async function main() {
     // fair: a2 = the watch page forced onto hls.js (canPlayType hidden),
     // e = a bare <video src=m3u8>.
     let players = [
-      { key: 'a', name: '(a) watch page', url: `${server.url}/?input=${enc(uid)}` },
+      // engine=native where the browser has it: `auto` is hls.js on
+      // Chromium (core/src/engine.rs), which a2 measures.
+      { key: 'a', name: nativeHls ? '(a) watch page, engine=native' : '(a) watch page', url: `${server.url}/?input=${enc(uid)}${nativeHls ? '&engine=native' : ''}` },
       { key: 'b', name: '(b) bare hls.js', url: `${S}/pages/bare-hlsjs.html?src=${enc(manifest)}&hls=${enc(hlsUrl)}&config=${enc(JSON.stringify(hlsConfig))}` },
       { key: 'c', name: '(c) Video.js 8', url: `${S}/pages/videojs.html?src=${enc(manifest)}` },
       { key: 'd', name: '(d) Mux Player 3', url: `${S}/pages/mux-player.html?src=${enc(manifest)}` },

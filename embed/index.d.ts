@@ -14,11 +14,15 @@ export type PlayerState =
 /** How HLS is played: the browser's own player where it has one, or hls.js. */
 export type PlayerEngine = 'auto' | 'native' | 'hlsjs';
 
-/** What a player shows. `input` or `video` is required. */
+/**
+ * What a player shows: exactly one of `input` and `video` (both, or neither,
+ * is a configuration error: the player shows what to pass and fires
+ * `playererror` with code `config`).
+ */
 export interface PlayerOptions {
   /** Cloudflare Stream live input uid: the player waits for its broadcasts and plays them. */
   input?: string;
-  /** A recording's video uid, to replay it (or start on it, beside `input`). */
+  /** One video uid (instead of `input`): played live while it broadcasts, then as its recording. */
   video?: string;
   /** Cloudflare customer code: delivery from `https://customer-<code>.cloudflarestream.com`. */
   customer?: string;

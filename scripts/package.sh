@@ -6,21 +6,34 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 out=pkg/jitsi-live-player
-rm -rf "$out"
-mkdir -p "$out"
+# Built aside, then only changed files replace the package's: the host
+# examples rebuild when the package is newer than their last build, so an
+# unchanged package must keep its files' times (the demo then skips them).
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
 cargo build --lib --release --target wasm32-unknown-unknown --quiet
-wasm-bindgen --target web --no-typescript --out-dir "$out" --out-name jitsi_live_player \
+wasm-bindgen --target web --no-typescript --out-dir "$tmp" --out-name jitsi_live_player \
   target/wasm32-unknown-unknown/release/jitsi_live_player.wasm
-# As trunk does for the watch page (index.html): size first.
-wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-  "$out/jitsi_live_player_bg.wasm" -o "$out/jitsi_live_player_bg.wasm"
-cp embed/index.js embed/index.d.ts embed/package.json "$out/"
-[ -f embed/react.d.ts ] && cp embed/react.d.ts "$out/"
-cp node_modules/hls.js/dist/hls.min.js "$out/"
+# As trunk does for the watch page (index.html, where the flags are explained).
+wasm-opt -Os --converge --low-memory-unused --strip-producers --strip-target-features \
+  --enable-bulk-memory --enable-nontrapping-float-to-int \
+  "$tmp/jitsi_live_player_bg.wasm" -o "$tmp/jitsi_live_player_bg.wasm"
+cp embed/index.js embed/index.d.ts embed/package.json "$tmp/"
+[ -f embed/react.d.ts ] && cp embed/react.d.ts "$tmp/"
+cp node_modules/hls.js/dist/hls.min.js "$tmp/"
 # The player's styles as a module, adopted into each shadow root.
 node -e '
   const fs = require("fs");
   const css = fs.readFileSync("style/player.css", "utf8");
   fs.writeFileSync(process.argv[1], "// Generated from style/player.css by scripts/package.sh.\nexport default " + JSON.stringify(css) + ";\n");
-' "$out/styles.js"
+' "$tmp/styles.js"
+mkdir -p "$out"
+changed=0
+(cd "$out" && find . -type f) | while read -r f; do [ -e "$tmp/$f" ] || rm -f "$out/$f"; done
+while read -r f; do
+  if ! cmp -s "$tmp/$f" "$out/$f"; then
+    mkdir -p "$(dirname "$out/$f")"; cp "$tmp/$f" "$out/$f"; changed=$((changed + 1))
+  fi
+done < <(cd "$tmp" && find . -type f)
+echo "package: $changed file(s) changed"
 echo "package: $out ($(du -sh "$out" | cut -f1))"

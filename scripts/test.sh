@@ -13,7 +13,7 @@ scripts/setup.sh
 step "format and lints"
 cargo fmt --all --check
 cargo fmt --manifest-path localcf/Cargo.toml --all --check
-cargo clippy --quiet -p player-core -p stream-api -p backend --all-targets -- -D warnings
+cargo clippy --quiet -p player-core -p stream-api -p http-common -p backend --all-targets -- -D warnings
 cargo clippy --quiet --manifest-path localcf/Cargo.toml --workspace --all-targets -- -D warnings
 cargo clippy --quiet -p player -p moderator --target wasm32-unknown-unknown -- -D warnings
 
@@ -22,7 +22,9 @@ step "native tests (core, local stand-in, RTMP ingest, backend)"
 # build it first, and test the stand-in before what stands on it.
 cargo build --quiet --manifest-path localcf/Cargo.toml --bin localcf
 cargo test --quiet --manifest-path localcf/Cargo.toml --workspace
-cargo test --quiet -p player-core -p stream-api -p backend -p moderator
+cargo test --quiet -p player-core -p stream-api -p http-common -p backend -p moderator
+# The watch page's loader against the start-up table it shares with core.
+node --test tests/loader.test.mjs
 
 step "viewing figures on PostgreSQL (a throwaway server from Debian's package)"
 scripts/pg-test.sh cargo test --quiet -p backend --test qoe --test room_qoe

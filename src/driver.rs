@@ -93,7 +93,7 @@ pub fn start(
     let slot = {
         let send = send.clone();
         Slot::new(
-            video.clone(),
+            video,
             hls_src,
             config.autoplay,
             Rc::new(move |note| send(Input::Slot(note))),
@@ -102,8 +102,9 @@ pub fn start(
     let qoe = config
         .qoe
         .clone()
-        .map(|endpoint| Qoe::new(&video, endpoint));
+        .map(|endpoint| Qoe::new(slot.video(), endpoint));
     let (player, commands) = Player::new(config, slot.caps(), now_ms());
+    let host = Host::new(slot.video().clone());
     let page = {
         let send = send.clone();
         on_page_visible(move || send(Input::Event(Event::Visible)))
@@ -111,7 +112,7 @@ pub fn start(
     let mut driver = Driver {
         player,
         slot,
-        host: Host::new(video),
+        host,
         qoe,
         view,
         tx: tx.clone(),

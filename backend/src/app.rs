@@ -1,7 +1,7 @@
 //! Wiring: the router, the listener, start-up and shutdown.
 
 use std::io::Write as _;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +25,7 @@ use crate::recordings::Rewrite;
 use crate::recordings_api::{self, CorsOrigins, RecordingsService};
 use crate::rooms::RoomsService;
 use crate::rooms_api::{self, GoLive};
+use http_common::serve::shown_host;
 
 /// How long in-flight HTTP requests may finish after a shutdown signal.
 const HTTP_DRAIN: Duration = Duration::from_secs(3);
@@ -76,33 +77,6 @@ pub fn router_with_go_live(
             HeaderValue::from_static("no-referrer"),
         ))
         .layer(trace)
-}
-
-/// The host to show in URLs: loopback for a wildcard address.
-fn shown_host(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) if v4.is_unspecified() => "127.0.0.1".into(),
-        IpAddr::V6(v6) if v6.is_unspecified() => "[::1]".into(),
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => format!("[{v6}]"),
-    }
-}
-
-/// Waits for SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot watch SIGTERM; Ctrl-C only");
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
 }
 
 /// The go-live API's parts, or `None` when no Jitsi app id is set.
@@ -218,16 +192,7 @@ pub async fn run(cfg: Config) -> Result<(), String> {
             .and_then(|()| out.flush())
             .map_err(|e| format!("cannot write to stdout: {e}"))?;
     }
-    tokio::select! {
-        () = shutdown_signal() => tracing::info!("signal received: shutting down"),
-        r = &mut server => {
-            return Err(match r {
-                Ok(Ok(())) => "HTTP server stopped".into(),
-                Ok(Err(e)) => format!("HTTP server failed: {e}"),
-                Err(e) => format!("HTTP server failed: {e}"),
-            });
-        }
-    }
+    http_common::serve::until_signal(&mut server).await?;
     let _ = stop_http.send(());
     if tokio::time::timeout(HTTP_DRAIN, &mut server).await.is_err() {
         server.abort();
@@ -236,16 +201,4 @@ pub async fn run(cfg: Config) -> Result<(), String> {
     flusher.stop().await;
     tracing::info!("bye");
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shown_hosts() {
-        assert_eq!(shown_host("0.0.0.0".parse().unwrap()), "127.0.0.1");
-        assert_eq!(shown_host("::".parse().unwrap()), "[::1]");
-        assert_eq!(shown_host("::1".parse().unwrap()), "[::1]");
-    }
 }

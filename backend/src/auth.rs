@@ -276,6 +276,11 @@ pub struct JitsiAuth {
     secret_key: Option<DecodingKey>,
     /// RS256 mode: public keys by kid (`None`: the key server said 404).
     keys: Mutex<HashMap<String, CachedKey>>,
+    /// One key server call at a time: concurrent misses (a room's viewers
+    /// and moderators arriving together after a restart, or a flood of
+    /// made-up kids) wait for it and read the cache, instead of each
+    /// asking the key server.
+    fetching: tokio::sync::Mutex<()>,
     http: reqwest::Client,
 }
 
@@ -343,6 +348,7 @@ impl JitsiAuth {
             validation,
             secret_key,
             keys: Mutex::new(HashMap::new()),
+            fetching: tokio::sync::Mutex::new(()),
             http,
         })
     }
@@ -396,13 +402,21 @@ impl JitsiAuth {
     /// The public key of `kid`: cached, else fetched from the key server.
     async fn public_key(&self, kid: &str) -> Result<Arc<DecodingKey>, AuthError> {
         let unknown = || AuthError::unauthorized("the token's signing key (kid) is not known");
-        {
+        let cached = || {
             let keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
             match keys.get(kid) {
-                Some((_, Some(k))) => return Ok(Arc::clone(k)),
-                Some((at, None)) if at.elapsed() < UNKNOWN_KID_TTL => return Err(unknown()),
-                _ => {}
+                Some((_, Some(k))) => Some(Ok(Arc::clone(k))),
+                Some((at, None)) if at.elapsed() < UNKNOWN_KID_TTL => Some(Err(unknown())),
+                _ => None,
             }
+        };
+        if let Some(found) = cached() {
+            return found;
+        }
+        let _flight = self.fetching.lock().await;
+        // Another call may have fetched it while this one waited.
+        if let Some(found) = cached() {
+            return found;
         }
         let KeyMode::KeyServer(base) = &self.settings.mode else {
             return Err(unknown());

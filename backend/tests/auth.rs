@@ -406,6 +406,33 @@ async fn rs256_through_the_key_server_table() {
 }
 
 #[tokio::test]
+async fn concurrent_misses_share_one_key_server_call() {
+    let ks = key_server().await;
+    let auth = Arc::new(JitsiAuth::new(settings(KeyMode::KeyServer(ks.base.clone()))).unwrap());
+    let token = rs(&claims(), Some(KID), "asap-private.pem");
+    let unknown = rs(&claims(), Some("jitsi/unknown"), "asap-private.pem");
+    let calls: Vec<_> = (0..40)
+        .map(|i| {
+            let (auth, t) = (
+                Arc::clone(&auth),
+                if i % 2 == 0 {
+                    token.clone()
+                } else {
+                    unknown.clone()
+                },
+            );
+            tokio::spawn(async move { outcome(&auth.verify(&t, "standup").await) })
+        })
+        .collect();
+    for (i, c) in calls.into_iter().enumerate() {
+        let want = if i % 2 == 0 { Want::Ok } else { Want::E401 };
+        assert_eq!(c.await.unwrap(), want, "call {i}");
+    }
+    // 40 verifications at once, two kids: one key server call for each.
+    assert_eq!(ks.hits.load(Ordering::Relaxed), 2);
+}
+
+#[tokio::test]
 async fn key_server_down_is_503_and_a_later_call_works() {
     let ks = key_server().await;
     let auth = JitsiAuth::new(settings(KeyMode::KeyServer(ks.base.clone()))).unwrap();

@@ -13,7 +13,7 @@ use common::procs::{
     self, fetch, h, header, stand_in, uris, Api, Proc, Seen, StandInOptions, LIVE_TIMEOUT,
 };
 use player_core::recordings::RecordingList;
-use serde_json::Value;
+use serde_json::{json, Value};
 use stream_api::account::{Envelope, Video, VideoState};
 
 const LOCAL_TOKEN: &str = "local-test-token-7f3a9c2e5b1d4068";
@@ -118,7 +118,7 @@ async fn a_broadcast_becomes_a_recording_listed_by_the_backend() {
     let control = cf.proc.api();
     let api = be.api();
     let seen = Seen::default();
-    control.create_input("rec", "Weekly").await;
+    control.create_named_input("rec", "Weekly").await;
 
     // Nothing yet: empty lists, with the caching and CORS headers.
     let (status, headers, body) = fetch(
@@ -154,7 +154,7 @@ async fn a_broadcast_becomes_a_recording_listed_by_the_backend() {
         assert!(e["error"].as_str().unwrap().contains("no live input"));
     }
 
-    let video = control.start("rec").await;
+    let video = control.start("rec", json!({})).await;
     control.wait_live("rec", true, LIVE_TIMEOUT).await;
     // The stand-in shows it live-inprogress (asked directly, with the
     // token, once); the backend's endpoint as processing.
@@ -181,7 +181,7 @@ async fn a_broadcast_becomes_a_recording_listed_by_the_backend() {
 
     tokio::time::sleep(Duration::from_secs(2)).await;
     let stopped = Instant::now();
-    control.stop("rec").await;
+    control.stop("rec", "clean").await;
     // Not ready before the stand-in's delay, ready after it.
     let list = wait_list(&api, &seen, "rec", Duration::from_secs(15), |l| {
         !l.recordings.is_empty()
@@ -282,11 +282,11 @@ async fn recordings_survive_a_stand_in_restart() {
     let api = be.api();
     let seen = Seen::default();
     let control = first.proc.api();
-    control.create_input("keep", "Kept").await;
-    let video = control.start("keep").await;
+    control.create_named_input("keep", "Kept").await;
+    let video = control.start("keep", json!({})).await;
     control.wait_live("keep", true, LIVE_TIMEOUT).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    control.stop("keep").await;
+    control.stop("keep", "clean").await;
     let before = wait_list(&api, &seen, "keep", Duration::from_secs(10), |l| {
         !l.recordings.is_empty()
     })
@@ -321,7 +321,7 @@ async fn recordings_survive_a_stand_in_restart() {
     assert_eq!(second.proc.http, first.proc.http);
     wait_status(&api, &seen, "keep", 404, Duration::from_secs(10)).await;
     let control = second.proc.api();
-    control.create_input("keep", "Kept").await;
+    control.create_named_input("keep", "Kept").await;
     let after = wait_list(&api, &seen, "keep", Duration::from_secs(10), |l| {
         !l.recordings.is_empty()
     })

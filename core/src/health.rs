@@ -235,6 +235,35 @@ pub fn throughput(loads: &[FragmentLoad]) -> Option<u64> {
     Some((bytes as f64 * 8.0 * 1000.0 / ms).round() as u64)
 }
 
+/// The player's recent fragment loads as it hands them over (flat
+/// `[bytes, start_ms, end_ms, ...]`, oldest first; see
+/// `src/interop/hls_loader.js`): the last [`THROUGHPUT_LOADS`] whole,
+/// finite, non-negative triples with `end >= start`; anything else is
+/// dropped rather than trusted.
+pub fn fragment_loads(flat: &[f64]) -> Vec<FragmentLoad> {
+    let whole = flat.len() / 3 * 3;
+    let mut loads: Vec<FragmentLoad> = flat[..whole]
+        .chunks_exact(3)
+        .filter(|t| t.iter().all(|v| v.is_finite() && *v >= 0.0) && t[2] >= t[1])
+        .filter(|t| t[0] >= 1.0 && t[0] < 1e10)
+        .map(|t| FragmentLoad {
+            bytes: t[0] as u64,
+            start_ms: t[1],
+            end_ms: t[2],
+        })
+        .collect();
+    let drop = loads.len().saturating_sub(THROUGHPUT_LOADS);
+    loads.drain(..drop);
+    loads
+}
+
+/// A declared bitrate (the level's `BANDWIDTH`) as the engine gave it:
+/// whole bit/s, `None` unless positive and below 100 Gbit/s.
+pub fn declared_bitrate(bps: Option<f64>) -> Option<u64> {
+    bps.filter(|b| b.is_finite() && *b >= 1.0 && *b < 1e11)
+        .map(|b| b.round() as u64)
+}
+
 /// Seconds buffered ahead of `t`: the end of the range holding it, minus `t`;
 /// 0 when no range holds it.
 pub fn buffer_ahead(t: f64, ranges: &[(f64, f64)]) -> f64 {
@@ -312,7 +341,12 @@ impl HealthTracker {
         self.samples.push_back(s);
     }
 
+    /// A fragment load; one the tracker already holds is ignored (the
+    /// player hands over its last few loads on every reading).
     pub fn fragment_loaded(&mut self, load: FragmentLoad) {
+        if self.loads.contains(&load) {
+            return;
+        }
         if self.loads.len() == THROUGHPUT_LOADS {
             self.loads.pop_front();
         }
@@ -716,6 +750,77 @@ mod tests {
     }
 
     #[test]
+    fn engine_samples_are_checked() {
+        let l = |bytes, start_ms, end_ms| FragmentLoad {
+            bytes,
+            start_ms,
+            end_ms,
+        };
+        let table: [(&str, Vec<f64>, Vec<FragmentLoad>); 7] = [
+            ("none", vec![], vec![]),
+            ("one", vec![1000.0, 5.0, 105.0], vec![l(1000, 5.0, 105.0)]),
+            ("a partial triple is dropped", vec![1000.0, 5.0], vec![]),
+            (
+                "bad triples dropped",
+                vec![
+                    f64::NAN,
+                    0.0,
+                    1.0, // no size
+                    100.0,
+                    50.0,
+                    10.0, // ends before it starts
+                    -5.0,
+                    0.0,
+                    1.0, // negative
+                    0.0,
+                    0.0,
+                    1.0, // empty
+                    200.0,
+                    0.0,
+                    f64::INFINITY,
+                    300.0,
+                    1.0,
+                    2.0,
+                ],
+                vec![l(300, 1.0, 2.0)],
+            ),
+            (
+                "only the last four",
+                (0..6).flat_map(|i| [100.0 + i as f64, 0.0, 1.0]).collect(),
+                (2..6).map(|i| l(100 + i, 0.0, 1.0)).collect(),
+            ),
+            ("absurd size", vec![1e12, 0.0, 1.0], vec![]),
+            (
+                "fractional bytes floor",
+                vec![1500.7, 0.0, 2.0],
+                vec![l(1500, 0.0, 2.0)],
+            ),
+        ];
+        for (name, flat, want) in table {
+            assert_eq!(fragment_loads(&flat), want, "{name}");
+        }
+        for (given, want) in [
+            (None, None),
+            (Some(3_128_000.0), Some(3_128_000)),
+            (Some(0.0), None),
+            (Some(-1.0), None),
+            (Some(f64::NAN), None),
+            (Some(1e12), None),
+            (Some(799_999.6), Some(800_000)),
+        ] {
+            assert_eq!(declared_bitrate(given), want, "{given:?}");
+        }
+        // The same loads handed over again count once.
+        let mut t = HealthTracker::default();
+        for _ in 0..3 {
+            for load in fragment_loads(&[500_000.0, 0.0, 100.0, 500_000.0, 200.0, 300.0]) {
+                t.fragment_loaded(load);
+            }
+        }
+        assert_eq!(t.loads.len(), 2);
+    }
+
+    #[test]
     fn buffer_latency_clock() {
         let ranges = [(0.0, 4.0), (10.0, 16.5)];
         for (t, want) in [
@@ -853,8 +958,8 @@ mod tests {
             t.sample(playing(i as f64 * 1000.0, i * 30, Engine::HlsJs));
             t.fragment_loaded(FragmentLoad {
                 bytes: 1,
-                start_ms: 0.0,
-                end_ms: 1.0,
+                start_ms: i as f64,
+                end_ms: i as f64 + 1.0,
             });
         }
         assert_eq!(t.samples.len(), KEEP_SAMPLES);

@@ -5,7 +5,10 @@
 
 pub mod cloudflare;
 pub mod config;
+pub mod engine;
 pub mod events;
+#[cfg(test)]
+mod fixtures;
 pub mod format;
 pub mod health;
 pub mod hls_config;

@@ -704,6 +704,7 @@ impl Machine {
 mod tests {
     use super::*;
     use crate::config::RawConfig;
+    use crate::fixtures::{at, idle, live};
 
     const ORIGIN: &str = "http://o";
 
@@ -720,27 +721,6 @@ mod tests {
             ..Default::default()
         };
         PlayerConfig::parse(&raw, ORIGIN).unwrap()
-    }
-    fn at(now_ms: u64) -> Ctx {
-        Ctx {
-            now_ms,
-            rand01: 0.5,
-            hidden: false,
-        }
-    }
-    fn live(uid: &str) -> Event {
-        Event::Lifecycle(Ok(Lifecycle {
-            is_input: true,
-            video_uid: Some(uid.into()),
-            live: true,
-        }))
-    }
-    fn idle() -> Event {
-        Event::Lifecycle(Ok(Lifecycle {
-            is_input: true,
-            video_uid: None,
-            live: false,
-        }))
     }
     fn failed(e: FetchError) -> Event {
         Event::Lifecycle(Err(e))
@@ -1055,7 +1035,7 @@ mod tests {
             }
             events.push((t, Event::RetryDue));
         }
-        assert_eq!(delays, vec![1_000, 2_000, 4_000, 5_000, 5_000, 5_000]);
+        assert_eq!(delays, vec![1_000, 2_000, 2_000, 2_000, 2_000, 2_000]);
         assert_eq!(m.phase(), Phase::Starting);
         m.step(Event::FirstFrame, at(40_000));
         assert_eq!(m.phase(), Phase::Live);

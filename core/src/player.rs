@@ -8,7 +8,7 @@
 //! The browser side only carries commands out and reports back: no rule
 //! lives there.
 
-use crate::config::{Engine, PlayerConfig};
+use crate::config::PlayerConfig;
 use crate::events::Metric;
 use crate::machine::{
     Action, Command, Ctx, ErrorCode, Event, FetchError, Machine, Notice, Phase, PlaybackIssue,
@@ -18,14 +18,7 @@ use crate::policy::{recordings_refresh, Poll, PollPolicy};
 use crate::qoe::{EngineName, Ev as QoeEv, Kind};
 use crate::recordings::{Recording, RecordingList};
 
-/// What the browser can do, probed once at start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Caps {
-    /// The `<video>` plays HLS itself (Safari; Chromium answers "maybe").
-    pub native_hls: bool,
-    /// Media Source Extensions exist: hls.js can run.
-    pub mse: bool,
-}
+pub use crate::engine::{Caps, Family};
 
 /// After a pause this long, a live viewer resumes at live, not in the past
 /// (hls.js #4681: latency drifts otherwise). Also the latency past which play
@@ -133,6 +126,10 @@ pub struct Player {
     processing_uids: Vec<String>,
     recordings_failures: u32,
     recordings_failed: bool,
+    /// The broadcast that ended last: its recording is on its way until the
+    /// list has it, even while the list does not name it yet (a list cached
+    /// just before the end knows nothing of it).
+    awaited_recording: Option<String>,
     /// When the recordings list last had reason to change (load, an end).
     recordings_trigger_ms: u64,
     /// The source the viewing figures count a view of: a load of the same
@@ -143,11 +140,7 @@ pub struct Player {
 impl Player {
     /// A new player and the commands that start it.
     pub fn new(config: PlayerConfig, caps: Caps, now_ms: u64) -> (Self, Vec<Command>) {
-        let native = match config.engine {
-            Engine::Auto => caps.native_hls,
-            Engine::Native => true,
-            Engine::Hlsjs => false,
-        };
+        let native = crate::engine::native(config.engine, caps);
         let muted = config.muted;
         let recordings = config.recordings.is_some();
         let (machine, machine_start) = Machine::new(config, PollPolicy::default(), now_ms);
@@ -180,6 +173,7 @@ impl Player {
             processing_uids: Vec::new(),
             recordings_failures: 0,
             recordings_failed: false,
+            awaited_recording: None,
             recordings_trigger_ms: now_ms,
             qoe_source: None,
         };
@@ -274,6 +268,7 @@ impl Player {
             // A broadcast just ended: its recording will appear shortly.
             self.recordings_trigger_ms = ctx.now_ms;
             self.recordings_failures = 0;
+            self.awaited_recording = self.machine.video_uid().map(String::from);
             out.push(Command::PollRecordings {
                 in_ms: RECORDING_AFTER_END_MS,
             });
@@ -499,6 +494,10 @@ impl Player {
             }
         }
         let since = ctx.now_ms.saturating_sub(self.recordings_trigger_ms);
+        if since >= crate::policy::RECORDINGS_WINDOW_MS {
+            // Not listed in five minutes: it will not be (a failed recording).
+            self.awaited_recording = None;
+        }
         let processing = self.processing();
         if let Some(in_ms) =
             recordings_refresh(self.recordings_failures, processing, since, ctx.rand01)
@@ -516,11 +515,16 @@ impl Player {
             m.video_uid()
                 .filter(|_| matches!(m.phase(), Phase::Live | Phase::Starting))
         });
+        let awaited = self
+            .awaited_recording
+            .as_deref()
+            .is_some_and(|a| Some(a) != on_air && !self.recordings.iter().any(|r| r.uid == a));
         m.phase() != Phase::Loading
-            && self
-                .processing_uids
-                .iter()
-                .any(|uid| Some(uid.as_str()) != on_air)
+            && (awaited
+                || self
+                    .processing_uids
+                    .iter()
+                    .any(|uid| Some(uid.as_str()) != on_air))
     }
 
     /// The one snapshot of the player.
@@ -558,8 +562,9 @@ impl Player {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cloudflare::{Lifecycle, Views};
+    use crate::cloudflare::Views;
     use crate::config::RawConfig;
+    use crate::fixtures::{at, idle, live};
     use crate::recordings::Processing;
 
     const MANIFEST: &str = "http://o/in1/manifest/video.m3u8";
@@ -573,31 +578,12 @@ mod tests {
         };
         PlayerConfig::parse(&raw, "http://o").unwrap()
     }
+    /// Safari: `auto` plays natively.
     const NATIVE: Caps = Caps {
         native_hls: true,
         mse: true,
+        family: Family::Apple,
     };
-    fn at(now_ms: u64) -> Ctx {
-        Ctx {
-            now_ms,
-            rand01: 0.5,
-            hidden: false,
-        }
-    }
-    fn live(uid: &str) -> Event {
-        Event::Lifecycle(Ok(Lifecycle {
-            is_input: true,
-            video_uid: Some(uid.into()),
-            live: true,
-        }))
-    }
-    fn idle() -> Event {
-        Event::Lifecycle(Ok(Lifecycle {
-            is_input: true,
-            video_uid: None,
-            live: false,
-        }))
-    }
     fn views(n: u64) -> Event {
         Event::Views(Ok(Views { live_viewers: n }))
     }
@@ -785,6 +771,7 @@ mod tests {
         let no_native = Caps {
             native_hls: false,
             mse: true,
+            family: Family::Gecko,
         };
         let (_, cmds) = Player::new(config("auto", true), no_native, 0);
         assert_eq!(
@@ -796,6 +783,16 @@ mod tests {
                 PollLifecycle { in_ms: 0 },
                 PollRecordings { in_ms: 0 }
             ]
+        );
+        // Chromium plays HLS itself but keeps all of it: hls.js (engine.rs).
+        let chromium = Caps {
+            family: Family::Chromium,
+            ..NATIVE
+        };
+        let (_, cmds) = Player::new(config("auto", false), chromium, 0);
+        assert_eq!(
+            cmds[..3],
+            [UseEngine { native: false }, SetMuted(false), PrefetchHlsjs]
         );
         let (_, cmds) = Player::new(config("hlsjs", false), NATIVE, 0);
         assert_eq!(cmds[0], UseEngine { native: false });
@@ -1213,7 +1210,7 @@ mod tests {
                     PollRecordings { in_ms: 2_000 },
                     StopViews,
                 ],
-                false,
+                true,
                 false,
                 0,
             ),
@@ -1229,6 +1226,46 @@ mod tests {
                 true,
                 false,
                 0,
+            ),
+            (
+                "an ended broadcast the list does not name yet is still awaited",
+                vec![
+                    (0, live("a")),
+                    (1, Event::FirstFrame),
+                    (400_000, idle()),
+                    (402_000, list(&["r1"], &[])),
+                ],
+                vec![PollRecordings { in_ms: 15_000 }],
+                true,
+                false,
+                1,
+            ),
+            (
+                "until the list has it",
+                vec![
+                    (0, live("a")),
+                    (1, Event::FirstFrame),
+                    (400_000, idle()),
+                    (402_000, list(&["r1"], &[])),
+                    (417_000, list(&["a", "r1"], &[])),
+                ],
+                vec![],
+                false,
+                false,
+                2,
+            ),
+            (
+                "or five minutes have passed",
+                vec![
+                    (0, live("a")),
+                    (1, Event::FirstFrame),
+                    (400_000, idle()),
+                    (700_000, list(&["r1"], &[])),
+                ],
+                vec![],
+                false,
+                false,
+                1,
             ),
             (
                 "the viewer asks again",

@@ -85,6 +85,33 @@ fn option_keys_agree() {
     assert_eq!(members(options), rust, "index.d.ts PlayerOptions");
 }
 
+/// Regression: index.d.ts said `video` may stand beside `input`, while the
+/// config refuses both (one player, one source). The types say what core does.
+#[test]
+fn one_source_as_the_config_says() {
+    use player_core::config::{ConfigError, PlayerConfig};
+    let both = RawConfig {
+        input: Some("in1".into()),
+        video: Some("vid1".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        PlayerConfig::parse(&both, "http://o"),
+        Err(ConfigError::BothSources)
+    );
+    let dts = read("embed/index.d.ts");
+    let doc = between(&dts, "/**\n * What a player shows", "*/");
+    assert!(
+        doc.contains("exactly one of `input` and `video`"),
+        "index.d.ts PlayerOptions must say one source: {doc}"
+    );
+    let options = between(&dts, "export interface PlayerOptions {", "\n}");
+    assert!(
+        !options.contains("beside `input`"),
+        "index.d.ts must not offer `video` beside `input`"
+    );
+}
+
 #[test]
 fn states_agree() {
     let dts = read("embed/index.d.ts");

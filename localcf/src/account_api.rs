@@ -286,7 +286,13 @@ pub fn live_input(i: &AccountInput) -> LiveInput {
             name: Some(i.name.clone()),
             room: i.room.clone(),
         },
-        status: i.connected.then_some(LiveInputStatus::Connected),
+        status: if i.connected {
+            Some(LiveInputStatus::Connected)
+        } else if i.reconnecting {
+            Some(LiveInputStatus::Reconnecting)
+        } else {
+            None
+        },
         recording: effective(&i.recording),
         delete_recording_after_days: None,
     }
@@ -385,7 +391,11 @@ pub fn video(v: &AccountVideo, now: SystemTime, ready_after: Duration, base: &st
         }),
         playback: Playback {
             hls: Some(format!("{base}/{uid}/manifest/video.m3u8")),
-            dash: Some(format!("{base}/{uid}/manifest/video.mpd")),
+            // Cloudflare also serves DASH (`video.mpd`); the stand-in makes HLS
+            // only (nothing here plays DASH, and a second muxer per broadcast
+            // would cost every test CPU), so it does not advertise a URL it
+            // would answer 404.
+            dash: None,
         },
         live_input: Some(v.input_uid.clone()),
     }
@@ -467,6 +477,8 @@ mod tests {
             Some("http://127.0.0.1:8080/v1/thumbnails/thumbnail.jpg")
         );
         assert_eq!(v.live_input.as_deref(), Some("in"));
+        // Regression: `playback.dash` named a `.mpd` the stand-in answers 404.
+        assert_eq!(v.playback.dash, None);
         let ended = broadcast(Some(1000), Some(RecordingState::Ready));
         assert_eq!(
             state_of(&ended, at(1009), ready_after),
@@ -529,6 +541,7 @@ mod tests {
             created: at(0),
             recording: RecordingSettings::default(),
             connected: false,
+            reconnecting: false,
             rtmp_base: Some("rtmp://127.0.0.1:1935/live".into()),
         };
         let v = serde_json::to_value(live_input(&i)).unwrap();
@@ -545,10 +558,18 @@ mod tests {
         let live = live_input(&AccountInput {
             connected: true,
             rtmp_base: None,
-            ..i
+            ..i.clone()
         });
         assert_eq!(live.status, Some(LiveInputStatus::Connected));
         assert_eq!(live.rtmps, None);
+        let waiting = live_input(&AccountInput {
+            reconnecting: true,
+            ..i
+        });
+        assert_eq!(
+            serde_json::to_value(waiting).unwrap()["status"],
+            "reconnecting"
+        );
     }
 
     #[test]

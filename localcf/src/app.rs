@@ -1,7 +1,7 @@
 //! Wiring: the router, the listeners, start-up and shutdown.
 
 use std::io::Write as _;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +22,7 @@ use crate::error::ApiError;
 use crate::ffmpeg::Encode;
 use crate::origin::{Origin, Settings};
 use crate::{control, delivery, demo, recording, rtmp};
+use http_common::serve::shown_host;
 use stream_api::Secret;
 
 /// Fonts tried, in order, for the burned-in clock (Debian fonts-dejavu-core).
@@ -92,16 +93,6 @@ pub fn router(services: Services, dist: &Path) -> Router {
         .layer(trace)
 }
 
-/// The host to show in URLs: loopback for a wildcard address.
-fn shown_host(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) if v4.is_unspecified() => "127.0.0.1".into(),
-        IpAddr::V6(v6) if v6.is_unspecified() => "[::1]".into(),
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => format!("[{v6}]"),
-    }
-}
-
 fn find_font() -> Option<String> {
     FONTS
         .iter()
@@ -113,23 +104,6 @@ async fn bind(host: &str, port: u16, what: &str) -> Result<TcpListener, String> 
     TcpListener::bind((host, port))
         .await
         .map_err(|e| format!("cannot listen for {what} on {host}:{port}: {e}"))
-}
-
-/// Waits for SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot watch SIGTERM; Ctrl-C only");
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
 }
 
 /// Runs the server until SIGINT/SIGTERM, then stops every broadcast and
@@ -281,16 +255,7 @@ pub async fn run(cfg: Config) -> Result<(), String> {
         .map_err(|e| format!("cannot write to stdout: {e}"))?;
     }
 
-    tokio::select! {
-        () = shutdown_signal() => tracing::info!("signal received: shutting down"),
-        r = &mut server => {
-            return Err(match r {
-                Ok(Ok(())) => "HTTP server stopped".into(),
-                Ok(Err(e)) => format!("HTTP server failed: {e}"),
-                Err(e) => format!("HTTP server failed: {e}"),
-            });
-        }
-    }
+    http_common::serve::until_signal(&mut server).await?;
     if let Some(t) = demo_task {
         t.abort();
     }
@@ -310,17 +275,4 @@ pub async fn run(cfg: Config) -> Result<(), String> {
     }
     tracing::info!("bye");
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shown_hosts() {
-        assert_eq!(shown_host("0.0.0.0".parse().unwrap()), "127.0.0.1");
-        assert_eq!(shown_host("127.0.0.1".parse().unwrap()), "127.0.0.1");
-        assert_eq!(shown_host("::".parse().unwrap()), "[::1]");
-        assert_eq!(shown_host("::1".parse().unwrap()), "[::1]");
-    }
 }

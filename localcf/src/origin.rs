@@ -76,6 +76,10 @@ struct Input {
     stats: RequestCounts,
     /// The broadcast running now (starting or live).
     current: Option<String>,
+    /// When the last RTMP publisher left (its broadcast ended): for the
+    /// input's `recording.timeoutSeconds` after it, the account API says
+    /// `reconnecting`, as Cloudflare waits that long for the publisher.
+    publisher_left: Option<Instant>,
     /// Every broadcast since start-up, oldest first.
     history: Vec<String>,
 }
@@ -122,6 +126,9 @@ pub struct AccountInput {
     pub recording: RecordingSettings,
     /// A broadcast runs (starting or live).
     pub connected: bool,
+    /// No broadcast runs, but its RTMP publisher left less than
+    /// `recording.timeoutSeconds` ago (see [`reconnecting`]).
+    pub reconnecting: bool,
     /// `rtmp://host:port/live` when RTMP ingest is on.
     pub rtmp_base: Option<String>,
 }
@@ -137,6 +144,16 @@ pub struct AccountVideo {
     pub duration: Option<f64>,
     pub outcome: Option<RecordingState>,
     pub size: Option<VideoSize>,
+}
+
+/// Whether Cloudflare still waits for a publisher that left at `left`:
+/// within the input's `recording.timeoutSeconds` (unset: 0, no wait) a
+/// publisher that comes back continues the broadcast, and the input's
+/// status is `reconnecting` meanwhile. (The stand-in then starts a new video
+/// all the same: only the status is modelled.)
+pub fn reconnecting(left: Option<Instant>, timeout_seconds: Option<u64>, now: Instant) -> bool {
+    let wait = Duration::from_secs(timeout_seconds.unwrap_or(0));
+    left.is_some_and(|at| now.saturating_duration_since(at) < wait)
 }
 
 /// What a delivery id names.
@@ -517,6 +534,7 @@ impl Origin {
                 viewers: ViewerCounter::default(),
                 stats: RequestCounts::default(),
                 current: None,
+                publisher_left: None,
                 history: Vec::new(),
             },
         );
@@ -685,6 +703,12 @@ impl Origin {
             created: input.created,
             recording: input.recording.clone(),
             connected: input.current.is_some(),
+            reconnecting: input.current.is_none()
+                && reconnecting(
+                    input.publisher_left,
+                    input.recording.timeout_seconds,
+                    Instant::now(),
+                ),
             rtmp_base: self.settings.rtmp_base.clone(),
         }
     }
@@ -869,6 +893,7 @@ impl Origin {
                 )));
             }
             input.current = Some(video_uid.clone());
+            input.publisher_left = None;
             input.history.push(video_uid.clone());
             let name = input.name.clone();
             st.videos.insert(
@@ -1053,9 +1078,13 @@ impl Origin {
         v.duration = Some(duration);
         v.outcome = Some(state);
         let input_uid = v.input_uid.clone();
+        let from_rtmp = v.source == Source::Rtmp;
         if let Some(input) = st.inputs.get_mut(&input_uid) {
             if input.current.as_deref() == Some(video_uid) {
                 input.current = None;
+                if from_rtmp {
+                    input.publisher_left = Some(Instant::now());
+                }
             }
         }
         tracing::info!(input = %input_uid, video = %video_uid, ffmpeg = %how, "broadcast ended");
@@ -1127,6 +1156,67 @@ mod tests {
         if phase != Phase::Ended {
             i.current = Some(video.into());
         }
+    }
+
+    #[test]
+    fn reconnect_window() {
+        let t0 = Instant::now();
+        let s = Duration::from_secs;
+        // (publisher left, timeoutSeconds, now) -> reconnecting
+        let table = [
+            (None, Some(10), t0, false),
+            (Some(t0), Some(10), t0, true),
+            (Some(t0), Some(10), t0 + s(9), true),
+            (Some(t0), Some(10), t0 + s(10), false),
+            (Some(t0), Some(0), t0, false),
+            (Some(t0), None, t0, false),
+            // A clock read before the moment it left: still waiting.
+            (Some(t0 + s(1)), Some(10), t0, true),
+        ];
+        for (left, timeout, now, want) in table {
+            assert_eq!(
+                reconnecting(left, timeout, now),
+                want,
+                "{left:?} {timeout:?}"
+            );
+        }
+    }
+
+    // Regression: the stand-in never said `reconnecting`, so a moderator's
+    // page went from live straight to ended when Jibri dropped.
+    #[test]
+    fn rtmp_publisher_leaving_reports_reconnecting() {
+        let o = origin();
+        o.create_input_with(
+            CreateInput {
+                uid: Some("in".into()),
+                ..Default::default()
+            },
+            RecordingSettings {
+                timeout_seconds: Some(10),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        create(&o, "synthetic");
+        for (input, source) in [("in", Source::Rtmp), ("synthetic", Source::Synthetic)] {
+            fake_video(&o, input, &format!("v-{input}"), Phase::Live);
+            o.lock()
+                .videos
+                .get_mut(&format!("v-{input}"))
+                .unwrap()
+                .source = source;
+            let a = o.account_input(input).unwrap();
+            assert!(a.connected && !a.reconnecting, "{input}");
+            o.mark_ended(&format!("v-{input}"), "exit status: 0", None);
+        }
+        let a = o.account_input("in").unwrap();
+        assert!(
+            !a.connected && a.reconnecting,
+            "RTMP: waits for the publisher"
+        );
+        let a = o.account_input("synthetic").unwrap();
+        assert!(!a.connected && !a.reconnecting, "no publisher to wait for");
     }
 
     #[test]

@@ -296,9 +296,7 @@ async fn broadcast_plays_then_ends_as_a_recording() {
 #[tokio::test]
 async fn abrupt_stop_is_like_an_encoder_crash() {
     let api = server().api();
-    api.create_input("crash").await;
-    let video = api.start("crash", json!({})).await;
-    api.wait_live("crash", true, LIVE_TIMEOUT).await;
+    let video = api.live_broadcast("crash").await;
     assert_eq!(api.stop("crash", "abrupt").await, video);
     assert!(!api.lifecycle("crash").await.live);
     let vod = api
@@ -335,9 +333,7 @@ async fn abrupt_stop_is_like_an_encoder_crash() {
 #[tokio::test]
 async fn ffmpeg_dying_ends_the_broadcast() {
     let api = server().api();
-    api.create_input("dies").await;
-    let video = api.start("dies", json!({})).await;
-    api.wait_live("dies", true, LIVE_TIMEOUT).await;
+    let video = api.live_broadcast("dies").await;
     let pid = ffmpeg_of(server().pid, &video).expect("ffmpeg child of the server");
     // SAFETY: kill(2) has no memory-safety preconditions.
     unsafe {
@@ -366,9 +362,7 @@ async fn ffmpeg_dying_ends_the_broadcast() {
 #[tokio::test]
 async fn live_playlist_is_a_bounded_window_and_the_recording_stays_whole() {
     let api = server().api();
-    api.create_input("window").await;
-    let video = api.start("window", json!({})).await;
-    api.wait_live("window", true, LIVE_TIMEOUT).await;
+    let video = api.live_broadcast("window").await;
     let dir = server().data_dir.join("videos").join(&video);
     // Wait for 5+ segments on disk (1 s each).
     let until = Instant::now() + Duration::from_secs(25);
@@ -507,9 +501,7 @@ async fn stats_count_requests_per_input() {
 #[tokio::test]
 async fn live_playlists_carry_each_segments_wall_clock() {
     let api = server().api();
-    api.create_input("pdt").await;
-    let video = api.start("pdt", json!({})).await;
-    api.wait_live("pdt", true, LIVE_TIMEOUT).await;
+    let video = api.live_broadcast("pdt").await;
     let dir = server().data_dir.join("videos").join(&video);
     let until = Instant::now() + Duration::from_secs(25);
     while files_ending(&dir, ".ts").len() < 5 {

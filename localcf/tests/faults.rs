@@ -152,9 +152,7 @@ async fn rate_limit_answers_429_with_retry_after() {
 #[tokio::test]
 async fn segments_404_by_input_and_video_uid_then_cleared() {
     let api = server().api();
-    api.create_input("s404").await;
-    let video = api.start("s404", json!({})).await;
-    api.wait_live("s404", true, LIVE_TIMEOUT).await;
+    let video = api.live_broadcast("s404").await;
     let media = api.playlist("/s404/manifest/stream_0.m3u8").await;
     let seg = uris(&media).remove(0);
     set(&api, "s404", json!({"segments404": true})).await;
@@ -177,9 +175,7 @@ async fn segments_404_by_input_and_video_uid_then_cleared() {
 #[tokio::test]
 async fn faults_apply_by_video_uid() {
     let api = server().api();
-    api.create_input("byvid").await;
-    let video = api.start("byvid", json!({})).await;
-    api.wait_live("byvid", true, LIVE_TIMEOUT).await;
+    let video = api.live_broadcast("byvid").await;
     set(
         &api,
         "byvid",

@@ -136,9 +136,7 @@ async fn sigint_stops_every_ffmpeg_and_exits_0() {
 async fn killed_server_takes_its_ffmpeg_along() {
     let mut s = Server::start("sigkill", CHEAP);
     let api = s.api();
-    api.create_input("k").await;
-    let video = api.start("k", json!({})).await;
-    api.wait_live("k", true, LIVE_TIMEOUT).await;
+    let video = api.live_broadcast("k").await;
     let ffmpeg = ffmpeg_of(s.pid, &video).expect("ffmpeg child");
     s.signal(libc::SIGKILL);
     s.wait_exit(Duration::from_secs(5));

@@ -549,6 +549,9 @@ fn sample_preview(ctx: Ctx, wall: f64) {
             t.error(e, wall);
         }
         t.sample(r.sample);
+        for load in r.loads {
+            t.fragment_loaded(load);
+        }
     });
 }
 

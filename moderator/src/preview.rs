@@ -1,11 +1,13 @@
 //! The preview: the watch page itself, muted, in a same-origin frame (what
 //! viewers get, at no cost to their bundle), read once a second for the
 //! health panel. Only the `<video>` and the player's DOM contract
-//! (`data-player-state`, `data-message`) are read, so the player's insides
-//! stay its own; the figures only hls.js knows are reported as not exposed.
+//! (`data-player-state`, `data-message`) are read, plus, on hls.js, the
+//! sample function the player puts on its `<video>` (declared bitrate,
+//! fragment loads, `playingDate`; see `src/interop/hls_loader.js`), so the
+//! player's insides stay its own.
 
-use player_core::health::{Engine, FrameCounters, Sample};
-use wasm_bindgen::JsCast;
+use player_core::health::{self, Engine, FragmentLoad, FrameCounters, Sample};
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Document, HtmlIFrameElement, HtmlVideoElement, TimeRanges};
 
 /// The frame's element id.
@@ -25,6 +27,45 @@ pub struct Reading {
     pub stalled: bool,
     /// The player's error sentence, when it shows one.
     pub error: Option<String>,
+    /// The engine's last fragment loads (hls.js), checked.
+    pub loads: Vec<FragmentLoad>,
+}
+
+/// The key of the player's sample function on its `<video>`
+/// (`Symbol.for`, which every frame of the page shares).
+const SAMPLE_KEY: &str = "jitsi-live-player.hls-sample";
+/// The most load numbers read from one answer (4 loads of 3).
+const MAX_LOAD_NUMBERS: u32 = 12;
+
+fn get(target: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// What the player's hls.js knows, when it offers it: (declared bitrate,
+/// playing date, flat loads). The answer comes from the frame's realm, so it
+/// is read with `Reflect`, never `instanceof`.
+fn engine_sample(video: &HtmlVideoElement) -> Option<(Option<f64>, Option<f64>, Vec<f64>)> {
+    let key = js_sys::Symbol::for_(SAMPLE_KEY);
+    let f = js_sys::Reflect::get(video, &key).ok()?;
+    if !f.is_function() {
+        return None;
+    }
+    let answer = f.unchecked_into::<js_sys::Function>().call0(video).ok()?;
+    let loads = get(&answer, "loads");
+    let n = get(&loads, "length").as_f64().unwrap_or(0.0) as u32;
+    let flat = (0..n.min(MAX_LOAD_NUMBERS))
+        .map(|i| {
+            js_sys::Reflect::get_u32(&loads, i)
+                .ok()
+                .and_then(|v| v.as_f64())
+                .unwrap_or(f64::NAN)
+        })
+        .collect();
+    Some((
+        get(&answer, "bitrate").as_f64(),
+        get(&answer, "playingDate").as_f64(),
+        flat,
+    ))
 }
 
 fn ranges(r: &TimeRanges) -> Vec<(f64, f64)> {
@@ -53,6 +94,7 @@ pub fn read(at_ms: f64, wall_ms: f64) -> Reading {
         },
         stalled: false,
         error: None,
+        loads: Vec::new(),
     };
     let Some(doc) = frame_document() else {
         return reading;
@@ -112,7 +154,12 @@ pub fn read(at_ms: f64, wall_ms: f64) -> Reading {
     // own HLS leaves it empty (unknown, and the panel says why).
     s.live_edge = seekable.last().map(|(_, end)| *end);
     s.frames = Some(frames);
-    s.engine_internals = false;
+    if let Some((bitrate, date, loads)) = engine_sample(&video) {
+        s.engine_internals = true;
+        s.declared_bitrate = health::declared_bitrate(bitrate);
+        s.playing_date_ms = date;
+        reading.loads = health::fragment_loads(&loads);
+    }
     // HAVE_FUTURE_DATA = 3: below it a playing video waits for data.
     reading.stalled = !video.paused() && video.ready_state() < 3 && frames.total > 0;
     reading

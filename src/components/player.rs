@@ -87,7 +87,6 @@ pub fn Player(
                     class="jlp-video"
                     part="video"
                     playsinline=true
-                    prop:controls=move || phase() == Phase::Replay
                     aria-label="Live stream video"
                 ></video>
                 <Overlay v=v now=now act=act/>

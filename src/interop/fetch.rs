@@ -4,6 +4,7 @@
 //! and leaving it out took wasm-streams and futures' sinks out of the
 //! bundle (about 8 KB gzip).
 
+use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use player_core::cloudflare::{Lifecycle, Views};
 use player_core::json::{self, JsonObject};
@@ -71,7 +72,22 @@ pub fn get_json(
         let Some(window) = web_sys::window() else {
             return Some(Err(FetchError::Network));
         };
-        let sent = JsFuture::from(window.fetch_with_str_and_init(&url, &init)).await;
+        let sent = match super::start::take_answer(&url) {
+            // The loader asked this already (index.html): its answer, raced
+            // against our abort signal, which its request does not carry.
+            Some(answer) => {
+                let mut reject = None;
+                let aborted = js_sys::Promise::new(&mut |_, r| reject = Some(r));
+                let _on_abort = signal.as_ref().zip(reject).map(|(s, reject)| {
+                    EventListener::once(s, "abort", move |_| {
+                        let _ = reject.call0(&JsValue::NULL);
+                    })
+                });
+                let race = js_sys::Promise::race(&js_sys::Array::of2(&answer, &aborted));
+                JsFuture::from(race).await
+            }
+            None => JsFuture::from(window.fetch_with_str_and_init(&url, &init)).await,
+        };
         let Some(response) = sent.ok().and_then(|r| r.dyn_into::<Response>().ok()) else {
             return failed(&timed_out);
         };

@@ -1,4 +1,19 @@
-//! hls.js bindings: loaded lazily, one owning handle per instance.
+//! hls.js bindings: loaded lazily (`hls_loader.js` adds one script per
+//! page, shared by every player on it; a failed load may be tried again),
+//! one owning handle per instance.
+//!
+//! The moderator page's preview (the watch page in a same-origin frame)
+//! needs what only hls.js knows: the playing rendition's declared bitrate,
+//! the last fragments' download sizes and times, the wall-clock time of the
+//! frame shown (`playingDate`, from `EXT-X-PROGRAM-DATE-TIME`). The loader
+//! (`hls_loader.js`, JS so that the viewers' wasm does not grow) puts a
+//! function on the attached `<video>` under `Symbol.for("jitsi-live-player.hls-sample")`
+//! that answers `{bitrate, playingDate (ms since the epoch), loads: [bytes,
+//! startMs, endMs, ...]}` (the last 4 main-fragment loads, oldest first;
+//! `null` where unknown). It does nothing until first called (then it
+//! starts recording fragment loads), so a viewer's playback does no extra
+//! work; detaching the media (the handle's `Drop`) removes it. The preview
+//! checks every number in `player_core::health`.
 
 use player_core::hls_config::{classify, HlsError};
 use wasm_bindgen::prelude::*;

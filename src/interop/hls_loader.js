@@ -1,5 +1,4 @@
-// Loads hls.js once per page, on demand, and hands its class to Rust.
-// Players on the same page share the one script.
+// Shipped to every viewer as is (no minifier): the why is in hls.rs.
 let pending = null;
 export function load_hls(src) {
   if (window.Hls) return Promise.resolve(window.Hls);
@@ -10,7 +9,7 @@ export function load_hls(src) {
       s.async = true;
       s.onload = () => (window.Hls ? resolve(window.Hls) : reject(new Error("hls.js did not define Hls")));
       s.onerror = () => {
-        pending = null; // a later attempt may succeed
+        pending = null;
         s.remove();
         reject(new Error("hls.js could not be loaded"));
       };
@@ -20,7 +19,25 @@ export function load_hls(src) {
   return pending;
 }
 export function new_hls(Hls, config) {
-  return new Hls(config);
+  const hls = new Hls(config), E = Hls.Events, KEY = Symbol.for("jitsi-live-player.hls-sample");
+  let loads, media;
+  const sample = () => {
+    if (!loads) {
+      loads = [];
+      hls.on(E.FRAG_LOADED, (_, d) => {
+        const s = d.frag.type == "main" && d.frag.stats;
+        if (s && s.loaded > 0) loads.push(s.loaded, s.loading.start, s.loading.end) > 12 && loads.splice(0, 3);
+      });
+    }
+    const l = (hls.levels || [])[hls.currentLevel], d = hls.playingDate;
+    return { bitrate: l ? l.bitrate : null, playingDate: d ? +d : null, loads: loads.slice() };
+  };
+  hls.on(E.MEDIA_ATTACHING, (_, d) => (media = d.media)[KEY] = sample);
+  hls.on(E.MEDIA_DETACHING, () => {
+    if (media && media[KEY] === sample) delete media[KEY];
+    media = null;
+  });
+  return hls;
 }
 export function hls_supported(Hls) {
   return Hls.isSupported();

@@ -10,6 +10,7 @@ pub mod host;
 pub mod playback;
 pub mod qoe;
 pub mod slot;
+pub mod start;
 
 /// Milliseconds since page load: a clock for the state machine.
 pub fn now_ms() -> u64 {
@@ -54,6 +55,15 @@ pub fn mse_available() -> bool {
     ["MediaSource", "ManagedMediaSource"].iter().any(|name| {
         js_sys::Reflect::has(&window, &wasm_bindgen::JsValue::from_str(name)).unwrap_or(false)
     })
+}
+
+/// `navigator.vendor`: which engine family this browser is
+/// (`player_core::engine::Family`).
+pub fn vendor() -> String {
+    web_sys::window()
+        .and_then(|w| js_sys::Reflect::get(&w.navigator(), &"vendor".into()).ok())
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
 }
 
 /// Whether the browser plays HLS itself (Safari, iOS, Chromium from about

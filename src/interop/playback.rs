@@ -8,7 +8,7 @@ use player_core::hls_config::{HlsConfig, HlsError};
 use player_core::machine::PlaybackIssue;
 use std::cell::Cell;
 use std::rc::Rc;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 use web_sys::HtmlVideoElement;
 
 /// What playback tells the player.
@@ -37,11 +37,14 @@ pub struct Playback {
 
 impl Playback {
     /// Starts playing `url`; `hls_class` is hls.js, or `None` for native HLS.
+    /// `loading`: natively, the element already loads `url` (the page's
+    /// loader set it): listen, and report what it has done so far.
     pub fn start(
         video: &HtmlVideoElement,
         hls_class: Option<&JsValue>,
         url: &str,
         live: bool,
+        loading: bool,
         sink: Sink,
     ) -> Result<Self, JsValue> {
         let first_frame = Rc::new(Cell::new(false));
@@ -84,24 +87,18 @@ impl Playback {
             None => {
                 let sink = sink.clone();
                 // Native playback reports failures on the element.
-                on(
-                    "error",
-                    Box::new(move |e| {
-                        let code = e
-                            .target()
-                            .and_then(|t| t.dyn_into::<web_sys::HtmlMediaElement>().ok())
-                            .and_then(|v| v.error())
-                            .map(|err| err.code())
-                            .unwrap_or(0);
-                        sink(MediaSignal::Issue(match code {
-                            2 => PlaybackIssue::Network,
-                            3 => PlaybackIssue::Media,
-                            4 => PlaybackIssue::NotPlayable,
-                            _ => PlaybackIssue::Other,
-                        }));
-                    }),
-                );
-                video.set_src(url);
+                {
+                    let (sink, video) = (sink.clone(), video.clone());
+                    on("error", Box::new(move |_| sink(media_issue(&video))));
+                }
+                if !loading {
+                    video.set_src(url);
+                } else if video.error().is_some() {
+                    sink(media_issue(video));
+                } else if video.ready_state() >= 2 && !first_frame.replace(true) {
+                    // HAVE_CURRENT_DATA: `loadeddata` came before we listened.
+                    sink(MediaSignal::FirstFrame);
+                }
                 None
             }
             Some(class) => {
@@ -124,6 +121,8 @@ impl Playback {
                 )?)
             }
         };
+        // A recording gets the browser's controls (its seek bar); live, the player's.
+        video.set_controls(!live);
         let mut playback = Playback {
             video: video.clone(),
             url: url.to_string(),
@@ -190,6 +189,16 @@ impl Playback {
     }
 }
 
+/// The element's error as the player's issue.
+fn media_issue(video: &HtmlVideoElement) -> MediaSignal {
+    MediaSignal::Issue(match video.error().map(|e| e.code()).unwrap_or(0) {
+        2 => PlaybackIssue::Network,
+        3 => PlaybackIssue::Media,
+        4 => PlaybackIssue::NotPlayable,
+        _ => PlaybackIssue::Other,
+    })
+}
+
 fn seekable_end(video: &HtmlVideoElement) -> Option<f64> {
     let ranges = video.seekable();
     let n = ranges.length();
@@ -204,6 +213,7 @@ impl Drop for Playback {
         // hls.js detaches first (it empties the element itself); then make
         // sure no source keeps a connection or a decoder alive.
         self.hls = None;
+        self.video.set_controls(false);
         self.video.remove_attribute("src").ok();
         self.video.load();
     }

@@ -5,11 +5,11 @@
 
 use super::hls;
 use super::playback::{MediaSignal, Playback};
-use super::{mse_available, native_hls};
+use super::{mse_available, native_hls, vendor};
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use player_core::machine::{Event, PlaybackIssue};
-use player_core::player::Caps;
+use player_core::player::{Caps, Family};
 use std::rc::Rc;
 use wasm_bindgen::JsValue;
 use web_sys::HtmlVideoElement;
@@ -43,11 +43,40 @@ pub struct Slot {
     playback: Option<Playback>,
     out: Outbox,
     prefetch: Option<Timeout>,
+    /// The source the loader set on the `<video>`, until the first load
+    /// takes it over (same URL, native) or replaces it.
+    adopted: Option<String>,
     _listeners: Vec<EventListener>,
+}
+
+/// Stops a `<video>`'s loading: no connection or decoder stays alive.
+fn stop(video: &HtmlVideoElement) {
+    video.remove_attribute("src").ok();
+    video.load();
 }
 
 impl Slot {
     pub fn new(video: HtmlVideoElement, hls_src: String, autoplay: bool, out: Outbox) -> Self {
+        // The loader's <video>, already loading, takes the view's place (and
+        // its attributes) before anything listens to it.
+        let (video, adopted) = match super::start::take_video() {
+            Some((loaded, src)) => {
+                let names = video.get_attribute_names();
+                for name in names.iter().filter_map(|n| n.as_string()) {
+                    if let Some(value) = video.get_attribute(&name) {
+                        let _ = loaded.set_attribute(&name, &value);
+                    }
+                }
+                match video.replace_with_with_node_1(&loaded) {
+                    Ok(()) => (loaded, Some(src)),
+                    Err(_) => {
+                        stop(&loaded);
+                        (video, None)
+                    }
+                }
+            }
+            None => (video, None),
+        };
         let mut listeners = Vec::new();
         for name in ["play", "pause", "volumechange", "emptied"] {
             let (v, out) = (video.clone(), out.clone());
@@ -79,14 +108,21 @@ impl Slot {
             playback: None,
             out,
             prefetch: None,
+            adopted,
             _listeners: listeners,
         }
+    }
+
+    /// The `<video>` it plays on (the loader's, when it took that one).
+    pub fn video(&self) -> &HtmlVideoElement {
+        &self.video
     }
 
     pub fn caps(&self) -> Caps {
         Caps {
             native_hls: native_hls(&self.video),
             mse: mse_available(),
+            family: Family::from_vendor(&vendor()),
         }
     }
 
@@ -158,6 +194,11 @@ impl Slot {
     }
 
     pub fn load(&mut self, url: String, live: bool) {
+        // The loader started this very load: carry on with it.
+        let adopt = self.native && live && self.adopted.as_deref() == Some(url.as_str());
+        if adopt {
+            self.adopted = None;
+        }
         self.unload();
         let class = match (&self.hlsjs, self.native) {
             (_, true) => None,
@@ -170,9 +211,25 @@ impl Slot {
         };
         let (out, generation) = (self.out.clone(), self.generation);
         let sink = Rc::new(move |signal| out(Note::Media(generation, signal)));
-        match Playback::start(&self.video, class.as_ref(), &url, live, sink) {
+        match Playback::start(&self.video, class.as_ref(), &url, live, adopt, sink) {
             Ok(playback) => {
                 self.playback = Some(playback);
+                if adopt {
+                    // What it did before we listened; from here the player
+                    // decides when it plays.
+                    self.video.set_autoplay(false);
+                    let (v, out) = (&self.video, &self.out);
+                    out(Note::Event(Event::Element {
+                        paused: v.paused(),
+                        muted: v.muted(),
+                    }));
+                    if v.video_width() > 0 {
+                        out(Note::Event(Event::Resized {
+                            width: v.video_width(),
+                            height: v.video_height(),
+                        }));
+                    }
+                }
                 if self.autoplay {
                     self.play();
                 }
@@ -185,6 +242,9 @@ impl Slot {
         self.generation += 1;
         self.pending = None;
         self.playback = None;
+        if self.adopted.take().is_some() {
+            stop(&self.video);
+        }
     }
 
     pub fn recover(&self) {

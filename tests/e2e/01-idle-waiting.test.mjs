@@ -2,7 +2,7 @@
 // idle input's manifest is HTTP 204, which hls.js cannot parse).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useEnv, assertNoPanic, sleep } from './harness.mjs';
+import { useEnv, assertNoPanic, sleep, SAYS } from './harness.mjs';
 
 const env = useEnv({ name: 'idle-waiting' });
 
@@ -10,8 +10,10 @@ test('idle input → waiting, polls lifecycle, zero manifest requests over 15 s'
   const { uid } = await env.input('idle');
   const p = await env.open({ query: { input: uid }, id: uid });
   const snap = await p.waitForState('waiting', 15_000);
-  assert.ok(snap.statusText, 'the viewer is told the stream has not started');
-  assert.ok(snap.ariaLivePresent, 'an aria-live region exists');
+  assert.equal(snap.title, SAYS.headline.waiting, 'the viewer is told the stream has not started');
+  assert.match(snap.meta || '', SAYS.waitingFor, 'and how long the page has waited');
+  assert.equal(snap.ariaLive, SAYS.headline.waiting, 'the live region says the same');
+  assert.equal(snap.shownMessage, null, 'no error sentence while simply waiting');
   assert.ok(snap.video === null || snap.video.paused, 'nothing plays while waiting');
 
   const statsBefore = await env.control.inputStats(uid);

@@ -2,7 +2,7 @@
 // ended, then waits again for the next one.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useEnv, assertNoPanic, sleep } from './harness.mjs';
+import { useEnv, assertNoPanic, sleep, SAYS } from './harness.mjs';
 
 const env = useEnv({ name: 'stop-ended' });
 
@@ -18,7 +18,8 @@ test('stop (clean) → ended, then waiting', { timeout: 150_000 }, async () => {
   await env.control.stop(uid, 'clean');
   const ended = await p.waitForState('ended', 45_000);
   const tEnded = Date.now();
-  assert.match(ended.statusText, /end/i, `the viewer is told the stream ended (${JSON.stringify(ended.statusText)})`);
+  assert.equal(ended.title, SAYS.headline.ended, 'the viewer is told the stream ended');
+  assert.equal(ended.meta, SAYS.nextBroadcast, 'and where the next one will play');
   assert.ok(!ended.video || ended.video.paused || ended.video.readyState < 2 || !ended.video.src,
     'playback was left (video paused or detached)');
 

@@ -2,7 +2,7 @@
 // shows `starting`, keeps retrying with backoff, then plays.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useEnv, assertNoPanic } from './harness.mjs';
+import { useEnv, assertNoPanic, SAYS } from './harness.mjs';
 
 const env = useEnv({ name: 'manifest-404' });
 
@@ -17,7 +17,11 @@ test('manifest 404 for 20 s after live → starting, then plays', { timeout: 120
   await env.control.start(uid, {});
 
   const starting = await p.waitForState('starting', 30_000);
-  assert.ok(starting.statusText, 'the viewer is told the stream is starting');
+  assert.equal(starting.title, SAYS.headline.starting, 'the viewer is told the stream is starting');
+  assert.equal(starting.ariaLive, SAYS.headline.starting, 'the live region says the same');
+  // A 404 while starting is expected, not an error: no error sentence yet.
+  assert.equal(starting.shownMessage, null, 'no error sentence in the first minute of starting');
+  await p.waitUntil((x) => x.state === 'starting' && SAYS.retryIn.test(x.meta || ''), { timeout: 20_000, what: 'the retry countdown while starting' });
   await p.waitUntil(() => p.requestsOf('manifest').some((r) => r.status === 404), { timeout: 30_000, what: 'a 404 manifest answer' });
 
   await p.waitForState('live', 75_000);

@@ -3,7 +3,7 @@
 // a clear state with a message, and plays the next broadcast.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { useEnv, assertNoPanic } from './harness.mjs';
+import { useEnv, assertNoPanic, waitForClearState } from './harness.mjs';
 
 const env = useEnv({ name: 'no-dead-widget' });
 
@@ -23,10 +23,9 @@ async function scenario(label, breakIt, { allowStarting }) {
   const tBreak = Date.now();
   await breakIt(uid);
   const allowed = allowStarting ? CLEAR : CLEAR.filter((x) => x !== 'starting');
-  const s = await p.waitUntil((x) => allowed.includes(x.state) && x.statusText,
-    { timeout: 75_000, what: `a clear state (${allowed.join('/')}) with a message` });
+  const s = await waitForClearState(p, allowed, 75_000);
   const tClear = Date.now();
-  console.log(`${label}: "${s.state}" telling "${s.statusText}" ${((tClear - tBreak) / 1000).toFixed(1)} s after the break`);
+  console.log(`${label}: "${s.state}" telling "${s.title}" / "${s.shownMessage ?? ''}" / "${s.meta ?? ''}" ${((tClear - tBreak) / 1000).toFixed(1)} s after the break`);
 
   // Next broadcast → plays again without a reload.
   await env.control.clearFaults(uid);

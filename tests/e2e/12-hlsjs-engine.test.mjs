@@ -4,7 +4,7 @@
 // (Firefox, older Chromium), and the player must load hls.js and play through MSE.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { useEnv, assertNoPanic } from './harness.mjs';
+import { useEnv, assertNoPanic, waitForClearState } from './harness.mjs';
 
 const env = useEnv({ name: 'hlsjs-engine' });
 const open = (uid, name) => env.open({ query: { input: uid }, id: uid, name, engine: 'hlsjs' });
@@ -91,10 +91,9 @@ describe('hls.js path: no dead widget', { concurrency: true }, () => {
       const tBreak = Date.now();
       await breakIt(uid);
       const allowed = label === 'abrupt' ? ['ended', 'waiting', 'error'] : ['ended', 'waiting', 'error', 'starting'];
-      const s = await p.waitUntil((x) => allowed.includes(x.state) && x.statusText,
-        { timeout: 90_000, what: `a clear state (${allowed.join('/')})` });
+      const s = await waitForClearState(p, allowed, 90_000);
       const tClear = Date.now();
-      console.log(`hls.js ${label}: "${s.state}" telling "${s.statusText}" ${((tClear - tBreak) / 1000).toFixed(1)} s after the break`);
+      console.log(`hls.js ${label}: "${s.state}" telling "${s.title}" / "${s.shownMessage ?? ''}" / "${s.meta ?? ''}" ${((tClear - tBreak) / 1000).toFixed(1)} s after the break`);
       await env.control.clearFaults(uid);
       await env.control.stop(uid, 'clean').catch(() => {});
       await env.control.start(uid, {});

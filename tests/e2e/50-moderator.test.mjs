@@ -9,7 +9,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import * as H from './harness.mjs';
 
@@ -23,12 +22,7 @@ const env = useEnv({
   backend: { env: { JITSI_APP_ID: APP_ID, JITSI_APP_SECRET: APP_SECRET, GO_LIVE_RATE_PER_MINUTE: '600', GO_LIVE_BURST: '100' } },
 });
 
-// The harness's helper once it has one; node's HMAC until then.
-const jwtHS256 = H.jwtHS256 || ((claims, secret) => {
-  const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
-  const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(claims)}`;
-  return `${body}.${crypto.createHmac('sha256', secret).update(body).digest('base64url')}`;
-});
+const { jwtHS256, publishLikeJibri } = H;
 
 function token(room, { secret = APP_SECRET, features = { livestreaming: true } } = {}) {
   const now = Math.floor(Date.now() / 1000);
@@ -39,26 +33,26 @@ function token(room, { secret = APP_SECRET, features = { livestreaming: true } }
 }
 
 // Jibri's ffmpeg flags (../shared/cloudflare/README.md), a test pattern
-// instead of the meeting; the harness's helper once it has one.
-function publish(url) {
-  if (H.publishLikeJibri) return H.publishLikeJibri(url, { size: '640x360', seconds: 300 });
-  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re',
-    '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30',
-    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100', '-t', '300',
-    '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-crf', '25', '-preset', 'veryfast', '-tune', 'zerolatency',
-    '-g', '60', '-maxrate', '2976k', '-bufsize', '5952k', '-c:a', 'aac', '-ar', '44100', '-b:a', '128k',
-    '-f', 'flv', url];
-  const proc = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
-  proc.exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
-  return proc;
-}
+// instead of the meeting.
+const publish = (url, opts = {}) => publishLikeJibri(url, { size: '640x360', seconds: 300, ...opts });
 
-async function stopPublisher(proc) {
-  try { proc.kill('SIGINT'); } catch {}
+async function stopPublisher(proc, signal = 'SIGINT') {
+  try { proc.kill(signal); } catch {}
   const t = setTimeout(() => { try { process.kill(-proc.pid, 'SIGKILL'); } catch {} }, 10_000);
   await proc.exited;
   clearTimeout(t);
 }
+
+// Every value data-input-status takes, in order, however briefly (the
+// status polls every 6 s; a spec that only peeks could miss one).
+const RECORD_STATUSES = `(() => {
+  window.__statuses = [];
+  new MutationObserver(() => {
+    const m = document.querySelector('main.mod');
+    const v = m && m.getAttribute('data-input-status');
+    if (v && window.__statuses[window.__statuses.length - 1] !== v) window.__statuses.push(v);
+  }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-input-status'] });
+})()`;
 
 // One read of everything the spec asserts, without a user gesture.
 const SNAPSHOT = `(() => {
@@ -87,6 +81,7 @@ const SNAPSHOT = `(() => {
       created: li.querySelector('time').getAttribute('datetime'),
     })),
     createButton: !!q('[data-action="create-input"]'),
+    statuses: window.__statuses || [],
     bodyText: document.body.innerText.slice(0, 600),
   };
 })()`;
@@ -96,6 +91,7 @@ async function openModerator({ room, jwt, name, viewport = { width: 1280, height
   const origin = env.backend.url;
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
   const page = await context.newPage();
+  await page.addInitScript(RECORD_STATUSES);
   const cdp = await context.newCDPSession(page);
   const m = { name, page, context, requests: [], pageErrors: [], console: [] };
   page.on('request', (r) => m.requests.push({ url: r.url(), headers: r.headers(), method: r.method() }));
@@ -163,6 +159,22 @@ describe('moderator page', { concurrency: false }, () => {
       for (const r of api) assert.equal(r.headers.authorization, `Bearer ${jwt}`);
       assert.deepEqual(m.requests.filter((r) => r.url.includes(jwt) && !r.url.includes('/moderator/?')), [], 'no request URL carries the token');
 
+      // A publisher with the longest GOP Cloudflare takes (10 s): connected
+      // for at least 10 s before its first segment makes it live. Killing it
+      // (Jibri's machine dying) leaves the input reconnecting for the input's
+      // timeoutSeconds (10 s, the backend's default), then ended.
+      const first = publish(streamId, { gop: 300, seconds: 60 });
+      try {
+        s = await m.until((x) => x.status === 'connected', { timeout: 30_000, what: 'status connected' });
+        s = await m.until((x) => x.status === 'live', { timeout: 40_000, what: 'status live after connected' });
+      } finally {
+        await stopPublisher(first, 'SIGKILL');
+      }
+      s = await m.until((x) => x.status === 'reconnecting', { timeout: 20_000, what: 'status reconnecting' });
+      s = await m.until((x) => x.status === 'ended', { timeout: 40_000, what: 'status ended after the wait' });
+      assert.deepEqual(s.statuses, ['waiting', 'connected', 'live', 'reconnecting', 'ended'], 'each status in order, none skipped');
+      console.log(`status: ${s.statuses.join(' → ')}`);
+
       // Publish as Jibri does: the status goes live.
       const pub = publish(streamId);
       try {
@@ -185,11 +197,25 @@ describe('moderator page', { concurrency: false }, () => {
         assert.ok(num(await m.peek(), 'decoded-frames') > d1, 'decoded frames keep counting');
         console.log(`preview (browser HLS): ${s.health.resolution.value}, ${s.health.fps.value} fps, buffer ${s.health.buffer.value} s, dropped ${s.health['dropped-frames'].value}`);
 
-        // On hls.js the live edge is known: latency behind it 2–20 s.
+        // On hls.js every figure is known: the player hands over the
+        // rendition, the fragment loads and the wall-clock time it plays.
         await m.page.click('[data-action="preview-engine"][data-engine="hlsjs"]');
-        s = await m.until((x) => num(x, 'latency') !== null && num(x, 'fps') > 0, { timeout: 60_000, what: 'latency on hls.js' });
+        s = await m.until((x) => ['latency', 'fps', 'throughput', 'bitrate', 'clock-latency'].every((k) => num(x, k) !== null) && num(x, 'fps') > 0,
+          { timeout: 60_000, what: 'every figure on hls.js' });
+        s = await m.until((x) => Math.abs(num(x, 'fps') - 30) <= 1, { timeout: 15_000, what: 'fps 30 ± 1 on hls.js' });
+        assert.equal(s.health.resolution.value, '640x360');
         assert.ok(num(s, 'latency') >= 2 && num(s, 'latency') <= 20, `latency behind live ${num(s, 'latency')} s`);
-        console.log(`preview (hls.js): latency ${s.health.latency.value} s behind the live edge, ${s.health.fps.value} fps`);
+        assert.ok(num(s, 'throughput') > 0, `throughput ${num(s, 'throughput')}`);
+        assert.ok(num(s, 'bitrate') > 0, `declared bitrate ${num(s, 'bitrate')}`);
+        // Behind the wall clock: at least as far as behind the live edge
+        // (the edge is itself behind the camera), and not absurd.
+        assert.ok(num(s, 'clock-latency') >= num(s, 'latency') - 1 && num(s, 'clock-latency') <= 40,
+          `behind the wall clock ${num(s, 'clock-latency')} s (live edge ${num(s, 'latency')} s)`);
+        assert.ok(num(s, 'dropped-frames') !== null, 'dropped frames readable on hls.js');
+        for (const k of ['throughput', 'bitrate', 'clock-latency', 'latency']) assert.equal(s.health[k].title, null, `${k}: no "why" once known`);
+        console.log(`preview (hls.js): ${s.health.resolution.value}, ${s.health.fps.value} fps, bitrate ${s.health.bitrate.value} bit/s, `
+          + `throughput ${s.health.throughput.value} bit/s, ${s.health.latency.value} s behind the live edge, `
+          + `${s.health['clock-latency'].value} s behind the wall clock, dropped ${s.health['dropped-frames'].value}`);
 
         // A viewer raises the count the backend reports (the preview is one).
         const before = num(await m.until((x) => num(x, 'viewers') !== null, { timeout: 60_000, what: 'viewers known' }), 'viewers');

@@ -37,6 +37,49 @@ export const CHROMIUM_ARGS = [
 export const AUTOPLAY_ARG = '--autoplay-policy=no-user-gesture-required';
 export const STATES = ['loading', 'waiting', 'starting', 'live', 'ended', 'replay', 'error'];
 
+// What the viewer reads, in English (the words of core/src/text.rs): the
+// specs assert these exact sentences, so a screen that says nothing, or the
+// wrong thing, fails.
+export const SAYS = {
+  headline: {
+    waiting: 'The stream will start soon',
+    starting: 'The broadcast is starting…',
+    live: 'Live now',
+    ended: 'The stream has ended',
+    replay: 'Playing the recording',
+    error: "The stream can't be shown right now",
+  },
+  notice: {
+    inputNotFound: 'This live stream was not found. Check the input id in the address.',
+    busy: 'The stream service is busy right now.',
+    notAnswering: 'The stream service is not answering.',
+    unreadable: 'The stream service sent an answer we could not read.',
+    unreachable: "We can't reach the stream service.",
+    liveUnplayable: "The stream is live but can't be played right now.",
+  },
+  nextBroadcast: 'The next broadcast will start here.',
+  retryIn: /^Trying again in \d+ s$/,
+  waitingFor: /^Waiting for \d+:\d\d$/,
+};
+
+// When media stops arriving, what each clear state must tell the viewer,
+// word for word (and, for an error, its code). Used by specs 09 and 12.
+export const CLEAR_STATE_SAYS = {
+  ended: (x) => x.title === SAYS.headline.ended && x.meta === SAYS.nextBroadcast,
+  waiting: (x) => x.title === SAYS.headline.waiting && SAYS.waitingFor.test(x.meta || ''),
+  // Still live at the origin: retrying, with the countdown, no error yet.
+  starting: (x) => x.title === SAYS.headline.starting && SAYS.retryIn.test(x.meta || '') && x.shownMessage === null,
+  error: (x) => x.title === SAYS.headline.error && x.shownMessage === SAYS.notice.liveUnplayable && x.errorCode === 'playback',
+};
+
+// Waits for one of `states`, then for it to say what CLEAR_STATE_SAYS
+// expects (a few seconds: the words follow the state in the same render).
+export async function waitForClearState(p, states, timeout) {
+  const s = await p.waitUntil((x) => states.includes(x.state), { timeout, what: `a clear state (${states.join('/')})` });
+  return p.waitUntil((x) => x.state === s.state && CLEAR_STATE_SAYS[s.state](x),
+    { timeout: 3_000, what: `"${s.state}" saying its words (title, message, countdown, code)` });
+}
+
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function log(...a) {
@@ -212,12 +255,14 @@ export function jwtHS256(claims, secret, header = { alg: 'HS256', typ: 'JWT' }) 
 // Publishes to `url` as Jibri does (its ffmpeg flags, `-f flv`), from a
 // test pattern with a tone instead of the meeting's screen; smaller than
 // Jibri's 1920x1080 where CPU is short. Returns the child (stop: SIGINT).
-export function publishLikeJibri(url, { size = '640x360', seconds = 120 } = {}) {
+// `gop` (frames at 30 fps) is Jibri's 60 unless a test needs the slowest
+// start Cloudflare accepts (a 10 s GOP: 300).
+export function publishLikeJibri(url, { size = '640x360', seconds = 120, gop = 60 } = {}) {
   const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re',
     '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=30`,
     '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100', '-t', String(seconds),
     '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-crf', '25', '-preset', 'veryfast', '-tune', 'zerolatency',
-    '-g', '60', '-maxrate', '2976k', '-bufsize', '5952k',
+    '-g', String(gop), '-maxrate', '2976k', '-bufsize', '5952k',
     '-c:a', 'aac', '-ar', '44100', '-b:a', '128k',
     '-f', 'flv', url];
   const proc = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
@@ -301,8 +346,14 @@ export async function launchBrowser({ autoplay = true, extraArgs = [] } = {}) {
 // and every aria-live announcement, with wall-clock times comparable with the
 // Node side.
 const INIT_SCRIPT = `(() => {
-  const e2e = window.__e2e = { states: [], announcements: [] };
+  const e2e = window.__e2e = { states: [], announcements: [], errors: [] };
   let lastState, lastAnn;
+  // The player's own error events (they bubble and cross shadow roots): the
+  // code and sentence a spec expects, whatever the screen shows around them.
+  document.addEventListener('playererror', (ev) => {
+    const d = ev.detail || {};
+    e2e.errors.push({ code: d.code, message: d.message, t: Date.now() });
+  });
   const rec = () => {
     const root = document.querySelector('[data-player-state]');
     const s = root ? root.getAttribute('data-player-state') : null;
@@ -367,16 +418,24 @@ export const snapshotIn = (root = ROOT.light) => `(() => {
   const viewers = scope.querySelector('[data-viewers]');
   const msg = scope.querySelector('[data-message]');
   const liveRegion = scope.querySelector('[aria-live]');
+  const title = scope.querySelector('.jlp-title');
+  const meta = scope.querySelector('.jlp-meta');
   return {
     t: Date.now(),
     rootPresent: !!root,
     state: root ? root.getAttribute('data-player-state') : null,
     bodyText: (document.body ? document.body.innerText : '').slice(0, 400),
+    // The [data-message] sentence, and only when the viewer can see it (no
+    // fallback to the headline: a spec that wants a message must find one).
     message: msg ? msg.textContent.trim() : null,
     messageVisible: vis(msg) && !!(msg && msg.textContent.trim()),
-    // What the viewer is told: the [data-message] text when it has one,
-    // else the status the aria-live region announces (the headline).
-    statusText: (vis(msg) && msg.textContent.trim()) || (liveRegion ? liveRegion.textContent.trim() : ''),
+    shownMessage: (vis(msg) && msg.textContent.trim()) || null,
+    // The card's headline and the line under it ("Trying again in 5 s"),
+    // when visible.
+    title: (vis(title) && title.textContent.trim()) || null,
+    meta: (vis(meta) && meta.textContent.trim()) || null,
+    // The last playererror event's code ("network", "playback", ...).
+    errorCode: (window.__e2e && window.__e2e.errors.length) ? window.__e2e.errors[window.__e2e.errors.length - 1].code : null,
     viewersPresent: !!viewers,
     viewersText: viewers ? viewers.textContent.trim() : null,
     viewersHidden: !viewers || !vis(viewers),

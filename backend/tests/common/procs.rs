@@ -8,49 +8,18 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use player_core::cloudflare::Lifecycle;
-use serde_json::{json, Value};
-
-/// Cheap encodes for 2 loaded cores: 320x180, 15 fps, ultrafast, 1 s segments.
-pub const CHEAP: &[&str] = &[
-    "--video-size",
-    "320x180",
-    "--preset",
-    "ultrafast",
-    "--fps",
-    "15",
-    "--segment-seconds",
-    "1",
-    "--live-window-segments",
-    "3",
-];
-
-/// How long a broadcast may take to become live on a loaded machine.
-pub const LIVE_TIMEOUT: Duration = Duration::from_secs(20);
+#[allow(unused_imports)] // each test binary uses a part
+pub use localcf_test_support::{header, uris, Api, CHEAP, LIVE_TIMEOUT};
 
 /// The command that builds the stand-in, for the message when it is missing.
 pub const BUILD_LOCALCF: &str = "cargo build --manifest-path localcf/Cargo.toml";
 
 /// A fresh directory under cargo's target tmp dir (earlier runs' ones are removed).
 pub fn scratch_dir(name: &str) -> PathBuf {
-    let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    let prefix = format!("backend-{name}-");
-    if let Ok(entries) = std::fs::read_dir(&base) {
-        for e in entries.flatten() {
-            // Only `<prefix><pid>`: `cf-` must not take `cf-slow-<pid>` along.
-            let stale = e
-                .file_name()
-                .to_string_lossy()
-                .strip_prefix(&prefix)
-                .is_some_and(|pid| pid.bytes().all(|b| b.is_ascii_digit()));
-            if stale {
-                let _ = std::fs::remove_dir_all(e.path());
-            }
-        }
-    }
-    let dir = base.join(format!("{prefix}{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
+    localcf_test_support::scratch_dir(
+        Path::new(env!("CARGO_TARGET_TMPDIR")),
+        &format!("backend-{name}-"),
+    )
 }
 
 /// The stand-in binary: `LOCALCF_BIN`, else `<repo>/localcf/target/debug/localcf`.
@@ -250,120 +219,6 @@ pub fn stand_in(name: &str, o: StandInOptions) -> StandIn {
         dir.join("localcf.log"),
     );
     StandIn { proc, data_dir }
-}
-
-/// An HTTP client for one test (reqwest clients belong to one runtime).
-pub struct Api {
-    pub base: String,
-    pub client: reqwest::Client,
-}
-
-impl Api {
-    pub fn new(base: &str) -> Api {
-        Api {
-            base: base.to_string(),
-            client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(20))
-                .build()
-                .expect("client"),
-        }
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).send().await.expect("GET")
-    }
-
-    pub async fn post(&self, path: &str, body: Value) -> reqwest::Response {
-        self.client
-            .post(self.url(path))
-            .json(&body)
-            .send()
-            .await
-            .expect("POST")
-    }
-
-    // ---- the stand-in's control API ------------------------------------
-
-    /// `POST /control/inputs` with this uid and name; panics unless 201.
-    pub async fn create_input(&self, uid: &str, name: &str) {
-        let r = self
-            .post("/control/inputs", json!({ "uid": uid, "name": name }))
-            .await;
-        assert_eq!(r.status(), 201, "create {uid}");
-    }
-
-    /// Starts a synthetic broadcast; its video uid.
-    pub async fn start(&self, uid: &str) -> String {
-        let r = self
-            .post(&format!("/control/inputs/{uid}/start"), json!({}))
-            .await;
-        assert_eq!(r.status(), 200, "start {uid}");
-        let v: Value = r.json().await.expect("start json");
-        v["videoUID"].as_str().expect("videoUID").to_string()
-    }
-
-    /// Stops the broadcast cleanly.
-    pub async fn stop(&self, uid: &str) {
-        let r = self
-            .post(
-                &format!("/control/inputs/{uid}/stop"),
-                json!({ "mode": "clean" }),
-            )
-            .await;
-        assert_eq!(r.status(), 200, "stop {uid}");
-    }
-
-    /// Polls lifecycle until `live` is `want`.
-    pub async fn wait_live(&self, id: &str, want: bool, timeout: Duration) {
-        let until = Instant::now() + timeout;
-        loop {
-            let r = self.get(&format!("/{id}/lifecycle")).await;
-            assert_eq!(r.status(), 200, "lifecycle {id}");
-            let lc: Lifecycle = r.json().await.expect("lifecycle json");
-            if lc.live == want {
-                return;
-            }
-            assert!(
-                Instant::now() < until,
-                "{id}: live never became {want} within {timeout:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// Body text of a 200 answer with the HLS content type.
-    pub async fn playlist(&self, path: &str) -> String {
-        let r = self.get(path).await;
-        assert_eq!(r.status(), 200, "{path}");
-        assert_eq!(
-            header(&r, "content-type"),
-            "application/vnd.apple.mpegurl",
-            "{path}"
-        );
-        r.text().await.expect("text")
-    }
-}
-
-pub fn header(r: &reqwest::Response, name: &str) -> String {
-    r.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string()
-}
-
-/// URIs (non-tag lines) of a playlist.
-pub fn uris(playlist: &str) -> Vec<String> {
-    playlist
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(String::from)
-        .collect()
 }
 
 /// Everything a test saw over HTTP (headers and bodies), to look for the

@@ -1,4 +1,4 @@
-//! The crate's one error type: every failure a handler can meet, each with
+//! The one error type: every failure a handler can meet, each with
 //! its HTTP status, answered as `{"error": "plain message"}`.
 
 use axum::http::{header, StatusCode};

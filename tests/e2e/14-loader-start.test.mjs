@@ -1,0 +1,45 @@
+// The watch page opened on a broadcast that is already live, on native HLS:
+// the page's loader (index.html) asks lifecycle and sets the <video>'s
+// source before the wasm arrives, and the player takes both over (no second
+// lifecycle request, no second manifest load, the same element). On hls.js
+// the loader's lifecycle answer is taken over the same way.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { useEnv, assertNoPanic } from './harness.mjs';
+
+const env = useEnv({ name: 'loader-start' });
+
+async function openLive(engine) {
+  const { uid } = await env.input(engine);
+  await env.control.startBroadcast(uid);
+  const query = { input: uid, ...(engine === 'native' ? { engine } : {}) };
+  const p = await env.open({ query, id: uid, name: engine, engine });
+  await p.waitForState('live', 30_000);
+  const playing = await p.waitForPlaying({ timeout: 30_000, advance: 1.0 });
+  return { p, playing };
+}
+
+describe('the loader starts, the player takes over', { concurrency: true }, () => {
+  it('native HLS: one lifecycle request, one manifest load, the loader\'s <video>', { timeout: 120_000 }, async () => {
+    const { p, playing } = await openLive('native');
+    assert.equal(playing.video.engine, 'native');
+    const first = p.requestsOf('manifest')[0];
+    const lifecycle = p.requestsOf('lifecycle').filter((r) => r.t <= first.t);
+    assert.equal(lifecycle.length, 1, 'the player used the loader\'s lifecycle answer');
+    assert.equal(p.requestsOf('manifest').length, 1, 'the player carried on with the loader\'s load');
+    const took = await p.peek(`(() => { const s = window.__jlpStart; const v = document.querySelector('[data-player-state] video');
+      return { closed: s.closed, left: s.video === undefined, cls: v.className, part: v.getAttribute('part'), inline: v.hasAttribute('playsinline'), controls: v.controls }; })()`);
+    assert.deepEqual(took, { closed: true, left: true, cls: 'jlp-video', part: 'video', inline: true, controls: false },
+      'the loader\'s element, with the view\'s attributes, in the player');
+    assertNoPanic(assert, p);
+  });
+
+  it('hls.js: one lifecycle request before the manifest', { timeout: 120_000 }, async () => {
+    const { p, playing } = await openLive('hlsjs');
+    assert.equal(playing.video.engine, 'mse');
+    const first = p.requestsOf('manifest')[0];
+    assert.equal(p.requestsOf('lifecycle').filter((r) => r.t <= first.t).length, 1, 'the player used the loader\'s lifecycle answer');
+    assert.equal(await p.peek('window.__jlpStart.video === undefined'), true, 'no native source on the hls.js path');
+    assertNoPanic(assert, p);
+  });
+});
