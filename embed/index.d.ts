@@ -44,6 +44,12 @@ export interface PlayerOptions {
   autoplay?: boolean;
   /** Default 'auto'. */
   engine?: PlayerEngine;
+  /**
+   * The viewer's language, a BCP 47 tag: en, de, fr, es, pt-BR, it, nl, pl, ja, zh-Hans, ar
+   * (right to left). Default: the first of `navigator.languages` the player has, else English.
+   * A language it lacks falls through to the same default.
+   */
+  lang?: string;
 }
 
 export interface StateChangeDetail {
@@ -124,7 +130,7 @@ export interface PlayerHandle {
 export function mount(target: HTMLElement, options: PlayerOptions): PlayerHandle;
 
 /** Where the package's files (.wasm, hls.min.js) are served from, for bundlers that don't copy them. Call before the first mount. */
-export function configure(options: { assetBase?: string | URL; hlsSrc?: string | URL }): void;
+export function configure(options: { assetBase?: string | URL; hlsSrc?: string | URL; i18nBase?: string | URL }): void;
 
 /** Resolves when the wasm is ready (mount() does not need this). */
 export function ready(): Promise<void>;

@@ -15,13 +15,15 @@ const RETRY = Object.freeze({ delayMs: 2_000, maxDelayMs: 60_000 });
 
 let assetBase = null;
 let hlsSrc = null;
+let i18nBase = null;
 let booting = null;
 let sheet = null;
 
-/** Where the .wasm and hls.min.js are served from, for bundlers that don't copy them. */
+/** Where the .wasm, hls.min.js and the i18n/ catalogues are served from, for bundlers that don't copy them. */
 export function configure(options = {}) {
   if (options.assetBase != null) assetBase = new URL(String(options.assetBase), document.baseURI);
   if (options.hlsSrc != null) hlsSrc = new URL(String(options.hlsSrc), document.baseURI).href;
+  if (options.i18nBase != null) i18nBase = new URL(String(options.i18nBase), document.baseURI).href.replace(/\/?$/, '/');
 }
 
 // Written out literally so that bundlers (Vite, webpack, Rollup) find and
@@ -34,6 +36,12 @@ function wasmUrl() {
 function hlsUrl() {
   if (hlsSrc) return hlsSrc;
   return (assetBase ? new URL('hls.min.js', assetBase) : new URL('./hls.min.js', import.meta.url)).href;
+}
+// The folder of the language catalogues (i18n/<tag>.json): the player
+// fetches the one its viewer reads, if not English (built in).
+function i18nUrl() {
+  if (i18nBase) return i18nBase;
+  return (assetBase ? new URL('i18n/', assetBase) : new URL('./i18n/', import.meta.url)).href;
 }
 
 /** Resolves when the wasm is ready. A failed load is tried again on the next call. */
@@ -59,7 +67,7 @@ function adoptStyles(root) {
 }
 
 // Options as the player reads them: strings, with flags as "1"/"0".
-const KEYS = ['input', 'video', 'customer', 'base', 'token', 'recordings', 'qoe', 'engine', 'muted', 'autoplay'];
+const KEYS = ['input', 'video', 'customer', 'base', 'token', 'recordings', 'qoe', 'engine', 'lang', 'muted', 'autoplay'];
 function normalise(options) {
   const out = {};
   for (const key of KEYS) {
@@ -115,7 +123,7 @@ export function mount(target, options) {
     player?.free();
     player = null;
     target.replaceChildren();
-    player = mount_player(target, current, hlsUrl());
+    player = mount_player(target, current, hlsUrl(), i18nUrl());
   };
   const boot = () => {
     retry = null;
@@ -155,7 +163,7 @@ export function mount(target, options) {
   };
 }
 
-const STRING_ATTRS = ['input', 'video', 'customer', 'base', 'token', 'recordings', 'qoe', 'engine'];
+const STRING_ATTRS = ['input', 'video', 'customer', 'base', 'token', 'recordings', 'qoe', 'engine', 'lang'];
 const FLAG_ATTRS = ['muted', 'autoplay'];
 
 /** `<jitsi-live-player>`: attributes and properties are reactive; removal tears the player down. */
@@ -229,7 +237,8 @@ export class JitsiLivePlayerElement extends HTMLElement {
   }
 }
 
-for (const name of STRING_ATTRS) {
+// `lang` is HTMLElement's own property, already reflecting the attribute.
+for (const name of STRING_ATTRS.filter((n) => n !== 'lang')) {
   Object.defineProperty(JitsiLivePlayerElement.prototype, name, {
     get() {
       return this.getAttribute(name);

@@ -21,6 +21,8 @@ wasm-opt -Os --converge --low-memory-unused --strip-producers --strip-target-fea
 cp embed/index.js embed/index.d.ts embed/package.json "$tmp/"
 [ -f embed/react.d.ts ] && cp embed/react.d.ts "$tmp/"
 cp node_modules/hls.js/dist/hls.min.js "$tmp/"
+# The language catalogues; the player fetches only its viewer's (English is built in).
+cp -r public/i18n "$tmp/i18n"
 # The player's styles as a module, adopted into each shadow root.
 node -e '
   const fs = require("fs");

@@ -203,6 +203,9 @@ impl Driver {
                 Command::SetMuted(muted) => self.slot.set_muted(muted),
                 Command::GoLive => self.slot.go_live(),
                 Command::ToggleFullscreen => self.host.toggle_fullscreen(),
+                Command::SetVolume(volume) => self.slot.set_volume(volume),
+                Command::TogglePip => self.slot.toggle_pip(),
+                Command::SetLevel(level) => self.slot.set_level(level),
                 Command::Metric(metric) => self.host.metric(&metric),
                 Command::Qoe(fact) => {
                     if let Some(qoe) = &self.qoe {

@@ -1,16 +1,19 @@
 //! The player's entry points. Host pages: `mount_player(target, options,
-//! hlsSrc)` renders it into `target` and returns a handle whose `free()`
-//! tears it all down (embed/index.js wraps it as `mount()` and
+//! hlsSrc, i18nBase)` renders it into `target` and returns a handle whose
+//! `free()` tears it all down (embed/index.js wraps it as `mount()` and
 //! `<jitsi-live-player>`). The watch page: `start_watch_page()`, the same
 //! mount configured from the address.
 
-use crate::components::{ConfigProblem, Player};
+use crate::components::{ConfigProblem, Player, Tr};
 use crate::interop::events::{dispatch, object};
+use crate::interop::i18n;
 use leptos::either::Either;
 use leptos::prelude::*;
 use player_core::config::{PlayerConfig, RawConfig};
 use player_core::events::ERROR_EVENT;
+use player_core::i18n::{Catalogue, Lang};
 use player_core::machine::ErrorCode;
+use send_wrapper::SendWrapper;
 use std::any::Any;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -33,10 +36,27 @@ fn raw_config(options: &JsValue) -> RawConfig {
     }))
 }
 
+/// `i18n_base`: where the catalogues are (`<base><tag>.json`).
 #[wasm_bindgen]
-pub fn mount_player(target: HtmlElement, options: JsValue, hls_src: String) -> MountedPlayer {
+pub fn mount_player(
+    target: HtmlElement,
+    options: JsValue,
+    hls_src: String,
+    i18n_base: String,
+) -> MountedPlayer {
     let example = r#"input="<live input id>""#;
-    mount(target, raw_config(&options), hls_src, example)
+    let words = Words {
+        base: i18n_base,
+        page: false,
+    };
+    mount(target, raw_config(&options), hls_src, words, example)
+}
+
+/// Where the catalogues are, and whether the page around the player is
+/// ours to translate (the watch page).
+struct Words {
+    base: String,
+    page: bool,
 }
 
 /// The watch page: the player configured from the address, in the page
@@ -61,32 +81,63 @@ pub fn start_watch_page() {
     }));
     // The page's player lives as long as the page, as with mount_to_body.
     let example = "?input=<live input id>";
-    std::mem::forget(mount(target, raw, "hls.min.js".into(), example));
+    let words = Words {
+        base: "public/i18n/".into(),
+        page: true,
+    };
+    std::mem::forget(mount(target, raw, "hls.min.js".into(), words, example));
 }
 
 fn mount(
     target: HtmlElement,
     raw: RawConfig,
     hls_src: String,
+    words: Words,
     example: &'static str,
 ) -> MountedPlayer {
+    let langs = i18n::browser_languages();
+    let lang = Lang::choose(raw.lang.as_deref(), langs.iter().map(String::as_str));
     let origin = web_sys::window()
         .and_then(|w| w.location().origin().ok())
         .unwrap_or_default();
-    let config = PlayerConfig::parse(&raw, &origin).map_err(|e| e.to_string());
+    let config = PlayerConfig::parse(&raw, &origin);
     // A bad configuration is shown in the player's frame and told to the
-    // host; the host fixes it with update().
-    let problem = config.as_ref().err().map(|message| {
+    // host (in English: it is for the host's code); the host fixes it with
+    // update().
+    let problem = config.as_ref().err().map(|error| {
         object(&[
             ("code", ErrorCode::CONFIG.into()),
-            ("message", message.as_str().into()),
+            ("message", error.to_string().into()),
             ("retryInMs", JsValue::NULL),
         ])
     });
-    let view = leptos::mount::mount_to(target.clone(), move || match config {
-        // Either, not into_any(): static dispatch keeps the wasm smaller.
-        Ok(config) => Either::Left(view! { <Player config=config hls_src=hls_src/> }),
-        Err(message) => Either::Right(view! { <ConfigProblem message=message example=example/> }),
+    let view = leptos::mount::mount_to(target.clone(), move || {
+        let tr = Tr(RwSignal::new(Catalogue::english()));
+        // English is built in and shows at once; the viewer's own catalogue
+        // replaces it when it arrives (or never, and English stays).
+        if lang != Lang::En {
+            let (request, catalogue) = i18n::load(&words.base, lang);
+            let request = StoredValue::new(Some(SendWrapper::new(request)));
+            on_cleanup(move || {
+                request.try_update_value(|r| r.take());
+            });
+            let page = words.page;
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Some(catalogue) = catalogue.await {
+                    if page {
+                        i18n::translate_page(&catalogue);
+                    }
+                    tr.0.try_set(catalogue);
+                }
+            });
+        }
+        match config {
+            // Either, not into_any(): static dispatch keeps the wasm smaller.
+            Ok(config) => Either::Left(view! { <Player config=config hls_src=hls_src tr=tr/> }),
+            Err(error) => {
+                Either::Right(view! { <ConfigProblem error=error example=example tr=tr/> })
+            }
+        }
     });
     if let Some(detail) = problem {
         dispatch(&target, ERROR_EVENT, &detail);

@@ -20,11 +20,15 @@ pub struct RawConfig {
     pub engine: Option<String>,
     pub recordings: Option<String>,
     pub qoe: Option<String>,
+    /// The viewer's language as a BCP 47 tag (`de`, `pt-BR`); see
+    /// `crate::i18n::Lang::choose`. Never an error: an unknown one falls
+    /// back to the browser's languages, then English.
+    pub lang: Option<String>,
 }
 
 impl RawConfig {
     /// Every option a host can give.
-    pub const KEYS: [&'static str; 10] = [
+    pub const KEYS: [&'static str; 11] = [
         "input",
         "video",
         "customer",
@@ -35,6 +39,7 @@ impl RawConfig {
         "engine",
         "recordings",
         "qoe",
+        "lang",
     ];
 
     /// Reads `key=value` pairs (already percent-decoded) such as a URL query.
@@ -57,6 +62,7 @@ impl RawConfig {
                 "engine" => &mut raw.engine,
                 "recordings" => &mut raw.recordings,
                 "qoe" => &mut raw.qoe,
+                "lang" => &mut raw.lang,
                 _ => continue,
             };
             // The first occurrence wins, as URLSearchParams.get does.
@@ -131,7 +137,7 @@ pub enum ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(crate::text::config_error(self))
+        f.write_str(crate::text::config_error(self).english())
     }
 }
 

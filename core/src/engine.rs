@@ -52,6 +52,8 @@ pub struct Caps {
     /// Media Source Extensions (or ManagedMediaSource) exist: hls.js can run.
     pub mse: bool,
     pub family: Family,
+    /// The browser offers picture-in-picture for this `<video>`.
+    pub pip: bool,
 }
 
 /// Whether `engine` plays natively on a browser with `caps`.
@@ -109,6 +111,7 @@ mod tests {
                 native_hls,
                 mse,
                 family,
+                pip: false,
             };
             assert_eq!(native(engine, caps), want, "{engine:?} {caps:?}");
         }

@@ -12,6 +12,7 @@ mod fixtures;
 pub mod format;
 pub mod health;
 pub mod hls_config;
+pub mod i18n;
 pub mod json;
 pub mod machine;
 pub mod player;

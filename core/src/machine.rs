@@ -160,8 +160,18 @@ pub enum Event {
     Recordings(Result<RecordingList, FetchError>),
     /// The `<video>` waits for data (`true`) or plays again (`false`).
     Buffering(bool),
-    /// Whether the viewer is far enough behind live to offer "go to live".
-    Behind(bool),
+    /// How far behind the live edge the live playback is, in whole seconds
+    /// (reported when the number changes).
+    Latency(u32),
+    /// The `<video>`'s volume changed (0–100).
+    Volume(u8),
+    /// hls.js read the renditions of the stream (empty on native HLS, where
+    /// the browser chooses).
+    Levels(Vec<crate::player::Level>),
+    /// hls.js switched to this rendition.
+    LevelPlaying(usize),
+    /// The `<video>` entered (`true`) or left picture-in-picture.
+    Pip(bool),
     /// A [`Command::WatchStall`] timer fired.
     StallDue,
     /// The `<video>`'s own paused and muted state changed.
@@ -199,6 +209,12 @@ pub enum Action {
     PlayRecording(String),
     LeaveReplay,
     RetryRecordings,
+    /// Set the volume (0–100).
+    Volume(u8),
+    /// Enter or leave picture-in-picture.
+    Pip,
+    /// Play this rendition, or `None`: let hls.js choose (Auto).
+    Quality(Option<usize>),
 }
 
 impl Action {
@@ -215,6 +231,9 @@ impl Action {
             Action::PlayRecording(_) => "play-recording",
             Action::LeaveReplay => "leave-replay",
             Action::RetryRecordings => "recordings-retry",
+            Action::Volume(_) => "volume",
+            Action::Pip => "pip",
+            Action::Quality(_) => "quality",
         }
     }
 }
@@ -269,6 +288,12 @@ pub enum Command {
     /// Jump to the live edge and play.
     GoLive,
     ToggleFullscreen,
+    /// Set the `<video>`'s volume (0–100).
+    SetVolume(u8),
+    /// Enter picture-in-picture, or leave it.
+    TogglePip,
+    /// hls.js's `currentLevel`: this rendition, or `None` for Auto (-1).
+    SetLevel(Option<usize>),
     /// Tell the host (see `events::Metric`).
     Metric(Metric),
     /// A fact for the viewing figures (`qoe::Session::on`): what the player
@@ -538,7 +563,11 @@ impl Machine {
             Event::Views(_)
             | Event::Recordings(_)
             | Event::Buffering(_)
-            | Event::Behind(_)
+            | Event::Latency(_)
+            | Event::Volume(_)
+            | Event::Levels(_)
+            | Event::LevelPlaying(_)
+            | Event::Pip(_)
             | Event::StallDue
             | Event::Element { .. }
             | Event::PlayRefused

@@ -20,6 +20,60 @@ use crate::recordings::{Recording, RecordingList};
 
 pub use crate::engine::{Caps, Family};
 
+/// One rendition of the stream, as hls.js lists it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Level {
+    pub height: u32,
+    /// Bits per second.
+    pub bitrate: u32,
+}
+
+/// The volume slider's value ("0"–"100") as a volume. Whole numbers only
+/// (the slider steps by 5): a float parser would cost the wasm ~10 KB.
+pub fn parse_volume(value: &str) -> Option<u8> {
+    let v: u32 = value.trim().parse().ok()?;
+    Some(v.min(100) as u8)
+}
+
+/// The quality menu's value: `auto` is Auto (`None`), a number a rendition.
+pub fn parse_quality(value: &str) -> Option<Option<usize>> {
+    match value {
+        QUALITY_AUTO => Some(None),
+        n => n.parse().ok().map(Some),
+    }
+}
+
+/// The quality menu's value for Auto.
+pub const QUALITY_AUTO: &str = "auto";
+
+/// Seconds behind the live edge past which "Go to live" and the "N s
+/// behind live" readout are shown; they go again below
+/// `BEHIND_LIVE_S - BEHIND_HYSTERESIS_S`, so that a latency wavering
+/// around the line (segments arriving, the catch-up rate) doesn't flicker.
+pub const BEHIND_LIVE_S: u32 = 10;
+pub const BEHIND_HYSTERESIS_S: u32 = 3;
+
+/// The quality menu's names for the renditions: "720p", with the bitrate
+/// where two share a height ("720p · 3.2 Mbit/s"); "2.5 Mbit/s" when the
+/// height is unknown (an audio-only or unnamed rendition).
+pub fn level_labels(levels: &[Level]) -> Vec<String> {
+    let rate = |l: &Level| {
+        let tenths = (l.bitrate as u64 + 50_000) / 100_000;
+        format!("{}.{} Mbit/s", tenths / 10, tenths % 10)
+    };
+    levels
+        .iter()
+        .map(|l| {
+            let shared = levels.iter().filter(|o| o.height == l.height).count() > 1;
+            match (l.height, shared) {
+                (0, _) => rate(l),
+                (h, false) => format!("{h}p"),
+                (h, true) => format!("{h}p · {}", rate(l)),
+            }
+        })
+        .collect()
+}
+
 /// After a pause this long, a live viewer resumes at live, not in the past
 /// (hls.js #4681: latency drifts otherwise). Also the latency past which play
 /// jumps to live.
@@ -48,6 +102,20 @@ pub struct View {
     pub muted_fallback: bool,
     pub buffering: bool,
     pub behind_live: bool,
+    /// How far behind live, in seconds, while `behind_live`.
+    pub behind_s: Option<u32>,
+    /// The `<video>`'s volume, 0–100 (what the slider shows; 0 when muted).
+    pub volume: u8,
+    /// Picture-in-picture: `None` where the browser lacks it, else whether
+    /// the video is in it.
+    pub pip: Option<bool>,
+    /// The quality menu's renditions (empty, and the menu hidden, on native
+    /// HLS where the browser chooses, or with one rendition).
+    pub levels: Vec<String>,
+    /// The viewer's choice: a rendition, or `None` for Auto.
+    pub quality: Option<usize>,
+    /// The rendition playing now (shown beside Auto).
+    pub level_playing: Option<usize>,
     /// A still of the last broadcast, behind the waiting and ended screens.
     pub thumbnail: Option<String>,
     /// Recordings ready to replay, newest first.
@@ -78,6 +146,12 @@ impl Default for View {
             muted_fallback: false,
             buffering: false,
             behind_live: false,
+            behind_s: None,
+            volume: 100,
+            pip: None,
+            levels: Vec::new(),
+            quality: None,
+            level_playing: None,
             thumbnail: None,
             recordings: Vec::new(),
             processing: false,
@@ -92,7 +166,15 @@ impl Default for View {
 #[derive(Debug, Clone, Default)]
 struct Media {
     buffering: bool,
+    /// Seconds behind the live edge, when known, and whether that is
+    /// behind (see [`BEHIND_LIVE_S`]).
+    latency_s: Option<u32>,
     behind: bool,
+    /// The renditions hls.js reported, the viewer's choice among them, and
+    /// the one playing.
+    levels: Vec<Level>,
+    quality: Option<usize>,
+    level_playing: Option<usize>,
     /// This playback has shown a frame.
     shown: bool,
     /// This playback has played (not only shown a frame): a wait before
@@ -114,6 +196,9 @@ pub struct Player {
     paused: bool,
     muted: bool,
     muted_fallback: bool,
+    volume: u8,
+    pip_available: bool,
+    in_pip: bool,
     /// When the viewer paused, to go back to live on a late resume.
     paused_at_ms: Option<u64>,
     picture: (u32, u32),
@@ -163,6 +248,9 @@ impl Player {
             paused: true,
             muted,
             muted_fallback: false,
+            volume: 100,
+            pip_available: caps.pip,
+            in_pip: false,
             paused_at_ms: None,
             picture: (0, 0),
             views_on: false,
@@ -201,7 +289,25 @@ impl Player {
             Event::Views(result) => self.on_views(result, ctx, &mut out),
             Event::Recordings(result) => self.on_recordings(result, ctx, &mut out),
             Event::Buffering(buffering) => self.on_buffering(buffering, ctx, &mut out),
-            Event::Behind(behind) => self.media.behind = behind,
+            Event::Latency(s) => {
+                let media = &mut self.media;
+                media.latency_s = Some(s);
+                media.behind = if media.behind {
+                    s + BEHIND_HYSTERESIS_S >= BEHIND_LIVE_S
+                } else {
+                    s > BEHIND_LIVE_S
+                };
+            }
+            Event::Volume(v) => self.volume = v.min(100),
+            Event::Levels(levels) => {
+                let media = &mut self.media;
+                if media.quality.is_some_and(|q| q >= levels.len()) {
+                    media.quality = None;
+                }
+                media.levels = levels;
+            }
+            Event::LevelPlaying(i) => self.media.level_playing = Some(i),
+            Event::Pip(on) => self.in_pip = on,
             Event::StallDue => {
                 let due = self
                     .media
@@ -418,6 +524,28 @@ impl Player {
             Action::Unmute => self.set_muted(false, out),
             Action::GoLive => out.push(Command::GoLive),
             Action::Fullscreen => out.push(Command::ToggleFullscreen),
+            Action::Volume(v) => {
+                let v = v.min(100);
+                self.volume = v;
+                out.push(Command::SetVolume(v));
+                // As on every video site: the slider at 0 is mute, and
+                // moving it up unmutes.
+                if (v == 0) != self.muted {
+                    self.set_muted(v == 0, out);
+                }
+            }
+            Action::Pip => {
+                if self.pip_available {
+                    out.push(Command::TogglePip);
+                }
+            }
+            Action::Quality(q) => {
+                let media = &mut self.media;
+                if q.is_none_or(|i| i < media.levels.len()) {
+                    media.quality = q;
+                    out.push(Command::SetLevel(q));
+                }
+            }
             Action::PlayRecording(uid) => {
                 let url = self
                     .recordings
@@ -536,6 +664,7 @@ impl Player {
             .video_uid()
             .filter(|_| matches!(phase, Phase::Waiting | Phase::Ended))
             .and_then(|uid| m.config().thumbnail_url(uid, 360));
+        let behind_live = self.media.behind && matches!(phase, Phase::Live | Phase::Starting);
         View {
             phase,
             since_ms: m.since_ms(),
@@ -548,7 +677,17 @@ impl Player {
             muted: self.muted,
             muted_fallback: self.muted_fallback,
             buffering: self.media.buffering,
-            behind_live: self.media.behind && matches!(phase, Phase::Live | Phase::Starting),
+            behind_live,
+            behind_s: self.media.latency_s.filter(|_| behind_live),
+            volume: if self.muted { 0 } else { self.volume },
+            pip: self.pip_available.then_some(self.in_pip),
+            levels: if self.media.levels.len() > 1 {
+                level_labels(&self.media.levels)
+            } else {
+                Vec::new()
+            },
+            quality: self.media.quality,
+            level_playing: self.media.level_playing,
             thumbnail,
             recordings: self.recordings.clone(),
             processing: self.processing(),
@@ -562,7 +701,7 @@ impl Player {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cloudflare::Views;
+    use crate::cloudflare::{Lifecycle, Views};
     use crate::config::RawConfig;
     use crate::fixtures::{at, idle, live};
     use crate::recordings::Processing;
@@ -583,6 +722,7 @@ mod tests {
         native_hls: true,
         mse: true,
         family: Family::Apple,
+        pip: true,
     };
     fn views(n: u64) -> Event {
         Event::Views(Ok(Views { live_viewers: n }))
@@ -772,6 +912,7 @@ mod tests {
             native_hls: false,
             mse: true,
             family: Family::Gecko,
+            pip: false,
         };
         let (_, cmds) = Player::new(config("auto", true), no_native, 0);
         assert_eq!(
@@ -1348,7 +1489,7 @@ mod tests {
                 (0, live("a")),
                 (1, Event::FirstFrame),
                 (2, Event::Buffering(true)),
-                (3, Event::Behind(true)),
+                (3, Event::Latency(25)),
             ],
         );
         let v = p.view();
@@ -1360,11 +1501,222 @@ mod tests {
                 (0, live("a")),
                 (1, Event::FirstFrame),
                 (2, Event::Buffering(true)),
-                (3, Event::Behind(true)),
+                (3, Event::Latency(25)),
                 (20_000, idle()),
             ],
         );
         let v = p.view();
         assert!(!v.buffering && !v.behind_live);
+    }
+
+    #[test]
+    fn behind_live_readout_shows_past_ten_seconds_while_live() {
+        // (latencies reported in turn, phase live?, behind_live, behind_s)
+        let table: &[(&[u32], bool, bool, Option<u32>)] = &[
+            (&[], true, false, None),
+            (&[4], true, false, None),
+            (&[10], true, false, None),
+            (&[11], true, true, Some(11)),
+            (&[37], true, true, Some(37)),
+            (&[37], false, false, None),
+            // Once behind, it stays down to 7 s: no flicker around 10.
+            (&[12, 9], true, true, Some(9)),
+            (&[12, 7], true, true, Some(7)),
+            (&[12, 6], true, false, None),
+            (&[12, 6, 9], true, false, None),
+            (&[12, 6, 11], true, true, Some(11)),
+        ];
+        for (latencies, live_now, behind, secs) in table.iter().copied() {
+            let latency = latencies;
+            let mut events = vec![(0, live("a")), (1, Event::FirstFrame)];
+            for (i, s) in latencies.iter().enumerate() {
+                events.push((2 + i as u64, Event::Latency(*s)));
+            }
+            if !live_now {
+                events.push((3, Event::Action(Action::Pause)));
+                events.push((20_000, idle()));
+            }
+            let (p, _) = run(config("auto", false), NATIVE, &events);
+            let v = p.view();
+            assert_eq!(
+                (v.behind_live, v.behind_s),
+                (behind, secs),
+                "{latency:?} {live_now}"
+            );
+        }
+    }
+
+    #[test]
+    fn volume_slider_sets_volume_and_mutes_at_zero() {
+        use Command::*;
+        // (muted before, slider value) → commands, view volume
+        let table: &[(bool, u8, &[Command], u8)] = &[
+            (false, 40, &[SetVolume(40)], 40),
+            (false, 0, &[SetVolume(0), SetMuted(true)], 0),
+            (true, 30, &[SetVolume(30), SetMuted(false)], 30),
+            (true, 0, &[SetVolume(0)], 0),
+            (false, 250, &[SetVolume(100)], 100),
+        ];
+        for (muted, value, want, shown) in table {
+            let mut events = vec![
+                (0, live("a")),
+                (1, Event::FirstFrame),
+                (
+                    2,
+                    Event::Element {
+                        paused: false,
+                        muted: *muted,
+                    },
+                ),
+            ];
+            events.push((3, Event::Action(Action::Volume(*value))));
+            let (p, cmds) = run(config("auto", false), NATIVE, &events);
+            assert_eq!(cmds, *want, "muted {muted}, {value}");
+            assert_eq!(p.view().volume, *shown, "muted {muted}, {value}");
+        }
+        // The element's own volume is what shows; muted shows 0.
+        let (p, _) = run(config("auto", false), NATIVE, &[(0, Event::Volume(55))]);
+        assert_eq!(p.view().volume, 55);
+        let (p, _) = run(
+            config("auto", false),
+            NATIVE,
+            &[
+                (0, Event::Volume(55)),
+                (
+                    1,
+                    Event::Element {
+                        paused: true,
+                        muted: true,
+                    },
+                ),
+            ],
+        );
+        assert_eq!(p.view().volume, 0);
+    }
+
+    #[test]
+    fn picture_in_picture_only_where_the_browser_has_it() {
+        let (p, cmds) = run(
+            config("auto", false),
+            NATIVE,
+            &[(0, Event::Action(Action::Pip))],
+        );
+        assert_eq!(cmds, vec![Command::TogglePip]);
+        assert_eq!(p.view().pip, Some(false));
+        let (p, _) = run(config("auto", false), NATIVE, &[(0, Event::Pip(true))]);
+        assert_eq!(p.view().pip, Some(true));
+        let none = Caps {
+            pip: false,
+            ..NATIVE
+        };
+        let (p, cmds) = run(
+            config("auto", false),
+            none,
+            &[(0, Event::Action(Action::Pip))],
+        );
+        assert!(cmds.is_empty());
+        assert_eq!(p.view().pip, None);
+    }
+
+    #[test]
+    fn quality_menu_lists_renditions_and_switches() {
+        let ladder = vec![
+            Level {
+                height: 720,
+                bitrate: 2_500_000,
+            },
+            Level {
+                height: 360,
+                bitrate: 800_000,
+            },
+        ];
+        let start = vec![
+            (0, live("a")),
+            (1, Event::Levels(ladder.clone())),
+            (2, Event::LevelPlaying(1)),
+        ];
+        let (p, _) = run(config("hlsjs", false), NATIVE, &start);
+        let v = p.view();
+        assert_eq!(v.levels, ["720p", "360p"]);
+        assert_eq!((v.quality, v.level_playing), (None, Some(1)));
+        // (choice) → command, view's choice
+        let table = [
+            (Some(0), Some(Command::SetLevel(Some(0))), Some(0)),
+            (None, Some(Command::SetLevel(None)), None),
+            (Some(2), None, None),
+        ];
+        for (choice, command, want) in table {
+            let mut events = start.clone();
+            events.push((3, Event::Action(Action::Quality(choice))));
+            let (p, cmds) = run(config("hlsjs", false), NATIVE, &events);
+            assert_eq!(cmds, command.into_iter().collect::<Vec<_>>(), "{choice:?}");
+            assert_eq!(p.view().quality, want, "{choice:?}");
+        }
+        // One rendition, or native HLS (no levels): no menu.
+        let (p, _) = run(
+            config("hlsjs", false),
+            NATIVE,
+            &[(0, live("a")), (1, Event::Levels(ladder[..1].to_vec()))],
+        );
+        assert!(p.view().levels.is_empty());
+        // A new playback forgets the old ladder and the choice.
+        let mut events = start.clone();
+        events.push((3, Event::Action(Action::Quality(Some(0)))));
+        events.push((
+            4,
+            Event::Lifecycle(Ok(Lifecycle {
+                is_input: true,
+                video_uid: None,
+                live: false,
+            })),
+        ));
+        let (p, _) = run(config("hlsjs", false), NATIVE, &events);
+        let v = p.view();
+        assert!(v.levels.is_empty() && v.quality.is_none());
+    }
+
+    #[test]
+    fn rendition_labels() {
+        let l = |height, bitrate| Level { height, bitrate };
+        let table: &[(&[Level], &[&str])] = &[
+            (
+                &[l(1080, 5_000_000), l(720, 2_500_000), l(360, 800_000)],
+                &["1080p", "720p", "360p"],
+            ),
+            (
+                &[l(720, 3_200_000), l(720, 1_500_000)],
+                &["720p · 3.2 Mbit/s", "720p · 1.5 Mbit/s"],
+            ),
+            (&[l(0, 128_000), l(360, 800_000)], &["0.1 Mbit/s", "360p"]),
+        ];
+        for (levels, want) in table {
+            assert_eq!(level_labels(levels), *want);
+        }
+    }
+
+    #[test]
+    fn control_values() {
+        for (text, want) in [
+            ("0", Some(0)),
+            ("40", Some(40)),
+            ("42.5", None),
+            ("250", Some(100)),
+            ("-3", None),
+            (" 35 ", Some(35)),
+            ("", None),
+            ("NaN", None),
+            ("x", None),
+        ] {
+            assert_eq!(parse_volume(text), want, "{text:?}");
+        }
+        for (text, want) in [
+            ("auto", Some(None)),
+            ("0", Some(Some(0))),
+            ("3", Some(Some(3))),
+            ("-1", None),
+            ("", None),
+        ] {
+            assert_eq!(parse_quality(text), want, "{text:?}");
+        }
     }
 }

@@ -181,14 +181,14 @@ fn the_wasm_load_backs_off_as_the_stream() {
 fn the_fallback_card_reads_as_the_players() {
     let js = read("embed/index.js");
     let title = between(&js, ".jlp-title').textContent = \"", "\"");
-    assert_eq!(title, headline(Phase::Error));
+    assert_eq!(title, headline(Phase::Error).english());
     for class in ["jlp-card", "jlp-title", "jlp-message", "jlp-sr"] {
         assert!(js.contains(class), "{class}");
     }
 }
 
 #[test]
-fn every_button_asks_for_the_action_its_data_action_names() {
+fn every_control_asks_for_the_action_its_data_action_names() {
     use player_core::machine::Action;
     let all = [
         Action::Retry,
@@ -201,6 +201,9 @@ fn every_button_asks_for_the_action_its_data_action_names() {
         Action::PlayRecording(String::new()),
         Action::LeaveReplay,
         Action::RetryRecordings,
+        Action::Volume(0),
+        Action::Pip,
+        Action::Quality(None),
     ];
     let by_variant = |variant: &str| {
         all.iter()
@@ -212,10 +215,15 @@ fn every_button_asks_for_the_action_its_data_action_names() {
         let src = read(&format!("src/components/{file}.rs"));
         for (i, _) in src.match_indices("data-action=\"") {
             let name = between(&src[i..], "data-action=\"", "\"");
-            // The button's handler follows its data-action attribute.
+            // The control's handler (`act.on(Action::X)` for a button,
+            // `act.on_value(Action::X, parse)` for a slider or a menu)
+            // follows its data-action attribute.
             let rest = &src[i..];
-            let variant = between(rest, "act.on(Action::", ")");
-            let variant = variant.split('(').next().unwrap_or_default();
+            let variant = between(rest, "(Action::", ")");
+            let variant = variant
+                .split(|c: char| !c.is_alphanumeric())
+                .next()
+                .unwrap_or_default();
             assert_eq!(by_variant(variant).name(), name, "{file}: {name}");
             named.insert(name.to_string());
         }

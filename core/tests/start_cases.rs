@@ -81,6 +81,7 @@ fn engines_agree_with_the_loader() {
             native_hls: case["nativeHls"].as_bool().unwrap(),
             mse: case["mse"].as_bool().unwrap(),
             family: Family::from_vendor(case["vendor"].as_str().unwrap()),
+            pip: false,
         };
         assert_eq!(
             native(config.engine, caps),

@@ -6,4 +6,4 @@ mod overlay;
 mod player;
 mod recordings;
 
-pub use player::{ConfigProblem, Player};
+pub use player::{ConfigProblem, Player, Tr};

@@ -42,7 +42,7 @@ pub fn emit(target: &Element, event: &HostEvent) {
             (
                 "message",
                 notice
-                    .map(|n| JsValue::from_str(text::notice(n)))
+                    .map(|n| JsValue::from_str(text::notice(n).english()))
                     .unwrap_or(JsValue::NULL),
             ),
         ]),
@@ -58,7 +58,7 @@ pub fn emit(target: &Element, event: &HostEvent) {
             retry_in_ms,
         } => object(&[
             ("code", code.as_str().into()),
-            ("message", text::notice(*notice).into()),
+            ("message", text::notice(*notice).english().into()),
             ("retryInMs", opt_num(*retry_in_ms)),
         ]),
     };

@@ -16,6 +16,7 @@
 //! checks every number in `player_core::health`.
 
 use player_core::hls_config::{classify, HlsError};
+use player_core::player::Level;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::HtmlMediaElement;
@@ -48,6 +49,8 @@ extern "C" {
     fn off(this: &Hls, event: &str, listener: &js_sys::Function);
     #[wasm_bindgen(method, getter)]
     fn latency(this: &Hls) -> f64;
+    #[wasm_bindgen(method, setter, js_name = currentLevel)]
+    fn set_current_level(this: &Hls, level: i32);
     #[wasm_bindgen(method, getter, js_name = liveSyncPosition)]
     fn live_sync_position(this: &Hls) -> Option<f64>;
 }
@@ -103,6 +106,52 @@ impl HlsInstance {
 
     pub fn recover_media_error(&self) {
         let _ = self.hls.recover_media_error();
+    }
+
+    /// Reports the stream's renditions once hls.js has read them, and each
+    /// switch between them. At most 32 renditions are read.
+    pub fn watch_levels(
+        &mut self,
+        on_levels: impl Fn(Vec<Level>) + 'static,
+        on_switched: impl Fn(usize) + 'static,
+    ) {
+        let parsed: Handler = Closure::new(move |_event: JsValue, data: JsValue| {
+            let levels = js_sys::Array::from(&field(&data, "levels"));
+            let number = |v: &JsValue, name: &str| {
+                field(v, name)
+                    .as_f64()
+                    .filter(|n| n.is_finite() && *n >= 0.0)
+                    .map_or(0, |n| n.min(u32::MAX as f64) as u32)
+            };
+            on_levels(
+                levels
+                    .iter()
+                    .take(32)
+                    .map(|l| Level {
+                        height: number(&l, "height"),
+                        bitrate: number(&l, "bitrate"),
+                    })
+                    .collect(),
+            );
+        });
+        let switched: Handler = Closure::new(move |_event: JsValue, data: JsValue| {
+            if let Some(level) = field(&data, "level").as_f64().filter(|l| *l >= 0.0) {
+                on_switched(level as usize);
+            }
+        });
+        for (event, handler) in [
+            ("hlsManifestParsed", parsed),
+            ("hlsLevelSwitched", switched),
+        ] {
+            self.hls.on(event, handler.as_ref().unchecked_ref());
+            self.handlers.push((event, handler));
+        }
+    }
+
+    /// `currentLevel`: this rendition, or -1 (Auto) for `None`.
+    pub fn set_level(&self, level: Option<usize>) {
+        self.hls
+            .set_current_level(level.map_or(-1, |l| l.min(i32::MAX as usize) as i32));
     }
 
     /// Seconds behind the live edge, when known.

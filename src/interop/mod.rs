@@ -7,6 +7,8 @@ pub mod events;
 pub mod fetch;
 pub mod hls;
 pub mod host;
+pub mod i18n;
+pub mod intl;
 pub mod playback;
 pub mod qoe;
 pub mod slot;
@@ -73,19 +75,4 @@ pub fn native_hls(video: &web_sys::HtmlMediaElement) -> bool {
     !video
         .can_play_type("application/vnd.apple.mpegurl")
         .is_empty()
-}
-
-/// An RFC 3339 time as the viewer reads dates ("23 Sep 2021, 07:44"), in
-/// their locale and time zone; the text as it came when it is no date.
-pub fn local_date(rfc3339: &str) -> String {
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(rfc3339));
-    if date.get_time().is_nan() {
-        return rfc3339.to_string();
-    }
-    let options = js_sys::JSON::parse(r#"{"dateStyle":"medium","timeStyle":"short"}"#)
-        .unwrap_or(wasm_bindgen::JsValue::UNDEFINED);
-    let locale = web_sys::window()
-        .and_then(|w| w.navigator().language())
-        .unwrap_or_else(|| "en".to_string());
-    date.to_locale_string(&locale, &options).into()
 }

@@ -6,26 +6,28 @@ use super::hls::HlsInstance;
 use gloo_events::EventListener;
 use player_core::hls_config::{HlsConfig, HlsError};
 use player_core::machine::PlaybackIssue;
+use player_core::player::Level;
 use std::cell::Cell;
 use std::rc::Rc;
 use wasm_bindgen::JsValue;
 use web_sys::HtmlVideoElement;
 
 /// What playback tells the player.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum MediaSignal {
     FirstFrame,
     Ended,
     Issue(PlaybackIssue),
     Buffering(bool),
-    /// Whether the viewer is far enough behind live to offer "go to live".
-    Behind(bool),
+    /// Whole seconds behind the live edge, each time the number changes.
+    Latency(u32),
+    /// hls.js's renditions (the quality menu).
+    Levels(Vec<Level>),
+    /// hls.js switched rendition.
+    LevelPlaying(usize),
 }
 
 pub type Sink = Rc<dyn Fn(MediaSignal)>;
-
-/// Seconds behind the live edge past which "go to live" is offered.
-const BEHIND_SECONDS: f64 = 10.0;
 
 pub struct Playback {
     video: HtmlVideoElement,
@@ -48,7 +50,7 @@ impl Playback {
         sink: Sink,
     ) -> Result<Self, JsValue> {
         let first_frame = Rc::new(Cell::new(false));
-        let behind = Rc::new(Cell::new(false));
+        let latency = Rc::new(Cell::new(None::<u32>));
         let mut listeners = Vec::new();
         let mut on = |event: &'static str, f: Box<dyn Fn(&web_sys::Event)>| {
             listeners.push(EventListener::new(video, event, move |e| f(e)));
@@ -107,18 +109,19 @@ impl Playback {
                 } else {
                     HlsConfig::vod()
                 };
-                let sink = sink.clone();
-                Some(HlsInstance::new(
-                    class,
-                    &config,
-                    video,
-                    url,
-                    move |error| match error {
-                        HlsError::Fatal(issue) => sink(MediaSignal::Issue(issue)),
-                        HlsError::Stalled => sink(MediaSignal::Buffering(true)),
+                let on_error = sink.clone();
+                let mut hls =
+                    HlsInstance::new(class, &config, video, url, move |error| match error {
+                        HlsError::Fatal(issue) => on_error(MediaSignal::Issue(issue)),
+                        HlsError::Stalled => on_error(MediaSignal::Buffering(true)),
                         HlsError::Transient => {}
-                    },
-                )?)
+                    })?;
+                let (on_levels, on_switch) = (sink.clone(), sink.clone());
+                hls.watch_levels(
+                    move |levels| on_levels(MediaSignal::Levels(levels)),
+                    move |level| on_switch(MediaSignal::LevelPlaying(level)),
+                );
+                Some(hls)
             }
         };
         // A recording gets the browser's controls (its seek bar); live, the player's.
@@ -131,17 +134,23 @@ impl Playback {
             _listeners: Vec::new(),
         };
         if live {
-            let (sink, behind, video) = (sink, behind, video.clone());
+            let (sink, latency, video) = (sink, latency, video.clone());
             // hls.js (liveDurationInfinity) and native HLS both keep the
-            // seekable range's end at the live edge.
+            // seekable range's end at the live edge. Reported once a second
+            // at most (when the whole number changes); the player decides
+            // what counts as behind.
             listeners.push(EventListener::new(
                 &video.clone(),
                 "timeupdate",
                 move |_| {
-                    let now_behind = seekable_end(&video)
-                        .is_some_and(|edge| edge - video.current_time() > BEHIND_SECONDS);
-                    if behind.replace(now_behind) != now_behind {
-                        sink(MediaSignal::Behind(now_behind));
+                    let secs = seekable_end(&video)
+                        .map(|edge| edge - video.current_time())
+                        .filter(|s| s.is_finite() && *s >= 0.0)
+                        .map(|s| s.round().min(u32::MAX as f64) as u32);
+                    if let Some(s) = secs {
+                        if latency.replace(Some(s)) != Some(s) {
+                            sink(MediaSignal::Latency(s));
+                        }
                     }
                 },
             ));
@@ -163,6 +172,13 @@ impl Playback {
         match &self.hls {
             Some(hls) => hls.latency(),
             None => seekable_end(&self.video).map(|edge| edge - self.video.current_time()),
+        }
+    }
+
+    /// hls.js's rendition: this one, or `None` for Auto.
+    pub fn set_level(&self, level: Option<usize>) {
+        if let Some(hls) = &self.hls {
+            hls.set_level(level);
         }
     }
 

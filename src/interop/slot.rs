@@ -11,7 +11,7 @@ use gloo_timers::callback::Timeout;
 use player_core::machine::{Event, PlaybackIssue};
 use player_core::player::{Caps, Family};
 use std::rc::Rc;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::HtmlVideoElement;
 
 /// What the slot reports, to be handed back to [`Slot::accept`].
@@ -78,6 +78,23 @@ impl Slot {
             None => (video, None),
         };
         let mut listeners = Vec::new();
+        {
+            let (v, out) = (video.clone(), out.clone());
+            listeners.push(EventListener::new(&video, "volumechange", move |_| {
+                out(Note::Event(Event::Volume(
+                    (v.volume() * 100.0).round() as u8
+                )))
+            }));
+        }
+        for (name, on) in [
+            ("enterpictureinpicture", true),
+            ("leavepictureinpicture", false),
+        ] {
+            let out = out.clone();
+            listeners.push(EventListener::new(&video, name, move |_| {
+                out(Note::Event(Event::Pip(on)))
+            }));
+        }
         for name in ["play", "pause", "volumechange", "emptied"] {
             let (v, out) = (video.clone(), out.clone());
             listeners.push(EventListener::new(&video, name, move |_| {
@@ -123,6 +140,7 @@ impl Slot {
             native_hls: native_hls(&self.video),
             mse: mse_available(),
             family: Family::from_vendor(&vendor()),
+            pip: pip_available(&self.video),
         }
     }
 
@@ -165,7 +183,9 @@ impl Slot {
                     MediaSignal::Ended => Event::MediaEnded,
                     MediaSignal::Issue(issue) => Event::Playback(issue),
                     MediaSignal::Buffering(b) => Event::Buffering(b),
-                    MediaSignal::Behind(b) => Event::Behind(b),
+                    MediaSignal::Latency(s) => Event::Latency(s),
+                    MediaSignal::Levels(levels) => Event::Levels(levels),
+                    MediaSignal::LevelPlaying(level) => Event::LevelPlaying(level),
                 })
             }
             Note::Hlsjs(result) => {
@@ -290,4 +310,52 @@ impl Slot {
             p.go_live();
         }
     }
+
+    /// 0–100.
+    pub fn set_volume(&self, volume: u8) {
+        self.video.set_volume(f64::from(volume.min(100)) / 100.0);
+    }
+
+    pub fn set_level(&self, level: Option<usize>) {
+        if let Some(p) = &self.playback {
+            p.set_level(level);
+        }
+    }
+
+    /// Puts the video in picture-in-picture, or takes it out. The outcome
+    /// comes back as the element's enter/leave events; a refusal (no
+    /// frame yet, no user gesture) changes nothing.
+    pub fn toggle_pip(&self) {
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        let in_pip = js_sys::Reflect::get(&document, &"pictureInPictureElement".into())
+            .is_ok_and(|e| !e.is_null() && !e.is_undefined());
+        let (target, method): (&JsValue, &str) = if in_pip {
+            (&document, "exitPictureInPicture")
+        } else {
+            (&self.video, "requestPictureInPicture")
+        };
+        let call = js_sys::Reflect::get(target, &method.into())
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+            .and_then(|f| f.call0(target).ok())
+            .and_then(|p| p.dyn_into::<js_sys::Promise>().ok());
+        if let Some(promise) = call {
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+            });
+        }
+    }
+}
+
+/// Whether the browser offers picture-in-picture for this video.
+fn pip_available(video: &HtmlVideoElement) -> bool {
+    let enabled = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| js_sys::Reflect::get(&d, &"pictureInPictureEnabled".into()).ok())
+        .is_some_and(|v| v.is_truthy());
+    let disabled =
+        js_sys::Reflect::get(video, &"disablePictureInPicture".into()).is_ok_and(|v| v.is_truthy());
+    enabled && !disabled
 }

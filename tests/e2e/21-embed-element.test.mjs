@@ -191,6 +191,31 @@ test('mount(): update switches, same options do nothing, unmount is idempotent',
   assert.deepEqual(p.panics(), []);
 });
 
+test('lang: the attribute and the mount() option pick the catalogue (from the package\'s i18n/), and changing it re-renders', { timeout: 60_000 }, async () => {
+  const a = await env.input('lang');
+  const p = await openHost();
+  const title = (id) => p.peek(`(() => {
+    const host = document.getElementById(${JSON.stringify(id)});
+    const jlp = (host.shadowRoot || host).querySelector('.jlp');
+    return jlp ? { lang: jlp.getAttribute('lang'), dir: jlp.getAttribute('dir'), title: jlp.querySelector('.jlp-title').textContent } : null;
+  })()`);
+  await p.peek(`(() => {
+    const el = document.createElement('jitsi-live-player');
+    el.id = 'pl'; el.setAttribute('lang', 'fr'); el.setAttribute('base', ${JSON.stringify(env.server.url)}); el.setAttribute('input', ${JSON.stringify(a.uid)});
+    document.getElementById('slot-a').append(el);
+    window.__hl = window.__mount(document.getElementById('slot-m'), { base: ${JSON.stringify(env.server.url)}, input: ${JSON.stringify(a.uid)}, lang: 'pt-BR' });
+  })()`);
+  await waitFor(async () => (await title('pl'))?.title === 'Le direct va bientôt commencer', { timeout: 20_000, what: 'French in the element' });
+  await waitFor(async () => (await title('slot-m'))?.title === 'A transmissão começará em breve', { timeout: 20_000, what: 'Brazilian Portuguese from mount()' });
+  assert.equal(await p.peek(`document.getElementById('pl').lang`), 'fr', 'lang is the element\'s own property');
+  await p.peek(`document.getElementById('pl').lang = 'ar'`);
+  await waitFor(async () => { const t = await title('pl'); return t && t.dir === 'rtl' && t.title === 'سيبدأ البث قريبًا'; }, { timeout: 20_000, what: 'Arabic after setting lang' });
+  const fetched = p.allRequests.map((r) => r.url).filter((u) => /\/i18n\//.test(u)).map((u) => new URL(u).pathname);
+  assert.deepEqual(fetched.sort(), ['/jitsi-live-player/i18n/ar.json', '/jitsi-live-player/i18n/fr.json', '/jitsi-live-player/i18n/pt-BR.json']);
+  await p.peek('window.__hl.unmount()');
+  assert.deepEqual(p.panics(), []);
+});
+
 test('hls.js in the element: a stall reaches the host as a metric, then playback goes on', { timeout: 90_000 }, async () => {
   const a = await env.input('s');
   await env.control.startBroadcast(a.uid);
