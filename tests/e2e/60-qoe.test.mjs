@@ -86,7 +86,8 @@ test(`pages watch through a segment fault; the figures match (${DB})`, { timeout
 
   const pages = [
     await env.openUrl(live.watchUrl, { id: uid, name: 'hlsjs', engine: 'hlsjs', initScripts: [OBSERVE] }),
-    await env.openUrl(live.watchUrl, { id: uid, name: 'native', initScripts: [OBSERVE] }),
+    // Chromium's own HLS, as Safari plays (auto picks hls.js on Chromium).
+    await env.openUrl(`${live.watchUrl}&engine=native`, { id: uid, name: 'native', initScripts: [OBSERVE] }),
   ];
   const posted = new Map(pages.map((p) => [p, []]));
   for (const p of pages) {
