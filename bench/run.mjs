@@ -16,7 +16,7 @@
 // Writes bench/output/latest.json and prints markdown tables.
 //
 //   node bench/run.mjs [--runs 9] [--size 1280x720] [--preset veryfast] [--abr]
-//                      [--rpm-seconds 60] [--skip-rpm] [--warm]
+//                      [--rpm-seconds 60] [--skip-rpm] [--no-qoe] [--warm]
 //                      [--players a,e,a2,b[,c,d]]
 //
 // About 1.5 minutes with --skip-rpm (9 runs × 4 players, 2 cores), plus
@@ -39,6 +39,7 @@ const PRESET = opt('--preset', 'veryfast');
 const ABR = args.includes('--abr');
 const RPM_SECONDS = Number(opt('--rpm-seconds', 60));
 const SKIP_RPM = args.includes('--skip-rpm');
+const NO_QOE = args.includes('--no-qoe');
 const ONLY = opt('--players', 'a,e,a2,b');
 const WARM = args.includes('--warm');
 const FRAME_TIMEOUT = 30_000;
@@ -296,13 +297,18 @@ async function main() {
       const ctxW = await browser.newContext();
       const ctxL = await browser.newContext();
       const counts = { waiting: {}, live: {} };
-      const track = (ctx, key, id) => ctx.on('request', (r) => { const k = classify(r.url(), id); if (k && counts[key].on) counts[key][k] = (counts[key][k] || 0) + 1; });
+      // Beacons go to /api/qoe (not under the uid): counted here, by the page.
+      const kindOf = (url, id) => (new URL(url).pathname === '/api/qoe' ? 'qoe' : classify(url, id));
+      const track = (ctx, key, id) => ctx.on('request', (r) => { const k = kindOf(r.url(), id); if (k && counts[key].on) counts[key][k] = (counts[key][k] || 0) + 1; });
       track(ctxW, 'waiting', idle.uid);
       track(ctxL, 'live', uid);
       const pw = await ctxW.newPage();
       const pl = await ctxL.newPage();
-      await pw.goto(`${server.url}/?input=${enc(idle.uid)}`);
-      await pl.goto(`${server.url}/?input=${enc(uid)}`);
+      // With the viewing figures on, as a deployment's watch page has them
+      // (the stand-in answers 404 to the beacons; the player sends the same).
+      const qoe = NO_QOE ? '' : '&qoe=/api/qoe';
+      await pw.goto(`${server.url}/?input=${enc(idle.uid)}${qoe}`);
+      await pl.goto(`${server.url}/?input=${enc(uid)}${qoe}`);
       await waitFor(async () => (await pw.evaluate(() => document.querySelector('[data-player-state]')?.getAttribute('data-player-state'))) === 'waiting', { timeout: 20_000, what: 'waiting page' });
       await waitFor(async () => (await pl.evaluate(() => { const v = document.querySelector('video'); return v && !v.paused && v.currentTime > 1; })), { timeout: 30_000, what: 'live page playing' });
       await sleep(2000);
@@ -367,10 +373,12 @@ function report(r) {
   for (const a of r.alternatives) L.push(`| ${a.label} | ${fmt(a.raw)} | ${fmt(a.gzip)} | ${fmt(a.brotli)} |`);
   const q = r.requestsPerViewerPerMinute;
   if (q) {
-    L.push('', `### Requests per viewer per minute (one page each, ${q.seconds} s, counted by the origin)`, '', '| state | total | lifecycle | views | manifest | playlist | segment | thumbnail |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    L.push('', `### Requests per viewer per minute (one page each, ${q.seconds} s, counted by the origin; beacons by the page)`, '', '| state | total | lifecycle | views | manifest | playlist | segment | thumbnail | qoe beacons | API calls (lifecycle + views + beacons) |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const k of ['waiting', 'live']) {
       const o = q[k].origin || {};
-      L.push(`| ${k} | ${q[k].originTotal} | ${o.lifecycle ?? 0} | ${o.views ?? 0} | ${o.manifest ?? 0} | ${o.playlist ?? 0} | ${o.segment ?? 0} | ${o.thumbnail ?? 0} |`);
+      const beacons = q[k].page?.qoe ?? 0;
+      const api = +((o.lifecycle ?? 0) + (o.views ?? 0) + beacons).toFixed(1);
+      L.push(`| ${k} | ${+(q[k].originTotal + beacons).toFixed(1)} | ${o.lifecycle ?? 0} | ${o.views ?? 0} | ${o.manifest ?? 0} | ${o.playlist ?? 0} | ${o.segment ?? 0} | ${o.thumbnail ?? 0} | ${beacons} | ${api} |`);
     }
   }
   return L.join('\n');

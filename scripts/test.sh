@@ -40,6 +40,9 @@ node scripts/check-budget.mjs --budget budget-moderator.json
 step "end to end (headless Chromium, local origin)"
 node --test --test-concurrency=1 tests/e2e/
 
+step "viewing figures end to end on PostgreSQL (spec 60 again, the backend on a throwaway server)"
+scripts/pg-test.sh node --test tests/e2e/60-qoe.test.mjs
+
 step "end to end, second engine (headless Firefox ESR over WebDriver BiDi): the viewer's states"
 # Waiting, live, ended, the next broadcast, faults, recordings: the same
 # specs through the page object's Firefox adapter (tests/e2e/harness.mjs).

@@ -32,6 +32,10 @@ pub const SEND_WINDOW_MS: u64 = 60_000;
 pub const MAX_VIEWS_PER_BATCH: usize = 4;
 /// The beacon format's version.
 pub const VERSION: u32 = 1;
+/// A wait shorter than this is not rebuffering: media elements report
+/// momentary waits (`waiting` then `playing` within a few ms) while data is
+/// appended, which no viewer sees; counted, each would be an "event".
+pub const MIN_REBUFFER_MS: u64 = 500;
 
 /// Limits of one view report, checked by the backend. The player cannot
 /// exceed them (it sends at least every [`FLUSH_EVERY_MS`] while watching)
@@ -424,8 +428,11 @@ struct View {
     start_sent: bool,
     playing: bool,
     seeking: bool,
-    /// A rebuffer in progress, since when.
+    /// A wait in progress, counted up to when (its start until it has
+    /// lasted [`MIN_REBUFFER_MS`]).
     stall_since: Option<u64>,
+    /// That wait has lasted long enough to be a rebuffering event.
+    stall_counted: bool,
     /// Watch time runs since (playing or rebuffering, visible, started).
     watch_since: Option<u64>,
     quality: Option<u32>,
@@ -454,6 +461,10 @@ pub struct Session {
     last_flush: u64,
     /// Times of the last sends, oldest first.
     sends: Vec<u64>,
+    /// The last view reported, emptied: what an `end` with nothing new carries.
+    last_reported: Option<ViewReport>,
+    /// `end` was sent.
+    ended: bool,
 }
 
 fn saturating_ms(from: u64, to: u64) -> u32 {
@@ -491,6 +502,7 @@ impl View {
             playing: false,
             seeking: false,
             stall_since: None,
+            stall_counted: false,
             watch_since: None,
             quality: None,
             failed: false,
@@ -506,12 +518,19 @@ impl View {
             self.dirty |= ms > 0;
             self.watch_since = Some(now);
         }
-        if let Some(s) = self.stall_since.take() {
-            self.report.rebuffer_ms = self
-                .report
-                .rebuffer_ms
-                .saturating_add(saturating_ms(s, now));
-            self.stall_since = Some(now);
+        if let Some(s) = self.stall_since {
+            if self.stall_counted || now.saturating_sub(s) >= MIN_REBUFFER_MS {
+                if !self.stall_counted {
+                    self.stall_counted = true;
+                    self.report.rebuffers = self.report.rebuffers.saturating_add(1);
+                    self.dirty = true;
+                }
+                self.report.rebuffer_ms = self
+                    .report
+                    .rebuffer_ms
+                    .saturating_add(saturating_ms(s, now));
+                self.stall_since = Some(now);
+            }
         }
     }
 
@@ -530,6 +549,7 @@ impl View {
     fn end_stall(&mut self, now: u64) {
         self.settle(now);
         self.stall_since = None;
+        self.stall_counted = false;
     }
 
     /// Takes what accumulated, leaving the counters at zero.
@@ -577,6 +597,8 @@ impl Session {
             done: Vec::new(),
             last_flush: now,
             sends: Vec::with_capacity(MAX_SENDS),
+            last_reported: None,
+            ended: false,
         }
     }
 
@@ -637,10 +659,9 @@ impl Session {
                     // Start-up and seek waits are not rebuffering.
                     Ev::Stalled if v.started && !v.seeking && v.stall_since.is_none() => {
                         v.settle(now);
+                        // Counted once it lasts (see `settle`).
                         v.stall_since = Some(now);
                         v.playing = false;
-                        v.report.rebuffers = v.report.rebuffers.saturating_add(1);
-                        v.dirty = true;
                         v.set_watching(now, visible);
                     }
                     Ev::Paused => {
@@ -695,9 +716,22 @@ impl Session {
         }
     }
 
-    /// Whether the per-minute budget allows a send now.
-    fn may_send(&self, now: u64) -> bool {
-        self.sends.len() < MAX_SENDS || self.sends[0] + SEND_WINDOW_MS <= now
+    /// Whether the per-minute budget allows a send now. The last request
+    /// of the window is kept for `PageHide`: it is the page's last chance
+    /// to send (and to say it left), and browsers fire `visibilitychange`
+    /// just before `pagehide` when a page is closed.
+    fn may_send(&self, trigger: Trigger, now: u64) -> bool {
+        let recent = self
+            .sends
+            .iter()
+            .filter(|&&t| t + SEND_WINDOW_MS > now)
+            .count();
+        let budget = if trigger == Trigger::PageHide {
+            MAX_SENDS
+        } else {
+            MAX_SENDS - 1
+        };
+        recent < budget
     }
 
     /// Whether a tick should send now: after the first frame at once (so
@@ -725,15 +759,37 @@ impl Session {
         if trigger == Trigger::Tick && !self.due(now) {
             return None;
         }
-        if !self.may_send(now) {
+        if !self.may_send(trigger, now) {
             return None;
         }
         let mut views = std::mem::take(&mut self.done);
         if let Some(r) = self.view.as_mut().and_then(|v| v.take(now)) {
             views.push(r);
         }
+        if trigger == Trigger::PageHide && views.is_empty() && !self.ended {
+            // Nothing new, but the page must still say it left (or it
+            // counts as a viewer for another minute): an empty report of
+            // its last view carries `end`.
+            views.extend(self.last_reported.take());
+        }
         if views.is_empty() {
             return None;
+        }
+        self.ended |= trigger == Trigger::PageHide;
+        if let Some(last) = views.last() {
+            self.last_reported = Some(ViewReport {
+                start: false,
+                startup_ms: None,
+                watch_ms: 0,
+                rebuffers: 0,
+                rebuffer_ms: 0,
+                up: 0,
+                down: 0,
+                failure: None,
+                failed_at_start: false,
+                latency_ms: None,
+                ..last.clone()
+            });
         }
         if self.sends.len() == MAX_SENDS {
             self.sends.remove(0);
@@ -885,6 +941,30 @@ mod tests {
                 (10_000, 1, 2_000),
             ),
             (
+                "momentary waits (the element appending data) are not rebuffering",
+                vec![
+                    (0, live()),
+                    (1_000, Ev::FirstFrame),
+                    (5_000, Ev::Stalled),
+                    (5_010, Ev::Playing),
+                    (6_000, Ev::Stalled),
+                    (6_499, Ev::Playing),
+                ],
+                11_000,
+                (10_000, 0, 0),
+            ),
+            (
+                "a wait is rebuffering from its start once it lasts",
+                vec![
+                    (0, live()),
+                    (1_000, Ev::FirstFrame),
+                    (5_000, Ev::Stalled),
+                    (5_500, Ev::Playing),
+                ],
+                11_000,
+                (10_000, 1, 500),
+            ),
+            (
                 "a second Stalled during one stall counts once",
                 vec![
                     (0, live()),
@@ -1018,7 +1098,16 @@ mod tests {
         let b = s.flush(Trigger::Tick, 3_000).unwrap();
         assert_eq!(b.views[0].failure.as_deref(), Some("network"));
         assert!(!b.views[0].failed_at_start, "a view that had started");
-        assert_eq!(s.flush(Trigger::PageHide, 5_000), None, "nothing more");
+        let end = s
+            .flush(Trigger::PageHide, 5_000)
+            .expect("the page says it left");
+        assert!(end.end);
+        assert_eq!(
+            (end.views[0].watch_ms, &end.views[0].failure),
+            (0, &None),
+            "nothing more"
+        );
+        assert_eq!(s.flush(Trigger::PageHide, 6_000), None, "once");
     }
 
     #[test]
@@ -1068,27 +1157,59 @@ mod tests {
         let second = s.flush(Trigger::Tick, 30_800).expect("30 s later");
         assert_eq!(second.views[0].watch_ms, 30_000);
         assert!(!second.views[0].start && second.views[0].startup_ms.is_none());
-        // Hidden, visible, hidden again within the minute: the third send
-        // is allowed, the fourth waits for the window to move.
+        // Hidden, visible, hidden again within the minute: the last request
+        // of the minute is kept for pagehide, and what waited goes then.
         s.on(Ev::Visible(false), 31_000);
-        assert!(s.flush(Trigger::Hidden, 31_000).is_some());
+        assert_eq!(
+            s.flush(Trigger::Hidden, 31_000),
+            None,
+            "the minute's last request is pagehide's"
+        );
         s.on(Ev::Visible(true), 32_000);
         s.on(Ev::Visible(false), 40_000);
-        assert_eq!(
-            s.flush(Trigger::Hidden, 40_000),
-            None,
-            "4th within a minute"
-        );
+        assert_eq!(s.flush(Trigger::Hidden, 40_000), None);
         let last = s
-            .flush(Trigger::PageHide, 60_800)
-            .expect("the window has moved");
+            .flush(Trigger::PageHide, 40_500)
+            .expect("pagehide takes the last request");
         assert!(last.end);
-        assert_eq!(last.views[0].watch_ms, 8_000, "what waited is not lost");
+        assert_eq!(last.views[0].watch_ms, 8_200, "what waited is not lost");
+        assert_eq!(s.flush(Trigger::PageHide, 41_000), None, "one end");
         // Over any 60 s window at most 3 sends.
-        let times = [800u64, 30_800, 31_000, 60_800];
-        for w in times.windows(4) {
-            assert!(w[3] - w[0] >= SEND_WINDOW_MS);
-        }
+        let times = [800u64, 30_800, 40_500];
+        assert!(times[2] - times[0] < SEND_WINDOW_MS);
+    }
+
+    #[test]
+    fn the_end_goes_even_when_hidden_sent_just_before() {
+        // Browsers fire visibilitychange (hidden) just before pagehide when
+        // a page is closed: the hidden send takes what accumulated, and
+        // pagehide still says the page left (else it stays a viewer for
+        // another minute on the moderator's page).
+        let mut s = session();
+        run(&mut s, &[(0, live()), (500, Ev::FirstFrame)]);
+        assert!(s.flush(Trigger::Tick, 500).is_some());
+        s.on(Ev::Visible(false), 10_000);
+        let hidden = s.flush(Trigger::Hidden, 10_000).expect("hidden sends");
+        assert_eq!(hidden.views[0].watch_ms, 9_500);
+        assert!(!hidden.end);
+        let end = s.flush(Trigger::PageHide, 10_001).expect("the end");
+        assert!(end.end && end.validate().is_ok(), "{end:?}");
+        assert_eq!(
+            (end.views[0].input.as_str(), end.views[0].watch_ms),
+            ("in1", 0)
+        );
+        // The same after a full minute's budget: ticks at 0.5 s and 30.5 s.
+        let mut s = session();
+        run(&mut s, &[(0, live()), (500, Ev::FirstFrame)]);
+        assert!(s.flush(Trigger::Tick, 500).is_some());
+        assert!(s.flush(Trigger::Tick, 30_500).is_some());
+        s.on(Ev::Visible(false), 42_000);
+        assert_eq!(s.flush(Trigger::Hidden, 42_000), None);
+        let end = s
+            .flush(Trigger::PageHide, 42_001)
+            .expect("the end, with the rest");
+        assert!(end.end);
+        assert_eq!(end.views[0].watch_ms, 11_500);
     }
 
     #[test]

@@ -227,6 +227,11 @@ pub async fn series(
 
 /// Everything a moderator page shows for one input.
 pub async fn input_qoe(store: &Store, input: &str, now_s: i64) -> Result<InputQoe, sqlx::Error> {
+    // Viewers first: a flush can commit between these reads, and one that
+    // removes a page that left also adds its last figures. Read in this
+    // order, "0 viewers now" never comes with figures that miss the
+    // leavers' last seconds (seen in tests/e2e/60-qoe.test.mjs).
+    let viewers_now = viewers_now(store, input, now_s).await?;
     let broadcasts = videos(store, input, "live").await?;
     let series = match broadcasts.first() {
         Some(b) => series(store, input, &b.video_uid).await?,
@@ -234,7 +239,7 @@ pub async fn input_qoe(store: &Store, input: &str, now_s: i64) -> Result<InputQo
     };
     Ok(InputQoe {
         input_uid: input.to_string(),
-        viewers_now: viewers_now(store, input, now_s).await?,
+        viewers_now,
         broadcasts,
         series,
         recordings: videos(store, input, "recording").await?,
