@@ -79,9 +79,27 @@ function normalise(options) {
 }
 const same = (a, b) => KEYS.every((k) => a[k] === b[k]);
 
+// The fallback card's language, chosen as core's Lang::choose does (the
+// player isn't there to choose): the option, else the browser's languages,
+// else English. core/tests/contract.rs checks LANGS against core's.
+const LANGS = ['en', 'de', 'fr', 'es', 'pt-BR', 'it', 'nl', 'pl', 'ja', 'zh-Hans', 'ar'];
+function langOf(tag) {
+  const [primary, ...rest] = String(tag || '').trim().toLowerCase().split(/[-_]/);
+  if (primary === 'pt') return 'pt-BR';
+  if (primary === 'zh') {
+    const traditional = rest.some((p) => ['hant', 'tw', 'hk', 'mo'].includes(p));
+    return traditional && !rest.includes('hans') ? null : 'zh-Hans';
+  }
+  return LANGS.includes(primary) ? primary : null;
+}
+function chooseLang(option) {
+  return langOf(option) || (navigator.languages || []).map(langOf).find(Boolean) || 'en';
+}
+
 // What shows while the wasm can't be loaded (offline, a failing CDN): the
 // player's own error card, built here since the player isn't there yet.
-function fallback(target, retryInMs) {
+// English at once; the viewer's catalogue replaces it if it can be fetched.
+function fallback(target, retryInMs, lang) {
   const message = 'The player could not be loaded. It will try again by itself.';
   const root = document.createElement('div');
   root.className = 'jlp';
@@ -91,10 +109,25 @@ function fallback(target, retryInMs) {
     '<div class="jlp-stage" part="stage"><div class="jlp-overlay" part="overlay"><div class="jlp-card" part="card">' +
     '<p class="jlp-title" part="title"></p><p class="jlp-message" part="message" data-message></p></div></div></div>' +
     '<p class="jlp-sr" role="status" aria-live="polite"></p>';
-  root.querySelector('.jlp-title').textContent = "The stream can't be shown right now";
-  root.querySelector('.jlp-message').textContent = message;
-  root.querySelector('.jlp-sr').textContent = message;
+  const words = (title, text) => {
+    root.querySelector('.jlp-title').textContent = title;
+    root.querySelector('.jlp-message').textContent = text;
+    root.querySelector('.jlp-sr').textContent = text;
+  };
+  words("The stream can't be shown right now", message);
   target.replaceChildren(root);
+  if (lang !== 'en') {
+    fetch(`${i18nUrl()}${lang}.json`, { credentials: 'omit' })
+      .then((r) => (r.ok ? r.json() : null))
+      .then((c) => {
+        const [title, text] = [c?.['state-error'], c?.['player-unavailable']];
+        if (!root.isConnected || typeof title !== 'string' || typeof text !== 'string') return;
+        root.lang = lang;
+        root.dir = lang === 'ar' ? 'rtl' : 'ltr';
+        words(title, text);
+      })
+      .catch(() => {});
+  }
   target.dispatchEvent(
     new CustomEvent('playererror', {
       bubbles: true,
@@ -136,7 +169,7 @@ export function mount(target, options) {
         // Backoff as for the stream (hls.js's getRetryDelay over RETRY).
         const delay = Math.min(RETRY.maxDelayMs, RETRY.delayMs * 2 ** failures++);
         if (failures === 1) console.warn('jitsi-live-player: the player could not be loaded', e);
-        fallback(target, delay);
+        fallback(target, delay, chooseLang(current.lang));
         retry = setTimeout(boot, delay);
       },
     );

@@ -144,6 +144,7 @@ keys! {
     StateEnded "state-ended" "The stream has ended",
     StateReplay "state-replay" "Playing the recording",
     StateError "state-error" "The stream can't be shown right now",
+    PlayerUnavailable "player-unavailable" "The player could not be loaded. It will try again by itself.",
     InputNotFound "notice-input-not-found" "This live stream was not found. Check the input id in the address.",
     VideoNotFound "notice-video-not-found" "This video was not found. Check the video id in the address.",
     Forbidden "notice-forbidden" "This stream is not available to you: the link may have expired.",

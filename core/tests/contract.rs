@@ -180,8 +180,18 @@ fn the_wasm_load_backs_off_as_the_stream() {
 #[test]
 fn the_fallback_card_reads_as_the_players() {
     let js = read("embed/index.js");
-    let title = between(&js, ".jlp-title').textContent = \"", "\"");
+    let title = between(&js, "words(\"", "\"");
     assert_eq!(title, headline(Phase::Error).english());
+    let message = between(&js, "const message = '", "'");
+    assert_eq!(message, player_core::i18n::Key::PlayerUnavailable.english());
+    // Its language is chosen in JS, from the same list as core's.
+    let langs = between(&js, "const LANGS = [", "]");
+    let tags: Vec<String> = player_core::i18n::Lang::ALL
+        .iter()
+        .map(|l| format!("'{}'", l.tag()))
+        .collect();
+    assert_eq!(langs, tags.join(", "));
+    assert!(js.contains("c?.['state-error']") && js.contains("c?.['player-unavailable']"));
     for class in ["jlp-card", "jlp-title", "jlp-message", "jlp-sr"] {
         assert!(js.contains(class), "{class}");
     }

@@ -269,6 +269,26 @@ test('the wasm fails to load: a plain message, then the player comes by itself',
   assert.deepEqual(p.panics(), []);
 });
 
+test("the wasm fails to load: the card reads in the viewer's language", { timeout: 60_000 }, async () => {
+  const a = await env.input('wl');
+  const p = await openHost();
+  let refused = 0;
+  await p.page.route('**/jitsi_live_player_bg.wasm', (route) => (refused++ < 1 ? route.abort('connectionrefused') : route.continue()));
+  await p.peek(`(() => {
+    const el = document.createElement('jitsi-live-player');
+    el.id = 'pwl'; el.lang = 'de'; el.base = ${JSON.stringify(env.server.url)}; el.input = ${JSON.stringify(a.uid)};
+    document.getElementById('slot-a').append(el);
+  })()`);
+  const german = await waitFor(async () => {
+    const r = (await p.peek(READ)).pwl;
+    return r.state === 'error' && /konnte nicht geladen werden/.test(r.message || '') && r;
+  }, { timeout: 15_000, what: 'the German fallback card', describe: () => p.peek(READ).then((r) => JSON.stringify(r.pwl)) });
+  assert.equal(german.state, 'error');
+  assert.equal(await p.peek(`document.getElementById('pwl').shadowRoot.querySelector('.jlp').lang`), 'de');
+  await waitFor(async () => (await p.peek(READ)).pwl.state === 'waiting', { timeout: 15_000, what: 'waiting once the wasm loads' });
+  assert.deepEqual(p.panics(), []);
+});
+
 // README: "moving it within the page keeps it": a move (removed and added
 // in one task) neither tears the player down nor starts it again.
 test('moving the element within the page keeps its player', { timeout: 90_000 }, async () => {
