@@ -68,7 +68,9 @@ describe('README claims', { concurrency: true }, () => {
   it('native HLS gives up after its first frame → hls.js takes over for the session', { timeout: 120_000 }, async () => {
     const { uid } = await env.input('switch');
     await env.control.startBroadcast(uid);
-    const p = await env.open({ query: { input: uid }, id: uid, name: 'switch' });
+    // `auto` is hls.js on Chromium (core/src/engine.rs): ask for the
+    // browser's HLS, as Safari's `auto` gets it.
+    const p = await env.open({ query: { input: uid, engine: 'native' }, id: uid, name: 'switch' });
     await p.waitForState('live', 30_000);
     const s0 = await p.waitForPlaying({ timeout: 30_000 });
     assert.equal(s0.video.engine, 'native', 'this Chromium plays natively first');
