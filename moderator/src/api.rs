@@ -62,15 +62,16 @@ impl LiveInput {
     }
 
     /// The watch page as the preview: muted, without the recordings list,
-    /// on `engine` (`auto`, `native` or `hlsjs`).
+    /// sending no viewing figures (the moderator is not an audience), on
+    /// `engine` (`auto`, `native` or `hlsjs`).
     pub fn preview_url(&self, engine: &str) -> String {
-        let mut add = vec![("muted", "1")];
+        let mut add = vec![("muted", "1"), ("qoe", "0")];
         if engine != "auto" {
             add.push(("engine", engine));
         }
         with_params(
             &self.watch_url,
-            &["recordings", "muted", "engine", "autoplay"],
+            &["recordings", "muted", "engine", "autoplay", "qoe"],
             &add,
             false,
         )
@@ -337,14 +338,15 @@ mod tests {
             j.replay_url("v a"),
             "https://watch.example.org/?video=v%20a"
         );
-        j.watch_url = "https://w.example/?input=a&recordings=%2Fapi&muted=0&base=b#x".into();
+        j.watch_url =
+            "https://w.example/?input=a&recordings=%2Fapi&muted=0&qoe=%2Fq&base=b#x".into();
         assert_eq!(
             j.preview_url("auto"),
-            "https://w.example/?input=a&base=b&muted=1"
+            "https://w.example/?input=a&base=b&muted=1&qoe=0"
         );
         assert_eq!(
             j.preview_url("hlsjs"),
-            "https://w.example/?input=a&base=b&muted=1&engine=hlsjs"
+            "https://w.example/?input=a&base=b&muted=1&qoe=0&engine=hlsjs"
         );
         j.watch_url = "not a url".into();
         assert_eq!(j.delivery(), None);

@@ -7,6 +7,7 @@ mod browser;
 mod net;
 mod page;
 mod preview;
+mod qoe;
 
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
 pub fn start() {
