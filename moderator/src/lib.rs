@@ -4,6 +4,7 @@
 
 mod api;
 mod browser;
+mod json;
 mod net;
 mod page;
 mod preview;

@@ -212,7 +212,12 @@ fn Viewing(ctx: Ctx) -> impl IntoView {
             let q = q.as_ref()?;
             let mut rows = Vec::new();
             if let Some(b) = q.broadcasts.first() {
-                rows.push(("broadcast", "This broadcast".to_string(), qoe::row(b)));
+                let label = if ctx.status() == InputStatus::Live {
+                    "Broadcast on air"
+                } else {
+                    "Last broadcast"
+                };
+                rows.push(("broadcast", label.to_string(), qoe::row(b)));
             }
             for r in &q.recordings {
                 let label = name_of(&r.video_uid).unwrap_or_else(|| {
@@ -235,13 +240,15 @@ fn Viewing(ctx: Ctx) -> impl IntoView {
                 {move || ctx.qoe_note.get().unwrap_or_default()}
             </p>
             <div class="mod-viewing-top">
-                <div class="mod-figure mod-now">
-                    <dt>"Watching now"</dt>
-                    <dd data-qoe="viewers-now"
-                        data-value=move || now().map(|n| n.to_string()).unwrap_or_default()>
-                        {move || now().map_or_else(|| NO_VALUE.into(), format::compact_count)}
-                    </dd>
-                </div>
+                <dl class="mod-now">
+                    <div class="mod-figure">
+                        <dt>"Watching now"</dt>
+                        <dd data-qoe="viewers-now"
+                            data-value=move || now().map(|n| n.to_string()).unwrap_or_default()>
+                            {move || now().map_or_else(|| NO_VALUE.into(), format::compact_count)}
+                        </dd>
+                    </div>
+                </dl>
                 {move || match chart() {
                     None => view! {
                         <p class="mod-help mod-chart-empty">"The chart starts once viewers report."</p>
@@ -283,8 +290,8 @@ fn Viewing(ctx: Ctx) -> impl IntoView {
                             {rows.into_iter().map(|(kind, label, row)| view! {
                                 <tr data-qoe-row=kind data-video-uid=row.video_uid.clone()>
                                     <th scope="row">{label}</th>
-                                    {row.cells.into_iter().map(|(name, text, value)| view! {
-                                        <td data-qoe=name data-value=value>{text}</td>
+                                    {row.cells.into_iter().zip(qoe::COLUMNS).map(|((name, text, value), (_, header))| view! {
+                                        <td data-qoe=name data-value=value data-label=header>{text}</td>
                                     }).collect_view()}
                                 </tr>
                             }).collect_view()}

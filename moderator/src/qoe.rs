@@ -3,7 +3,9 @@
 //! viewers and rebuffering over the broadcast. Pure: body in, texts and
 //! SVG point lists out, tested natively.
 
-use serde::Deserialize;
+use player_core::json::JsonObject;
+
+use crate::json::{count, optional, Json};
 
 /// Recordings shown in the table, newest first; the rest are left out.
 pub const MAX_ROWS: usize = 10;
@@ -17,8 +19,7 @@ pub const CHART_H: f64 = 80.0;
 const MIN_REBUFFER_SCALE: f64 = 5.0;
 
 /// One broadcast's or recording's figures.
-#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct VideoQoe {
     pub video_uid: String,
     pub views: u64,
@@ -30,8 +31,7 @@ pub struct VideoQoe {
 }
 
 /// One minute of the broadcast.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Point {
     /// Unix seconds at the minute's start.
     pub t: i64,
@@ -41,8 +41,7 @@ pub struct Point {
 }
 
 /// The answer, as far as the page uses it.
-#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RoomQoe {
     pub viewers_now: u64,
     /// Latest first: the first is the current or last broadcast.
@@ -51,6 +50,67 @@ pub struct RoomQoe {
     pub series: Vec<Point>,
     /// Latest first.
     pub recordings: Vec<VideoQoe>,
+}
+
+/// A number field that may be absent (0); `None` when it is something else.
+fn number_or_zero(o: &Json, key: &str) -> Option<f64> {
+    optional(o, key, |k| o.number(k))
+        .ok()
+        .map(|n| n.unwrap_or(0.0))
+}
+
+fn count_or_zero(o: &Json, key: &str) -> Option<u64> {
+    optional(o, key, |k| count(o, k))
+        .ok()
+        .map(|n| n.unwrap_or(0))
+}
+
+fn millis(o: &Json, key: &str) -> Option<Option<u32>> {
+    optional(o, key, |k| count(o, k).and_then(|n| u32::try_from(n).ok())).ok()
+}
+
+fn video(o: &Json) -> Option<VideoQoe> {
+    Some(VideoQoe {
+        video_uid: optional(o, "videoUid", |k| o.string(k))
+            .ok()?
+            .unwrap_or_default(),
+        views: count_or_zero(o, "views")?,
+        minutes_viewed: number_or_zero(o, "minutesViewed")?,
+        rebuffer_percent: number_or_zero(o, "rebufferPercent")?,
+        startup_median_ms: millis(o, "startupMedianMs")?,
+        startup_p90_ms: millis(o, "startupP90Ms")?,
+        failures: count_or_zero(o, "failures")?,
+    })
+}
+
+fn point(o: &Json) -> Option<Point> {
+    let t = o
+        .number("t")
+        .filter(|t| t.is_finite() && t.fract() == 0.0 && t.abs() < 1e12)?;
+    Some(Point {
+        t: t as i64,
+        viewers: number_or_zero(o, "viewers")?,
+        rebuffer_percent: number_or_zero(o, "rebufferPercent")?,
+    })
+}
+
+/// A list field of objects read by `read` (absent: empty); `None` when any
+/// element is not one.
+fn list<T>(o: &Json, key: &str, read: impl Fn(&Json) -> Option<T>) -> Option<Vec<T>> {
+    if o.is_null(key) {
+        return Some(Vec::new());
+    }
+    o.array(key)?.iter().map(read).collect()
+}
+
+/// The answer's body; `None` when it is not the documented shape.
+fn room_qoe(o: &Json) -> Option<RoomQoe> {
+    Some(RoomQoe {
+        viewers_now: count_or_zero(o, "viewersNow")?,
+        broadcasts: list(o, "broadcasts", video)?,
+        series: list(o, "series", point)?,
+        recordings: list(o, "recordings", video)?,
+    })
 }
 
 /// What a figures request came to.
@@ -69,7 +129,9 @@ pub enum QoeReply {
 
 pub fn reply(status: u16, body: &str, retry_after: Option<u64>) -> QoeReply {
     match status {
-        200 => serde_json::from_str::<RoomQoe>(body)
+        200 => Json::parse(body)
+            .as_ref()
+            .and_then(room_qoe)
             .map(|mut q| {
                 q.recordings.truncate(MAX_ROWS);
                 QoeReply::Figures(Box::new(q))

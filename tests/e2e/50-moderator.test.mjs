@@ -316,8 +316,13 @@ async function screenshots(room, jwt, streamId) {
       for (const colorScheme of ['light', 'dark']) {
         const m = await openModerator({ room, jwt, name: `shot-${width}-${colorScheme}`, viewport: { width, height }, colorScheme });
         try {
-          await m.until((x) => x.status === 'live' && x.recordings.length >= 1 && x.health.fps.value !== '',
-            { timeout: 60_000, what: 'live with a recording, the preview playing' });
+          // On hls.js, so that every figure shows; with the viewing figures.
+          await m.until((x) => x.status === 'live' && x.recordings.length >= 1 && x.qoe.rows.length >= 1,
+            { timeout: 60_000, what: 'live with a recording and viewing figures' });
+          await m.page.click('[data-action="preview-engine"][data-engine="hlsjs"]');
+          await m.until((x) => ['fps', 'throughput', 'clock-latency'].every((k) => x.health[k].value !== ''),
+            { timeout: 60_000, what: 'the preview playing on hls.js' });
+          await m.page.evaluate(() => document.activeElement && document.activeElement.blur());
           await sleep(1500);
           const file = path.join(REPO, 'docs/screenshots', `moderator-${width}-${colorScheme}.png`);
           await m.page.screenshot({ path: file, fullPage: true });
