@@ -320,8 +320,10 @@ async function screenshots(room, jwt, streamId) {
           await m.until((x) => x.status === 'live' && x.recordings.length >= 1 && x.qoe.rows.length >= 1,
             { timeout: 60_000, what: 'live with a recording and viewing figures' });
           await m.page.click('[data-action="preview-engine"][data-engine="hlsjs"]');
-          await m.until((x) => ['fps', 'throughput', 'clock-latency'].every((k) => x.health[k].value !== ''),
-            { timeout: 60_000, what: 'the preview playing on hls.js' });
+          // Settled: the frame rate's 3 s window past the switch's start-up.
+          await m.until((x) => ['fps', 'throughput', 'clock-latency'].every((k) => x.health[k].value !== '')
+            && Math.abs(Number(x.health.fps.value) - 30) <= 2,
+          { timeout: 60_000, what: 'the preview playing on hls.js, settled' });
           await m.page.evaluate(() => document.activeElement && document.activeElement.blur());
           await sleep(1500);
           const file = path.join(REPO, 'docs/screenshots', `moderator-${width}-${colorScheme}.png`);
