@@ -4,26 +4,25 @@
 
 use player_core::cloudflare::Lifecycle;
 use player_core::config::{PlayerConfig, RawConfig};
+use player_core::json::{self as core_json, JsonObject};
 use player_core::recordings::RecordingList;
-use serde::Deserialize;
+
+use crate::json::{count, optional, Json};
 
 /// Longest answer body read; anything longer is not what we asked for.
 pub const MAX_BODY: usize = 256 * 1024;
 /// Longest reason shown from an error body.
 const MAX_REASON: usize = 300;
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rtmps {
     pub url: String,
     pub stream_key: String,
 }
 
 /// `POST`/`GET /api/rooms/<room>/live`. The status fields come with GET only.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveInput {
-    #[serde(rename = "inputUID")]
     pub input_uid: String,
     pub rtmps: Rtmps,
     /// The one string for Jitsi's "Start live stream" dialog.
@@ -31,14 +30,31 @@ pub struct LiveInput {
     pub watch_url: String,
     pub embed: String,
     /// Cloudflare's live input status (`connected`, `reconnecting`, ...).
-    #[serde(default)]
     pub status: Option<String>,
-    #[serde(default)]
     pub live: Option<bool>,
-    #[serde(default, rename = "videoUID")]
     pub video_uid: Option<String>,
-    #[serde(default)]
     pub viewers: Option<u64>,
+}
+
+/// `POST`/`GET /api/rooms/<room>/live`'s body (camelCase; the status
+/// fields absent or null on POST); `None` when a field is missing or of the
+/// wrong type.
+fn live_input(o: &Json) -> Option<LiveInput> {
+    let rtmps = o.object("rtmps")?;
+    Some(LiveInput {
+        input_uid: o.string("inputUID")?,
+        rtmps: Rtmps {
+            url: rtmps.string("url")?,
+            stream_key: rtmps.string("streamKey")?,
+        },
+        stream_id: o.string("streamId")?,
+        watch_url: o.string("watchUrl")?,
+        embed: o.string("embed")?,
+        status: optional(o, "status", |k| o.string(k)).ok()?,
+        live: optional(o, "live", |k| o.bool(k)).ok()?,
+        video_uid: optional(o, "videoUID", |k| o.string(k)).ok()?,
+        viewers: optional(o, "viewers", |k| count(o, k)).ok()?,
+    })
 }
 
 impl LiveInput {
@@ -62,15 +78,16 @@ impl LiveInput {
     }
 
     /// The watch page as the preview: muted, without the recordings list,
-    /// on `engine` (`auto`, `native` or `hlsjs`).
+    /// sending no viewing figures (the moderator is not an audience), on
+    /// `engine` (`auto`, `native` or `hlsjs`).
     pub fn preview_url(&self, engine: &str) -> String {
-        let mut add = vec![("muted", "1")];
+        let mut add = vec![("muted", "1"), ("qoe", "0")];
         if engine != "auto" {
             add.push(("engine", engine));
         }
         with_params(
             &self.watch_url,
-            &["recordings", "muted", "engine", "autoplay"],
+            &["recordings", "muted", "engine", "autoplay", "qoe"],
             &add,
             false,
         )
@@ -116,20 +133,16 @@ pub enum LiveReply {
 
 /// The `error` of a JSON error body, bounded and trimmed.
 fn reason(body: &str) -> Option<String> {
-    #[derive(Deserialize)]
-    struct ErrorBody {
-        error: String,
-    }
-    let e: ErrorBody = serde_json::from_str(body).ok()?;
-    let r: String = e.error.trim().chars().take(MAX_REASON).collect();
+    let error = Json::parse(body)?.string("error")?;
+    let r: String = error.trim().chars().take(MAX_REASON).collect();
     (!r.is_empty()).then_some(r)
 }
 
 pub fn live_reply(status: u16, body: &str, retry_after: Option<u64>) -> LiveReply {
     match status {
-        200 | 201 => match serde_json::from_str::<LiveInput>(body) {
-            Ok(input) => LiveReply::Input(Box::new(input)),
-            Err(_) => {
+        200 | 201 => match Json::parse(body).as_ref().and_then(live_input) {
+            Some(input) => LiveReply::Input(Box::new(input)),
+            None => {
                 LiveReply::Failed("The backend's answer was not what this page expects.".into())
             }
         },
@@ -150,15 +163,13 @@ pub fn live_reply(status: u16, body: &str, retry_after: Option<u64>) -> LiveRepl
 }
 
 pub fn lifecycle(status: u16, body: &str) -> Option<Lifecycle> {
-    (status == 200)
-        .then(|| serde_json::from_str(body).ok())
-        .flatten()
+    let o = Json::parse(body).filter(|_| status == 200)?;
+    core_json::lifecycle(&o).ok()
 }
 
 pub fn recordings(status: u16, body: &str) -> Option<RecordingList> {
-    (status == 200)
-        .then(|| serde_json::from_str(body).ok())
-        .flatten()
+    let o = Json::parse(body).filter(|_| status == 200)?;
+    core_json::recording_list(&o).ok()
 }
 
 /// `(origin, query)` of an absolute http(s) URL; the query without `?` and
@@ -337,14 +348,15 @@ mod tests {
             j.replay_url("v a"),
             "https://watch.example.org/?video=v%20a"
         );
-        j.watch_url = "https://w.example/?input=a&recordings=%2Fapi&muted=0&base=b#x".into();
+        j.watch_url =
+            "https://w.example/?input=a&recordings=%2Fapi&muted=0&qoe=%2Fq&base=b#x".into();
         assert_eq!(
             j.preview_url("auto"),
-            "https://w.example/?input=a&base=b&muted=1"
+            "https://w.example/?input=a&base=b&muted=1&qoe=0"
         );
         assert_eq!(
             j.preview_url("hlsjs"),
-            "https://w.example/?input=a&base=b&muted=1&engine=hlsjs"
+            "https://w.example/?input=a&base=b&muted=1&qoe=0&engine=hlsjs"
         );
         j.watch_url = "not a url".into();
         assert_eq!(j.delivery(), None);
@@ -375,7 +387,7 @@ mod tests {
         assert_eq!(lifecycle(500, "{}"), None);
         assert_eq!(lifecycle(200, "{"), None);
         let list = r#"{"inputUID":"a","recordings":[{"uid":"v","name":"n","created":"2026-11-30T20:00:00Z",
-            "durationSeconds":62.5,"thumbnail":"t","hls":"h"}],"processing":[]}"#;
+            "durationSeconds":62.5,"thumbnail":"t","hls":"https://d.example/v/manifest/video.m3u8"}],"processing":[]}"#;
         assert_eq!(
             recordings(200, list).unwrap().recordings[0].duration_seconds,
             62.5

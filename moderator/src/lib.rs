@@ -4,9 +4,11 @@
 
 mod api;
 mod browser;
+mod json;
 mod net;
 mod page;
 mod preview;
+mod qoe;
 
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
 pub fn start() {

@@ -12,6 +12,7 @@ use crate::api::{self, LiveInput, LiveReply};
 use crate::browser::{self, Address};
 use crate::net;
 use crate::preview;
+use crate::qoe::{self, QoeReply, RoomQoe};
 
 /// The go-live API is asked this often while all is well (10 a minute:
 /// a third of the backend's default per-token rate limit, so two tabs fit).
@@ -21,6 +22,12 @@ const BACKOFF_MS: u32 = 2_000;
 const BACKOFF_CAP_MS: u32 = 30_000;
 /// Recordings are asked this often (and at once after a broadcast ends).
 const RECORDINGS_POLL_MS: f64 = 20_000.0;
+/// The viewing figures are asked this often: the backend writes them every
+/// 10 s, and they share the go-live rate limit per token: with the status
+/// poll, 13 requests a minute per tab, so two tabs fit the default 30.
+const QOE_POLL_MS: u32 = 20_000;
+/// Failing figures requests back off up to this.
+const QOE_BACKOFF_CAP_MS: u32 = 120_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Phase {
@@ -55,6 +62,10 @@ struct Ctx {
     engine: RwSignal<&'static str>,
     /// The preview's error last put in the tracker (each counts once).
     seen_error: StoredValue<Option<String>>,
+    /// The room's viewing figures, once read.
+    qoe: RwSignal<Option<RoomQoe>>,
+    /// Why the figures are missing or old, when they are.
+    qoe_note: RwSignal<Option<&'static str>>,
 }
 
 impl Ctx {
@@ -117,9 +128,12 @@ fn App(address: Address) -> impl IntoView {
         health: RwSignal::new(HealthTracker::default().health()),
         engine: RwSignal::new("auto"),
         seen_error: StoredValue::new(None),
+        qoe: RwSignal::new(None),
+        qoe_note: RwSignal::new(None),
     };
     if refused.is_none() {
         spawn_local(poll_status(ctx));
+        spawn_local(poll_qoe(ctx));
         let tick = set_interval_with_handle(
             move || {
                 let wall = browser::wall_ms();
@@ -177,7 +191,115 @@ fn Ready(ctx: Ctx) -> impl IntoView {
                 <GoLive ctx />
             </div>
         </div>
+        <Viewing ctx />
         <Recordings ctx />
+    }
+}
+
+#[component]
+fn Viewing(ctx: Ctx) -> impl IntoView {
+    let now = move || ctx.qoe.with(|q| q.as_ref().map(|q| q.viewers_now));
+    // The recordings' names, by uid, for the rows (the figures carry uids).
+    let name_of = move |uid: &str| {
+        ctx.recordings.with(|l| {
+            l.as_ref()
+                .and_then(|l| l.recordings.iter().find(|r| r.uid == uid))
+                .map(|r| local_date(&r.created))
+        })
+    };
+    let rows = move || {
+        ctx.qoe.with(|q| {
+            let q = q.as_ref()?;
+            let mut rows = Vec::new();
+            if let Some(b) = q.broadcasts.first() {
+                let label = if ctx.status() == InputStatus::Live {
+                    "Broadcast on air"
+                } else {
+                    "Last broadcast"
+                };
+                rows.push(("broadcast", label.to_string(), qoe::row(b)));
+            }
+            for r in &q.recordings {
+                let label = name_of(&r.video_uid).unwrap_or_else(|| {
+                    let short: String = r.video_uid.chars().take(8).collect();
+                    format!("Recording {short}")
+                });
+                rows.push(("recording", label, qoe::row(r)));
+            }
+            Some(rows)
+        })
+    };
+    let chart = move || {
+        ctx.qoe
+            .with(|q| q.as_ref().and_then(|q| qoe::chart(&q.series)))
+    };
+    view! {
+        <section class="mod-card mod-viewing" aria-labelledby="mod-viewing-h">
+            <h2 id="mod-viewing-h">"Viewing figures"</h2>
+            <p class="mod-help" hidden=move || ctx.qoe_note.get().is_none()>
+                {move || ctx.qoe_note.get().unwrap_or_default()}
+            </p>
+            <div class="mod-viewing-top">
+                <dl class="mod-now">
+                    <div class="mod-figure">
+                        <dt>"Watching now"</dt>
+                        <dd data-qoe="viewers-now"
+                            data-value=move || now().map(|n| n.to_string()).unwrap_or_default()>
+                            {move || now().map_or_else(|| NO_VALUE.into(), format::compact_count)}
+                        </dd>
+                    </div>
+                </dl>
+                {move || match chart() {
+                    None => view! {
+                        <p class="mod-help mod-chart-empty">"The chart starts once viewers report."</p>
+                    }.into_any(),
+                    Some(c) => {
+                        let label = format!(
+                            "Viewers and rebuffering per minute over the broadcast, {} minutes: at most {:.1} viewers; the rebuffering line's top is {:.0} %.",
+                            c.minutes, c.peak_viewers, c.rebuffer_scale
+                        );
+                        view! {
+                            <figure class="mod-chart">
+                                <svg data-qoe-chart viewBox=format!("0 0 {} {}", qoe::CHART_W, qoe::CHART_H)
+                                    preserveAspectRatio="none" role="img" aria-label=label>
+                                    <polyline class="mod-line-viewers" data-series="viewers" points=c.viewers
+                                        vector-effect="non-scaling-stroke"></polyline>
+                                    <polyline class="mod-line-rebuffer" data-series="rebuffer" points=c.rebuffer
+                                        vector-effect="non-scaling-stroke"></polyline>
+                                </svg>
+                                <figcaption class="mod-legend">
+                                    <span class="mod-key mod-key-viewers">{format!("Viewers (peak {:.1})", c.peak_viewers)}</span>
+                                    <span class="mod-key mod-key-rebuffer">{format!("Rebuffering (top {:.0} %)", c.rebuffer_scale)}</span>
+                                    <span>{format!("{} min", c.minutes)}</span>
+                                </figcaption>
+                            </figure>
+                        }.into_any()
+                    }
+                }}
+            </div>
+            {move || rows().filter(|r| !r.is_empty()).map(|rows| view! {
+                <div class="mod-table-wrap">
+                    <table class="mod-table">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Video"</th>
+                                {qoe::COLUMNS.into_iter().map(|(_, h)| view! { <th scope="col">{h}</th> }).collect_view()}
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {rows.into_iter().map(|(kind, label, row)| view! {
+                                <tr data-qoe-row=kind data-video-uid=row.video_uid.clone()>
+                                    <th scope="row">{label}</th>
+                                    {row.cells.into_iter().zip(qoe::COLUMNS).map(|((name, text, value), (_, header))| view! {
+                                        <td data-qoe=name data-value=value data-label=header>{text}</td>
+                                    }).collect_view()}
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            })}
+        </section>
     }
 }
 
@@ -666,6 +788,59 @@ async fn poll_once(ctx: Ctx) -> Polled {
         ctx.phase.set(Phase::Ready);
     }
     Polled::Ok
+}
+
+/// Asks the viewing figures until the page goes away: every
+/// [`QOE_POLL_MS`], backing off (doubling, up to [`QOE_BACKOFF_CAP_MS`]) on
+/// failures, as long as `Retry-After` says on 429; stops when the token is
+/// refused (the status poll shows the reason).
+async fn poll_qoe(ctx: Ctx) {
+    let mut failures = 0u32;
+    // The first read waits for the status poll to accept the token.
+    gloo_timers::future::TimeoutFuture::new(1_500).await;
+    while ctx.alive() {
+        let url = format!("/api/rooms/{}/qoe", api::encode(&ctx.room.get_value()));
+        let (_inflight, reply) = net::send("GET", url, Some(ctx.token.get_value()));
+        let Some(reply) = reply.await else { return };
+        if !ctx.alive() {
+            return;
+        }
+        let outcome = match reply {
+            Ok(r) => qoe::reply(r.status, &r.body, r.retry_after),
+            Err(_) => QoeReply::Failed,
+        };
+        let delay = match outcome {
+            QoeReply::Figures(q) => {
+                failures = 0;
+                ctx.qoe_note.set(None);
+                ctx.qoe.set(Some(*q));
+                QOE_POLL_MS
+            }
+            QoeReply::NoInput => {
+                failures = 0;
+                ctx.qoe_note
+                    .set(Some("No figures yet: the room has no live input."));
+                QOE_POLL_MS
+            }
+            QoeReply::Refused => return,
+            QoeReply::RateLimited(s) => {
+                ctx.qoe_note.set(Some(
+                    "The backend asks to slow down: the figures may be out of date.",
+                ));
+                (s.saturating_mul(1000)).min(300_000) as u32
+            }
+            QoeReply::Failed => {
+                failures += 1;
+                ctx.qoe_note.set(Some(
+                    "The figures could not be read; the page keeps trying, what it shows may be out of date.",
+                ));
+                QOE_POLL_MS
+                    .saturating_mul(1 << failures.min(4))
+                    .min(QOE_BACKOFF_CAP_MS)
+            }
+        };
+        gloo_timers::future::TimeoutFuture::new(delay).await;
+    }
 }
 
 fn problem_text(why: &str) -> String {

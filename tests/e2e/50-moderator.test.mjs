@@ -82,6 +82,16 @@ const SNAPSHOT = `(() => {
     })),
     createButton: !!q('[data-action="create-input"]'),
     statuses: window.__statuses || [],
+    qoe: {
+      now: q('[data-qoe="viewers-now"]') && q('[data-qoe="viewers-now"]').getAttribute('data-value'),
+      rows: [...document.querySelectorAll('[data-qoe-row]')].map((tr) => {
+        const row = { kind: tr.getAttribute('data-qoe-row'), uid: tr.getAttribute('data-video-uid') };
+        for (const td of tr.querySelectorAll('[data-qoe]')) row[td.getAttribute('data-qoe')] = td.getAttribute('data-value');
+        return row;
+      }),
+      chart: Object.fromEntries([...document.querySelectorAll('[data-qoe-chart] polyline')]
+        .map((l) => [l.getAttribute('data-series'), (l.getAttribute('points') || '').trim().split(' ').filter(Boolean).length])),
+    },
     bodyText: document.body.innerText.slice(0, 600),
   };
 })()`;
@@ -190,14 +200,25 @@ describe('moderator page', { concurrency: false }, () => {
         s = await m.until((x) => Math.abs(num(x, 'fps') - 30) <= 1, { timeout: 15_000, what: 'fps 30 ± 1' });
         assert.ok(num(s, 'dropped-frames') !== null, 'dropped frames readable');
         assert.ok(num(s, 'buffer') !== null, 'buffer ahead readable');
+        // "auto" is the browser's own HLS unless the player fell back to
+        // hls.js on this page (it does when the browser's player gives up,
+        // and keeps hls.js for the page's life).
+        const engine = await m.page.evaluate(() => {
+          const v = document.getElementById('mod-preview-frame').contentDocument.querySelector('video');
+          return v.currentSrc.startsWith('blob:') ? 'hls.js' : 'browser HLS';
+        });
         for (const k of ['throughput', 'bitrate']) {
-          assert.equal(s.health[k].value, '', `${k}: unknown on this engine`);
-          assert.ok(s.health[k].title, `${k}: the tooltip says why`);
+          if (engine === 'browser HLS') {
+            assert.equal(s.health[k].value, '', `${k}: unknown on this engine`);
+            assert.ok(s.health[k].title, `${k}: the tooltip says why`);
+          } else {
+            await m.until((x) => num(x, k) > 0, { timeout: 15_000, what: `${k} on the fallen-back hls.js` });
+          }
         }
         const d1 = num(s, 'decoded-frames');
         await sleep(2000);
         assert.ok(num(await m.peek(), 'decoded-frames') > d1, 'decoded frames keep counting');
-        console.log(`preview (browser HLS): ${s.health.resolution.value}, ${s.health.fps.value} fps, buffer ${s.health.buffer.value} s, dropped ${s.health['dropped-frames'].value}`);
+        console.log(`preview (auto, playing on ${engine}): ${s.health.resolution.value}, ${s.health.fps.value} fps, buffer ${s.health.buffer.value} s, dropped ${s.health['dropped-frames'].value}`);
 
         // On hls.js every figure is known: the player hands over the
         // rendition, the fragment loads and the wall-clock time it plays.
@@ -223,11 +244,29 @@ describe('moderator page', { concurrency: false }, () => {
         const before = num(await m.until((x) => num(x, 'viewers') !== null, { timeout: 60_000, what: 'viewers known' }), 'viewers');
         const viewer = await env.browser.newContext();
         try {
-          await (await viewer.newPage()).goto(s.watchUrl, { waitUntil: 'commit' });
+          const vp = await viewer.newPage();
+          await vp.goto(s.watchUrl, { waitUntil: 'commit' });
           s = await m.until((x) => num(x, 'viewers') >= before + 1, { timeout: 60_000, what: `viewers above ${before}` });
+          // The viewer watches a few seconds and leaves: its player sends its
+          // viewing figures (the last batch on pagehide), and the page shows
+          // them for this broadcast, with the chart.
+          await vp.waitForFunction(() => { const v = document.querySelector('video'); return v && v.currentTime > 2; }, null, { timeout: 45_000 });
+          await sleep(3000);
+          await vp.goto('about:blank');
         } finally {
           await viewer.close();
         }
+        s = await m.until((x) => x.qoe.rows.some((r) => r.kind === 'broadcast' && Number(r.views) >= 1 && Number(r.minutes) > 0) && x.qoe.chart.viewers >= 2,
+          { timeout: 75_000, what: 'viewing figures for this broadcast' });
+        const b = s.qoe.rows.find((r) => r.kind === 'broadcast');
+        assert.equal(b.views, '1', 'one view: the preview sends none (qoe=0)');
+        assert.ok(Number(b.minutes) > 0 && Number(b.minutes) < 2, `minutes viewed ${b.minutes}`);
+        assert.ok(Number(b['startup-median']) > 0 && Number(b['startup-p90']) >= Number(b['startup-median']), `start-up ${b['startup-median']} / ${b['startup-p90']} ms`);
+        assert.ok(b.rebuffer !== '' && Number(b.rebuffer) >= 0, `rebuffer ${b.rebuffer} %`);
+        assert.equal(b.failures, '0');
+        assert.ok(s.qoe.now !== null && s.qoe.now !== '' && Number(s.qoe.now) >= 0, `watching now ${s.qoe.now}`);
+        assert.ok(s.qoe.chart.rebuffer >= 2, 'the rebuffering line has points');
+        console.log(`viewing figures: ${JSON.stringify(b)}, watching now ${s.qoe.now}, chart ${JSON.stringify(s.qoe.chart)}`);
       } finally {
         await stopPublisher(pub);
       }
@@ -279,8 +318,15 @@ async function screenshots(room, jwt, streamId) {
       for (const colorScheme of ['light', 'dark']) {
         const m = await openModerator({ room, jwt, name: `shot-${width}-${colorScheme}`, viewport: { width, height }, colorScheme });
         try {
-          await m.until((x) => x.status === 'live' && x.recordings.length >= 1 && x.health.fps.value !== '',
-            { timeout: 60_000, what: 'live with a recording, the preview playing' });
+          // On hls.js, so that every figure shows; with the viewing figures.
+          await m.until((x) => x.status === 'live' && x.recordings.length >= 1 && x.qoe.rows.length >= 1,
+            { timeout: 60_000, what: 'live with a recording and viewing figures' });
+          await m.page.click('[data-action="preview-engine"][data-engine="hlsjs"]');
+          // Settled: the frame rate's 3 s window past the switch's start-up.
+          await m.until((x) => ['fps', 'throughput', 'clock-latency'].every((k) => x.health[k].value !== '')
+            && Math.abs(Number(x.health.fps.value) - 30) <= 2,
+          { timeout: 60_000, what: 'the preview playing on hls.js, settled' });
+          await m.page.evaluate(() => document.activeElement && document.activeElement.blur());
           await sleep(1500);
           const file = path.join(REPO, 'docs/screenshots', `moderator-${width}-${colorScheme}.png`);
           await m.page.screenshot({ path: file, fullPage: true });
