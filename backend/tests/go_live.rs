@@ -12,7 +12,7 @@ use std::time::Duration;
 use axum::routing::get;
 use axum::Router;
 use backend::account_client::{AccountClient, ClientConfig};
-use backend::auth::{mint_hs256, AuthSettings, JitsiAuth, KeyMode, MintRequest};
+use backend::auth::{AuthSettings, JitsiAuth, KeyMode};
 use backend::rate_limit::{Limit, RateLimiter};
 use backend::rooms::{LiveSettings, RoomsService};
 use backend::rooms_api::{self, GoLive};
@@ -21,25 +21,7 @@ use jsonwebtoken::{encode, get_current_timestamp, Algorithm, EncodingKey, Header
 use serde_json::{json, Value};
 use stream_api::Secret;
 
-const CF_TOKEN: &str = "cf-test-token-0123456789abcdef";
-const ACCOUNT: &str = "023e105f4ecef8ad9ca31a8372d0c353";
-const APP: &str = "my-app";
-const SECRET: &str = "jitsi-secret-for-tests";
-const INPUT: &str = "f256e6ea9341d51eea64c9454659e576";
-
-fn token(room: &str) -> String {
-    mint_hs256(
-        &Secret::new(SECRET),
-        &MintRequest {
-            app_id: APP.into(),
-            room: room.into(),
-            sub: "meet.example.com".into(),
-            user_name: "Ada".into(),
-            ttl: Duration::from_secs(600),
-        },
-    )
-    .unwrap()
-}
+use common::jitsi::{token, ACCOUNT, APP, CF_TOKEN, INPUT, SECRET};
 
 fn signed(claims: &Value, secret: &str) -> String {
     encode(

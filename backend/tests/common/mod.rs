@@ -3,4 +3,5 @@
 #![allow(dead_code)]
 
 pub mod fake_cloudflare;
+pub mod jitsi;
 pub mod procs;
