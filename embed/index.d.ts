@@ -30,6 +30,19 @@ export interface PlayerOptions {
   base?: string;
   /** A signed token, used in place of the uid in delivery URLs. */
   token?: string;
+  /**
+   * A private broadcast: where the player gets signed tokens (`POST`, answer
+   * `{token, ttl}`), an http(s) URL or a path on this page's origin, e.g.
+   * `/api/rooms/<room>/viewer-token`. The player gets one before it asks
+   * anything else and a fresh one before it expires. Not with `token`.
+   * Attribute `token-url`.
+   */
+  tokenUrl?: string;
+  /**
+   * The viewer's Jitsi token, for deployments that let only a meeting's
+   * participants watch: sent only to `tokenUrl`, as `Authorization: Bearer`.
+   */
+  jwt?: string;
   /** The server's recordings endpoint for this input, to list recordings to replay. */
   recordings?: string;
   /**
@@ -136,7 +149,7 @@ export function configure(options: { assetBase?: string | URL; hlsSrc?: string |
 export function ready(): Promise<void>;
 
 /**
- * `<jitsi-live-player input="…" base="…" customer="…" token="…" recordings="…" qoe="…" video="…" engine="…" muted autoplay>`
+ * `<jitsi-live-player input="…" base="…" customer="…" token="…" token-url="…" jwt="…" recordings="…" qoe="…" video="…" engine="…" muted autoplay>`
  * Attributes and properties are reactive. Removing it from the DOM tears the player down.
  */
 export class JitsiLivePlayerElement extends HTMLElement {
@@ -145,6 +158,9 @@ export class JitsiLivePlayerElement extends HTMLElement {
   customer: string | null;
   base: string | null;
   token: string | null;
+  /** The `token-url` attribute. */
+  tokenUrl: string | null;
+  jwt: string | null;
   recordings: string | null;
   qoe: string | null;
   engine: PlayerEngine | null;

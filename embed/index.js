@@ -67,7 +67,7 @@ function adoptStyles(root) {
 }
 
 // Options as the player reads them: strings, with flags as "1"/"0".
-const KEYS = ['input', 'video', 'customer', 'base', 'token', 'recordings', 'qoe', 'engine', 'lang', 'muted', 'autoplay'];
+const KEYS = ['input', 'video', 'customer', 'base', 'token', 'tokenUrl', 'jwt', 'recordings', 'qoe', 'engine', 'lang', 'muted', 'autoplay'];
 function normalise(options) {
   const out = {};
   for (const key of KEYS) {
@@ -196,8 +196,10 @@ export function mount(target, options) {
   };
 }
 
-const STRING_ATTRS = ['input', 'video', 'customer', 'base', 'token', 'recordings', 'qoe', 'engine', 'lang'];
+const STRING_ATTRS = ['input', 'video', 'customer', 'base', 'token', 'token-url', 'jwt', 'recordings', 'qoe', 'engine', 'lang'];
 const FLAG_ATTRS = ['muted', 'autoplay'];
+// An attribute's option and property name: `token-url` → `tokenUrl`.
+const camel = (name) => name.replace(/-([a-z])/g, (_, c) => c.toUpperCase());
 
 /** `<jitsi-live-player>`: attributes and properties are reactive; removal tears the player down. */
 export class JitsiLivePlayerElement extends HTMLElement {
@@ -259,7 +261,7 @@ export class JitsiLivePlayerElement extends HTMLElement {
     const o = {};
     for (const name of STRING_ATTRS) {
       const v = this.getAttribute(name);
-      if (v !== null) o[name] = v;
+      if (v !== null) o[camel(name)] = v;
     }
     for (const name of FLAG_ATTRS) o[name] = this.hasAttribute(name);
     return o;
@@ -272,7 +274,7 @@ export class JitsiLivePlayerElement extends HTMLElement {
 
 // `lang` is HTMLElement's own property, already reflecting the attribute.
 for (const name of STRING_ATTRS.filter((n) => n !== 'lang')) {
-  Object.defineProperty(JitsiLivePlayerElement.prototype, name, {
+  Object.defineProperty(JitsiLivePlayerElement.prototype, camel(name), {
     get() {
       return this.getAttribute(name);
     },

@@ -24,12 +24,13 @@ use std::rc::Rc;
 use wasm_bindgen::JsValue;
 use web_sys::HtmlVideoElement;
 
-/// The player's timers; the first three end in a request of the same kind.
+/// The player's timers; the first four end in a request of the same kind.
 #[derive(Clone, Copy)]
 enum Timer {
     Lifecycle,
     Views,
     Recordings,
+    Token,
     Retry,
     Stall,
 }
@@ -69,8 +70,8 @@ struct Driver {
     qoe: Option<Qoe>,
     view: RwSignal<View>,
     tx: UnboundedSender<Input>,
-    timers: [Option<Timeout>; 5],
-    requests: [Option<InFlight>; 3],
+    timers: [Option<Timeout>; 6],
+    requests: [Option<InFlight>; 4],
     _clock: Interval,
     _page: Option<EventListener>,
 }
@@ -95,6 +96,7 @@ pub fn start(
         Slot::new(
             video,
             hls_src,
+            config.delivery_prefix(),
             config.autoplay,
             Rc::new(move |note| send(Input::Slot(note))),
         )
@@ -152,6 +154,7 @@ impl Driver {
                 match timer {
                     Timer::Lifecycle => Event::Lifecycle(result.and_then(fetch::lifecycle)),
                     Timer::Views => Event::Views(result.and_then(fetch::views)),
+                    Timer::Token => Event::Token(result.and_then(fetch::token_answer)),
                     _ => Event::Recordings(result.and_then(fetch::recording_list)),
                 }
             }
@@ -206,6 +209,8 @@ impl Driver {
                 Command::SetVolume(volume) => self.slot.set_volume(volume),
                 Command::TogglePip => self.slot.toggle_pip(),
                 Command::SetLevel(level) => self.slot.set_level(level),
+                Command::FetchToken { in_ms } => self.set(Timer::Token, in_ms),
+                Command::SetToken(token) => self.slot.set_token(&token),
                 Command::Metric(metric) => self.host.metric(&metric),
                 Command::Qoe(fact) => {
                     if let Some(qoe) = &self.qoe {
@@ -242,16 +247,28 @@ impl Driver {
     fn fetch(&mut self, timer: Timer) {
         self.timers[timer as usize] = None;
         let config = self.player.machine().config();
+        let mut post = None;
         let url = match timer {
             Timer::Lifecycle => config.lifecycle_url(),
             Timer::Views => config.views_url(),
+            Timer::Token => match &config.token_url {
+                Some(url) => {
+                    // The viewer's Jitsi token goes here and nowhere else.
+                    post = Some(fetch::Post {
+                        body: "{}".into(),
+                        bearer: config.jwt.as_ref().map(|j| j.expose().to_string()),
+                    });
+                    url.clone()
+                }
+                None => return,
+            },
             _ => match &config.recordings {
                 Some(url) => url.clone(),
                 None => return,
             },
         };
         let timeout = self.player.machine().policy().timeout_ms;
-        let (request, outcome) = get_json(url, timeout.min(u32::MAX as u64) as u32);
+        let (request, outcome) = get_json(url, timeout.min(u32::MAX as u64) as u32, post);
         let tx = self.tx.clone();
         wasm_bindgen_futures::spawn_local(async move {
             if let Some(result) = outcome.await {

@@ -24,11 +24,18 @@ pub struct RawConfig {
     /// `crate::i18n::Lang::choose`. Never an error: an unknown one falls
     /// back to the browser's languages, then English.
     pub lang: Option<String>,
+    /// Where to get signed tokens for a private broadcast (`POST`), absolute
+    /// or a path on the page's origin (see `crate::signed`).
+    pub token_url: Option<String>,
+    /// The viewer's Jitsi token, sent only to `token_url` as
+    /// `Authorization: Bearer`. Never read from a URL query (the watch page
+    /// takes it from the fragment, `#jwt=`), never logged.
+    pub jwt: Option<String>,
 }
 
 impl RawConfig {
     /// Every option a host can give.
-    pub const KEYS: [&'static str; 11] = [
+    pub const KEYS: [&'static str; 13] = [
         "input",
         "video",
         "customer",
@@ -40,7 +47,15 @@ impl RawConfig {
         "recordings",
         "qoe",
         "lang",
+        "tokenUrl",
+        "jwt",
     ];
+
+    /// The options the watch page reads from its query: all but `jwt`,
+    /// which would end up in logs, histories and `Referer`s there.
+    pub fn query_keys() -> impl Iterator<Item = &'static str> {
+        Self::KEYS.into_iter().filter(|k| *k != "jwt")
+    }
 
     /// Reads `key=value` pairs (already percent-decoded) such as a URL query.
     pub fn from_pairs<I, K, V>(pairs: I) -> Self
@@ -63,6 +78,8 @@ impl RawConfig {
                 "recordings" => &mut raw.recordings,
                 "qoe" => &mut raw.qoe,
                 "lang" => &mut raw.lang,
+                "tokenUrl" => &mut raw.token_url,
+                "jwt" => &mut raw.jwt,
                 _ => continue,
             };
             // The first occurrence wins, as URLSearchParams.get does.
@@ -106,6 +123,28 @@ pub struct PlayerConfig {
     /// Where viewing figures are sent (`POST`), absolute; `None`: not sent.
     /// See [`qoe_endpoint`].
     pub qoe: Option<String>,
+    /// Where signed tokens come from (absolute): the player gets one before
+    /// its first lifecycle request and keeps it fresh (`crate::signed`).
+    pub token_url: Option<String>,
+    /// Sent to `token_url` only.
+    pub jwt: Option<Jwt>,
+}
+
+/// The viewer's Jitsi token: its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Jwt(String);
+
+impl Jwt {
+    /// The token, for the `Authorization` header of the token request only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Jwt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Jwt(…)")
+    }
 }
 
 /// How HLS is played.
@@ -125,7 +164,9 @@ pub enum Engine {
 pub enum ConfigError {
     MissingSource,
     BothSources,
-    InvalidUid { field: &'static str },
+    InvalidUid {
+        field: &'static str,
+    },
     InvalidCustomer,
     InvalidBase,
     BaseAndCustomer,
@@ -133,6 +174,10 @@ pub enum ConfigError {
     InvalidEngine,
     InvalidRecordings,
     InvalidQoe,
+    InvalidTokenUrl,
+    /// A `jwt` that is not a JWT, or one without `tokenUrl` (it goes nowhere else).
+    InvalidJwt,
+    TokenAndTokenUrl,
 }
 
 impl fmt::Display for ConfigError {
@@ -149,11 +194,16 @@ fn is_uid(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-fn is_token(s: &str) -> bool {
+pub(crate) fn is_token(s: &str) -> bool {
     // Signed tokens are JWTs: base64url parts joined by dots.
     (1..=4096).contains(&s.len())
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// A JWT as Jitsi issues it: three base64url parts.
+fn is_jwt(s: &str) -> bool {
+    is_token(s) && s.split('.').count() == 3
 }
 
 fn is_customer(s: &str) -> bool {
@@ -296,6 +346,26 @@ impl PlayerConfig {
         if non_empty(&raw.recordings).is_some() && recordings.is_none() {
             return Err(ConfigError::InvalidRecordings);
         }
+        let token_url = match non_empty(&raw.token_url) {
+            None => None,
+            Some(path) if path.starts_with('/') && !path.starts_with("//") => {
+                let origin = clean_base(page_origin).ok_or(ConfigError::InvalidTokenUrl)?;
+                Some(format!("{origin}{path}"))
+                    .filter(|url| is_url(url))
+                    .map(Some)
+                    .ok_or(ConfigError::InvalidTokenUrl)?
+            }
+            Some(url) if is_url(url) => Some(url.to_string()),
+            Some(_) => return Err(ConfigError::InvalidTokenUrl),
+        };
+        if token.is_some() && token_url.is_some() {
+            return Err(ConfigError::TokenAndTokenUrl);
+        }
+        let jwt = match non_empty(&raw.jwt) {
+            None => None,
+            Some(jwt) if is_jwt(jwt) && token_url.is_some() => Some(Jwt(jwt.to_string())),
+            Some(_) => return Err(ConfigError::InvalidJwt),
+        };
         let qoe = qoe_endpoint(
             non_empty(&raw.qoe),
             recordings.as_deref(),
@@ -306,12 +376,20 @@ impl PlayerConfig {
             source,
             recordings,
             qoe,
+            token_url,
+            jwt,
             base,
             token,
             engine,
             autoplay: flag(&raw.autoplay, true),
             muted: flag(&raw.muted, false),
         })
+    }
+
+    /// Where delivery URLs of this source start: `<base>/`, followed by
+    /// the uid or the signed token, then the path.
+    pub fn delivery_prefix(&self) -> String {
+        format!("{}/", self.base)
     }
 
     /// The path segment naming the source: the signed token when there is one.
@@ -469,6 +547,32 @@ mod tests {
                 &[("input", "a"), ("token", "a/b")],
                 ConfigError::InvalidToken,
             ),
+            (
+                &[("input", "a"), ("tokenUrl", "javascript:alert(1)")],
+                ConfigError::InvalidTokenUrl,
+            ),
+            (
+                &[("input", "a"), ("tokenUrl", "//evil.example/t")],
+                ConfigError::InvalidTokenUrl,
+            ),
+            (
+                &[("input", "a"), ("tokenUrl", "https://u@evil/t")],
+                ConfigError::InvalidTokenUrl,
+            ),
+            (
+                &[("input", "a"), ("token", "t.t.t"), ("tokenUrl", "/t")],
+                ConfigError::TokenAndTokenUrl,
+            ),
+            // A jwt goes to tokenUrl only: without one it has nowhere to go.
+            (&[("input", "a"), ("jwt", "h.p.s")], ConfigError::InvalidJwt),
+            (
+                &[("input", "a"), ("tokenUrl", "/t"), ("jwt", "not a jwt")],
+                ConfigError::InvalidJwt,
+            ),
+            (
+                &[("input", "a"), ("tokenUrl", "/t"), ("jwt", "h.p")],
+                ConfigError::InvalidJwt,
+            ),
         ];
         for (pairs, want) in cases {
             assert_eq!(
@@ -582,6 +686,30 @@ mod tests {
     }
 
     #[test]
+    fn token_url_and_jwt() {
+        let c = |pairs: &[(&str, &str)]| PlayerConfig::parse(&raw(pairs), ORIGIN).unwrap();
+        let path = c(&[("input", "a"), ("tokenUrl", "/api/rooms/r/viewer-token")]);
+        assert_eq!(
+            path.token_url.as_deref(),
+            Some("http://127.0.0.1:8080/api/rooms/r/viewer-token")
+        );
+        assert_eq!(path.jwt, None);
+        let abs = c(&[
+            ("input", "a"),
+            ("tokenUrl", "https://b.example/t?room=r"),
+            ("jwt", "eyJh.eyJw.c2ln"),
+        ]);
+        assert_eq!(abs.token_url.as_deref(), Some("https://b.example/t?room=r"));
+        assert_eq!(abs.jwt.as_ref().map(Jwt::expose), Some("eyJh.eyJw.c2ln"));
+        // Never in a log line.
+        assert!(!format!("{abs:?}").contains("eyJw"));
+        // The watch page's query never carries the jwt.
+        assert!(RawConfig::query_keys().all(|k| k != "jwt"));
+        assert_eq!(RawConfig::query_keys().count(), RawConfig::KEYS.len() - 1);
+        assert_eq!(path.delivery_prefix(), "http://127.0.0.1:8080/");
+    }
+
+    #[test]
     fn every_key_is_read() {
         let pairs = RawConfig::KEYS.iter().map(|k| (*k, k.to_string()));
         let raw = RawConfig::from_pairs(pairs);
@@ -596,7 +724,11 @@ mod tests {
             &raw.engine,
             &raw.recordings,
             &raw.qoe,
+            &raw.lang,
+            &raw.token_url,
+            &raw.jwt,
         ];
+        assert_eq!(all.len(), RawConfig::KEYS.len());
         assert!(all.iter().all(|v| v.is_some()), "{raw:?}");
     }
 

@@ -20,4 +20,5 @@ pub mod player;
 pub mod policy;
 pub mod qoe;
 pub mod recordings;
+pub mod signed;
 pub mod text;

@@ -117,6 +117,11 @@ pub enum Notice {
     Unreachable,
     LiveUnplayable,
     VideoUnplayable,
+    /// A private broadcast refused this viewer (no token, or the token
+    /// service said no).
+    Private,
+    /// The token service of a private broadcast fails (down, busy, garbled).
+    AccessUnavailable,
 }
 
 /// A playback failure that the media layer could not fix by itself (hls.js
@@ -193,6 +198,8 @@ pub enum Event {
     },
     /// A viewer action other than play/pause.
     Action(Action),
+    /// The token service answered (see `crate::signed`).
+    Token(Result<crate::signed::TokenAnswer, FetchError>),
 }
 
 /// What the viewer can ask for: the `data-action` of the player's buttons.
@@ -294,6 +301,15 @@ pub enum Command {
     TogglePip,
     /// hls.js's `currentLevel`: this rendition, or `None` for Auto (-1).
     SetLevel(Option<usize>),
+    /// Ask the token service (`tokenUrl`) in `in_ms`, replacing any
+    /// pending request.
+    FetchToken {
+        in_ms: u64,
+    },
+    /// From now on, every delivery request of the current playback carries
+    /// this token (hls.js: its next playlist and segment requests; native
+    /// HLS: the source is set again).
+    SetToken(String),
     /// Tell the host (see `events::Metric`).
     Metric(Metric),
     /// A fact for the viewing figures (`qoe::Session::on`): what the player
@@ -421,6 +437,31 @@ impl Machine {
     /// Whether the committed playback is live; `None` without one.
     pub fn session_live(&self) -> Option<bool> {
         self.session.as_ref().map(|s| s.live)
+    }
+
+    /// Delivery URLs carry `token` from now on, the committed playback's
+    /// too (its retries reload it).
+    pub fn set_token(&mut self, token: String) {
+        let prefix = self.config.delivery_prefix();
+        if let Some(session) = &mut self.session {
+            if let Some(url) = crate::signed::swap_token(&session.url, &prefix, &token) {
+                session.url = url;
+            }
+        }
+        self.config.token = Some(token);
+    }
+
+    /// No token could be had for a private broadcast: with nothing playing,
+    /// the viewer is told why and when the player tries again.
+    pub fn access_failed(&mut self, code: ErrorCode, notice: Notice, retry_at_ms: u64, ctx: Ctx) {
+        if self.session.is_some() {
+            // Playback goes on; the media layer reports its own trouble.
+            return;
+        }
+        self.error_code = code;
+        self.notice = Some(notice);
+        self.retry_at_ms = Some(retry_at_ms);
+        self.enter(Phase::Error, ctx);
     }
 
     fn enter(&mut self, phase: Phase, ctx: Ctx) {
@@ -573,7 +614,8 @@ impl Machine {
             | Event::PlayRefused
             | Event::Resized { .. }
             | Event::TogglePlay { .. }
-            | Event::Action(_) => {}
+            | Event::Action(_)
+            | Event::Token(_) => {}
         }
         out
     }
@@ -674,6 +716,11 @@ impl Machine {
                 }
                 (FetchError::Status(404), Source::Video(_)) => {
                     (ErrorCode::NotFound, Notice::VideoNotFound)
+                }
+                // Refused with the bare uid: a private broadcast, watched
+                // without the link that gives access.
+                (FetchError::Status(401 | 403), _) if self.config.token.is_none() => {
+                    (ErrorCode::Forbidden, Notice::Private)
                 }
                 (FetchError::Status(401 | 403), _) => (ErrorCode::Forbidden, Notice::Forbidden),
                 (FetchError::RateLimited { .. }, _) => (ErrorCode::RateLimited, Notice::Busy),

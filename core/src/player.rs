@@ -17,6 +17,7 @@ use crate::machine::{
 use crate::policy::{recordings_refresh, Poll, PollPolicy};
 use crate::qoe::{EngineName, Ev as QoeEv, Kind};
 use crate::recordings::{Recording, RecordingList};
+use crate::signed::Access;
 
 pub use crate::engine::{Caps, Family};
 
@@ -220,6 +221,8 @@ pub struct Player {
     /// The source the viewing figures count a view of: a load of the same
     /// one (a rebuild after a stall or a network failure) continues it.
     qoe_source: Option<(String, bool, Option<String>)>,
+    /// Signed tokens, when the broadcast is private (`tokenUrl`).
+    access: Option<Access>,
 }
 
 impl Player {
@@ -228,7 +231,13 @@ impl Player {
         let native = crate::engine::native(config.engine, caps);
         let muted = config.muted;
         let recordings = config.recordings.is_some();
-        let (machine, machine_start) = Machine::new(config, PollPolicy::default(), now_ms);
+        let signed = config.token_url.is_some();
+        let (machine, mut machine_start) = Machine::new(config, PollPolicy::default(), now_ms);
+        if signed {
+            // A token first: lifecycle starts with it (`on_token`).
+            machine_start.retain(|c| !matches!(c, Command::PollLifecycle { .. }));
+            machine_start.push(Command::FetchToken { in_ms: 0 });
+        }
         let mut out = vec![Command::UseEngine { native }, Command::SetMuted(muted)];
         if !native {
             // A viewer on a watch page is there for the broadcast: fetching
@@ -264,6 +273,7 @@ impl Player {
             awaited_recording: None,
             recordings_trigger_ms: now_ms,
             qoe_source: None,
+            access: signed.then(Access::default),
         };
         (player, out)
     }
@@ -345,10 +355,66 @@ impl Player {
             }
             Event::TogglePlay { latency } => self.toggle_play(latency, ctx, &mut out),
             Event::Action(action) => self.on_action(action, ctx, &mut out),
+            Event::Token(answer) => self.on_token(answer, ctx, &mut out),
+            Event::Lifecycle(Err(FetchError::Status(401 | 403))) if self.access.is_some() => {
+                // The token may have expired unseen (a tab asleep past its
+                // refresh): get a new one, unless one was just had.
+                if self
+                    .access
+                    .as_ref()
+                    .is_some_and(|a| a.refetch_on_refusal(ctx.now_ms))
+                {
+                    out.push(Command::FetchToken { in_ms: 0 });
+                }
+                out.extend(self.machine.step(event, ctx));
+            }
+            Event::Visible => {
+                if self.access.as_ref().is_some_and(|a| a.overdue(ctx.now_ms)) {
+                    out.push(Command::FetchToken { in_ms: 0 });
+                }
+                out.extend(self.machine.step(event, ctx));
+            }
             event => out.extend(self.machine.step(event, ctx)),
         }
         self.follow(before, ctx, &mut out);
+        if self.access.as_ref().is_some_and(|a| !a.has_token()) {
+            // A private broadcast is never asked with the bare uid: it
+            // would be refused, and the uid is not what viewers are given.
+            out.retain(|c| !matches!(c, Command::PollLifecycle { .. } | Command::PollViews { .. }));
+        }
         out
+    }
+
+    /// The token service answered: use the new token everywhere, start or
+    /// resume lifecycle with it, or tell the viewer why there is none.
+    fn on_token(
+        &mut self,
+        answer: Result<crate::signed::TokenAnswer, FetchError>,
+        ctx: Ctx,
+        out: &mut Vec<Command>,
+    ) {
+        let Some(access) = &mut self.access else {
+            return;
+        };
+        let video = matches!(
+            self.machine.config().source,
+            crate::config::Source::Video(_)
+        );
+        let step = access.on_answer(answer, video, ctx.now_ms, ctx.rand01);
+        out.push(Command::FetchToken {
+            in_ms: step.next_in_ms,
+        });
+        if let Some(token) = step.token {
+            self.machine.set_token(token.clone());
+            out.push(Command::SetToken(token));
+            if step.first || self.machine.phase() == Phase::Error {
+                out.push(Command::PollLifecycle { in_ms: 0 });
+            }
+        }
+        if let Some((code, notice)) = step.failure {
+            let retry_at = ctx.now_ms + step.next_in_ms;
+            self.machine.access_failed(code, notice, retry_at, ctx);
+        }
     }
 
     /// What the phase change and the machine's commands imply.
@@ -517,6 +583,10 @@ impl Player {
 
     fn on_action(&mut self, action: Action, ctx: Ctx, out: &mut Vec<Command>) {
         match action {
+            // Without a token, "Try again" asks the token service.
+            Action::Retry if self.access.as_ref().is_some_and(|a| !a.has_token()) => {
+                out.push(Command::FetchToken { in_ms: 0 })
+            }
             Action::Retry => out.extend(self.machine.step(Event::RetryNow, ctx)),
             // Without the latency at hand: the browser side asks with it.
             Action::Play | Action::Pause => self.toggle_play(None, ctx, out),
@@ -1718,5 +1788,160 @@ mod tests {
         ] {
             assert_eq!(parse_quality(text), want, "{text:?}");
         }
+    }
+
+    fn private() -> PlayerConfig {
+        let raw = RawConfig {
+            input: Some("in1".into()),
+            engine: Some("hlsjs".into()),
+            token_url: Some("/api/rooms/r/viewer-token".into()),
+            ..Default::default()
+        };
+        PlayerConfig::parse(&raw, "http://o").unwrap()
+    }
+    fn token(t: &str) -> Event {
+        Event::Token(Ok(crate::signed::TokenAnswer {
+            token: t.into(),
+            ttl_ms: 60_000,
+        }))
+    }
+
+    #[test]
+    fn private_broadcast_case_table() {
+        use Command as C;
+        let refused = || Event::Token(Err(FetchError::Status(401)));
+        let asks = |c: &[Command]| c.iter().any(|c| matches!(c, C::PollLifecycle { .. }));
+        // (what, events, phase after, notice, commands of the last step that
+        // must be there, lifecycle asked in the last step)
+        type Case = (
+            &'static str,
+            Vec<(u64, Event)>,
+            Phase,
+            Option<Notice>,
+            Vec<Command>,
+            bool,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                "a token first, then lifecycle with it",
+                vec![(0, token("t1"))],
+                Phase::Loading,
+                None,
+                vec![
+                    C::FetchToken { in_ms: 48_000 },
+                    C::SetToken("t1".into()),
+                    C::PollLifecycle { in_ms: 0 },
+                ],
+                true,
+            ),
+            (
+                "refused: the private words, no spinner, no lifecycle with the uid",
+                vec![(0, refused())],
+                Phase::Error,
+                Some(Notice::Private),
+                vec![C::FetchToken { in_ms: 2_000 }],
+                false,
+            ),
+            (
+                "Try again without a token asks the token service, not lifecycle",
+                vec![(0, refused()), (500, Event::Action(Action::Retry))],
+                Phase::Error,
+                Some(Notice::Private),
+                vec![C::FetchToken { in_ms: 0 }],
+                false,
+            ),
+            (
+                "a token after a refusal starts lifecycle",
+                vec![(0, refused()), (2_000, token("t1"))],
+                Phase::Error,
+                Some(Notice::Private),
+                vec![C::SetToken("t1".into()), C::PollLifecycle { in_ms: 0 }],
+                true,
+            ),
+            (
+                "live with a token: the manifest URL carries it",
+                vec![(0, token("t1")), (100, live("a"))],
+                Phase::Starting,
+                None,
+                vec![C::Load {
+                    url: "http://o/t1/manifest/video.m3u8".into(),
+                    live: true,
+                }],
+                true,
+            ),
+            (
+                "a refresh while live: the new token, playback kept",
+                vec![
+                    (0, token("t1")),
+                    (100, live("a")),
+                    (200, Event::FirstFrame),
+                    (48_000, token("t2")),
+                ],
+                Phase::Live,
+                None,
+                vec![C::SetToken("t2".into()), C::FetchToken { in_ms: 48_000 }],
+                false,
+            ),
+            (
+                "lifecycle refused with a token long held: a new token at once",
+                vec![
+                    (0, token("t1")),
+                    (30_000, Event::Lifecycle(Err(FetchError::Status(403)))),
+                ],
+                Phase::Error,
+                Some(Notice::Forbidden),
+                vec![C::FetchToken { in_ms: 0 }],
+                true,
+            ),
+            (
+                "a refused lifecycle just after a token (another room's): no loop",
+                vec![
+                    (0, token("t1")),
+                    (100, Event::Lifecycle(Err(FetchError::Status(403)))),
+                ],
+                Phase::Error,
+                Some(Notice::Forbidden),
+                vec![],
+                true,
+            ),
+        ];
+        for (what, events, phase, notice, want, lifecycle) in cases {
+            let (p, cmds) = run(private(), NATIVE, &events);
+            assert_eq!(p.view().phase, phase, "{what}");
+            assert_eq!(p.view().notice, notice, "{what}");
+            for c in &want {
+                assert!(cmds.contains(c), "{what}: {c:?} in {cmds:?}");
+            }
+            assert_eq!(asks(&cmds), lifecycle, "{what}: {cmds:?}");
+            if want.is_empty() {
+                assert!(
+                    !cmds.iter().any(|c| matches!(c, C::FetchToken { in_ms: 0 })),
+                    "{what}: {cmds:?}"
+                );
+            }
+        }
+        // The first commands: no lifecycle before the token.
+        let (_, start) = Player::new(private(), NATIVE, 0);
+        assert!(start.contains(&C::FetchToken { in_ms: 0 }));
+        assert!(!asks(&start), "{start:?}");
+        // A retry of the live playback after a refresh reloads the new URL.
+        let (_, cmds) = run(
+            private(),
+            NATIVE,
+            &[
+                (0, token("t1")),
+                (100, live("a")),
+                (48_000, token("t2")),
+                (49_000, Event::Playback(PlaybackIssue::Network)),
+                (50_000, Event::RetryDue),
+            ],
+        );
+        assert!(
+            cmds.contains(&C::Load {
+                url: "http://o/t2/manifest/video.m3u8".into(),
+                live: true
+            }),
+            "{cmds:?}"
+        );
     }
 }

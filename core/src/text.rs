@@ -33,6 +33,8 @@ pub fn notice(notice: Notice) -> Key {
         Notice::Unreachable => Key::Unreachable,
         Notice::LiveUnplayable => Key::LiveUnplayable,
         Notice::VideoUnplayable => Key::VideoUnplayable,
+        Notice::Private => Key::Private,
+        Notice::AccessUnavailable => Key::AccessUnavailable,
     }
 }
 
@@ -50,6 +52,9 @@ pub fn config_error(error: &ConfigError) -> Key {
         ConfigError::InvalidEngine => Key::InvalidEngine,
         ConfigError::InvalidRecordings => Key::InvalidRecordings,
         ConfigError::InvalidQoe => Key::InvalidQoe,
+        ConfigError::InvalidTokenUrl => Key::InvalidTokenUrl,
+        ConfigError::InvalidJwt => Key::InvalidJwt,
+        ConfigError::TokenAndTokenUrl => Key::TokenAndTokenUrl,
     }
 }
 
@@ -71,6 +76,8 @@ mod tests {
             Notice::Unreachable,
             Notice::LiveUnplayable,
             Notice::VideoUnplayable,
+            Notice::Private,
+            Notice::AccessUnavailable,
         ];
         let mut seen = std::collections::HashSet::new();
         for n in notices {

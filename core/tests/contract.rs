@@ -76,10 +76,31 @@ fn option_keys_agree() {
     assert_eq!(set(keys.iter().map(String::as_str)), rust, "index.js KEYS");
     let mut attrs = quoted(between(&js, "const STRING_ATTRS = [", "]"));
     attrs.extend(quoted(between(&js, "const FLAG_ATTRS = [", "]")));
+    // Attributes are kebab-case (`token-url`), options camelCase (`tokenUrl`).
+    let camel = |a: &String| {
+        let mut out = String::new();
+        let mut up = false;
+        for c in a.chars() {
+            match (c, up) {
+                ('-', _) => up = true,
+                (c, true) => {
+                    out.extend(c.to_uppercase());
+                    up = false;
+                }
+                (c, false) => out.push(c),
+            }
+        }
+        out
+    };
+    let attrs: Vec<String> = attrs.iter().map(camel).collect();
     assert_eq!(
         set(attrs.iter().map(String::as_str)),
         rust,
         "index.js attributes"
+    );
+    assert!(
+        js.contains(r"name.replace(/-([a-z])/g, (_, c) => c.toUpperCase())"),
+        "index.js maps attributes to options as this test does"
     );
     let options = between(&dts, "export interface PlayerOptions {", "\n}");
     assert_eq!(members(options), rust, "index.d.ts PlayerOptions");

@@ -12,7 +12,7 @@ fn table() -> Value {
 }
 
 /// The watch page's query as `start_watch_page` reads it: percent-decoded
-/// pairs, the first occurrence of a key winning.
+/// pairs, the first occurrence of a key winning, never `jwt`.
 fn raw(query: &str) -> RawConfig {
     let decode = |s: &str| {
         let s = s.replace('+', " ");
@@ -39,7 +39,8 @@ fn raw(query: &str) -> RawConfig {
             .map(|p| match p.split_once('=') {
                 Some((k, v)) => (decode(k), decode(v)),
                 None => (decode(p), String::new()),
-            }),
+            })
+            .filter(|(k, _)| RawConfig::query_keys().any(|q| q == k)),
     )
 }
 

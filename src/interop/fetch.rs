@@ -11,6 +11,7 @@ use player_core::json::{self, JsonObject};
 use player_core::machine::FetchError;
 use player_core::policy::parse_retry_after;
 use player_core::recordings::RecordingList;
+use player_core::signed;
 use std::cell::Cell;
 use std::future::Future;
 use std::rc::Rc;
@@ -32,12 +33,20 @@ impl Drop for InFlight {
     }
 }
 
-/// Starts a GET of `url` and returns the abort handle and the outcome.
-/// The outcome is `None` when the request was aborted through the handle.
-/// Not generic on purpose: one copy of this future in the wasm.
+/// A `POST` of JSON: the body, and the bearer token it carries, if any.
+pub struct Post {
+    pub body: String,
+    pub bearer: Option<String>,
+}
+
+/// Starts a GET of `url` (a `POST` with `post`) and returns the abort
+/// handle and the outcome. The outcome is `None` when the request was
+/// aborted through the handle. Not generic on purpose: one copy of this
+/// future in the wasm.
 pub fn get_json(
     url: String,
     timeout_ms: u32,
+    post: Option<Post>,
 ) -> (
     InFlight,
     impl Future<Output = Option<Result<JsValue, FetchError>>>,
@@ -69,10 +78,29 @@ pub fn get_json(
         };
         let init = RequestInit::new();
         init.set_signal(signal.as_ref());
+        let posting = post.is_some();
+        if let Some(post) = post {
+            init.set_method("POST");
+            init.set_body(&JsValue::from_str(&post.body));
+            let headers = js_sys::Object::new();
+            let set = |k: &str, v: &str| {
+                let _ = js_sys::Reflect::set(&headers, &k.into(), &v.into());
+            };
+            set("content-type", "application/json");
+            if let Some(bearer) = post.bearer {
+                set("authorization", &format!("Bearer {bearer}"));
+            }
+            init.set_headers(&headers);
+        }
         let Some(window) = web_sys::window() else {
             return Some(Err(FetchError::Network));
         };
-        let sent = match super::start::take_answer(&url) {
+        let loader = if posting {
+            None
+        } else {
+            super::start::take_answer(&url)
+        };
+        let sent = match loader {
             // The loader asked this already (index.html): its answer, raced
             // against our abort signal, which its request does not carry.
             Some(answer) => {
@@ -155,6 +183,10 @@ pub fn lifecycle(value: JsValue) -> Result<Lifecycle, FetchError> {
 
 pub fn recording_list(value: JsValue) -> Result<RecordingList, FetchError> {
     json::recording_list(&Json(value)).map_err(|_| FetchError::Malformed)
+}
+
+pub fn token_answer(value: JsValue) -> Result<signed::TokenAnswer, FetchError> {
+    signed::token_answer(&Json(value)).map_err(|_| FetchError::Malformed)
 }
 
 pub fn views(value: JsValue) -> Result<Views, FetchError> {

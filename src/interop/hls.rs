@@ -14,6 +14,12 @@
 //! starts recording fragment loads), so a viewer's playback does no extra
 //! work; detaching the media (the handle's `Drop`) removes it. The preview
 //! checks every number in `player_core::health`.
+//!
+//! A private broadcast's tokens expire: given `signed` (`{prefix, token}`,
+//! kept current by the slot), the loader puts the current token in place of
+//! the uid or older token in every request URL under `prefix` (as
+//! `player_core::signed::swap_token`), so a refresh reaches the next
+//! playlist and segment requests without a restart.
 
 use player_core::hls_config::{classify, HlsError};
 use player_core::player::Level;
@@ -25,7 +31,7 @@ use web_sys::HtmlMediaElement;
 extern "C" {
     fn load_hls(src: &str) -> js_sys::Promise;
     #[wasm_bindgen(catch)]
-    fn new_hls(class: &JsValue, config: &JsValue) -> Result<Hls, JsValue>;
+    fn new_hls(class: &JsValue, config: &JsValue, signed: &JsValue) -> Result<Hls, JsValue>;
     #[wasm_bindgen(catch)]
     fn hls_supported(class: &JsValue) -> Result<bool, JsValue>;
 }
@@ -84,10 +90,11 @@ impl HlsInstance {
         config: &player_core::hls_config::HlsConfig,
         media: &HtmlMediaElement,
         url: &str,
+        signed: Option<&JsValue>,
         mut on_error: impl FnMut(HlsError) + 'static,
     ) -> Result<Self, JsValue> {
         let config = js_sys::JSON::parse(&config.to_json())?;
-        let hls = new_hls(class, &config)?;
+        let hls = new_hls(class, &config, signed.unwrap_or(&JsValue::UNDEFINED))?;
         let error: Handler = Closure::new(move |_event: JsValue, data: JsValue| {
             let kind = field(&data, "type").as_string().unwrap_or_default();
             let details = field(&data, "details").as_string().unwrap_or_default();

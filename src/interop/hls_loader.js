@@ -18,7 +18,17 @@ export function load_hls(src) {
   }
   return pending;
 }
-export function new_hls(Hls, config) {
+export function new_hls(Hls, config, signed) {
+  if (signed) {
+    // Every request under the delivery base carries the current token.
+    config.loader = class extends Hls.DefaultConfig.loader {
+      load(context, c, callbacks) {
+        const p = signed.prefix, u = context.url, i = u.indexOf("/", p.length);
+        if (u.startsWith(p) && i > 0) context.url = p + signed.token + u.slice(i);
+        super.load(context, c, callbacks);
+      }
+    };
+  }
   const hls = new Hls(config), E = Hls.Events, KEY = Symbol.for("jitsi-live-player.hls-sample");
   let loads, media;
   const sample = () => {

@@ -27,7 +27,7 @@ pub fn load(
     base: &str,
     lang: Lang,
 ) -> (InFlight, impl Future<Output = Option<Catalogue>> + 'static) {
-    let (request, outcome) = get_json(format!("{base}{}.json", lang.tag()), 8_000);
+    let (request, outcome) = get_json(format!("{base}{}.json", lang.tag()), 8_000, None);
     let catalogue = async move {
         let json = outcome.await?.ok()?;
         Some(Catalogue::read(lang, &Json(json)))

@@ -47,6 +47,7 @@ impl Playback {
         url: &str,
         live: bool,
         loading: bool,
+        signed: Option<&JsValue>,
         sink: Sink,
     ) -> Result<Self, JsValue> {
         let first_frame = Rc::new(Cell::new(false));
@@ -85,45 +86,48 @@ impl Playback {
             let sink = sink.clone();
             on("ended", Box::new(move |_| sink(MediaSignal::Ended)));
         }
-        let hls = match hls_class {
-            None => {
-                let sink = sink.clone();
-                // Native playback reports failures on the element.
-                {
-                    let (sink, video) = (sink.clone(), video.clone());
-                    on("error", Box::new(move |_| sink(media_issue(&video))));
+        let hls =
+            match hls_class {
+                None => {
+                    let sink = sink.clone();
+                    // Native playback reports failures on the element.
+                    {
+                        let (sink, video) = (sink.clone(), video.clone());
+                        on("error", Box::new(move |_| sink(media_issue(&video))));
+                    }
+                    if !loading {
+                        video.set_src(url);
+                    } else if video.error().is_some() {
+                        sink(media_issue(video));
+                    } else if video.ready_state() >= 2 && !first_frame.replace(true) {
+                        // HAVE_CURRENT_DATA: `loadeddata` came before we listened.
+                        sink(MediaSignal::FirstFrame);
+                    }
+                    None
                 }
-                if !loading {
-                    video.set_src(url);
-                } else if video.error().is_some() {
-                    sink(media_issue(video));
-                } else if video.ready_state() >= 2 && !first_frame.replace(true) {
-                    // HAVE_CURRENT_DATA: `loadeddata` came before we listened.
-                    sink(MediaSignal::FirstFrame);
+                Some(class) => {
+                    let config = if live {
+                        HlsConfig::live()
+                    } else {
+                        HlsConfig::vod()
+                    };
+                    let on_error = sink.clone();
+                    let mut hls =
+                        HlsInstance::new(class, &config, video, url, signed, move |error| {
+                            match error {
+                                HlsError::Fatal(issue) => on_error(MediaSignal::Issue(issue)),
+                                HlsError::Stalled => on_error(MediaSignal::Buffering(true)),
+                                HlsError::Transient => {}
+                            }
+                        })?;
+                    let (on_levels, on_switch) = (sink.clone(), sink.clone());
+                    hls.watch_levels(
+                        move |levels| on_levels(MediaSignal::Levels(levels)),
+                        move |level| on_switch(MediaSignal::LevelPlaying(level)),
+                    );
+                    Some(hls)
                 }
-                None
-            }
-            Some(class) => {
-                let config = if live {
-                    HlsConfig::live()
-                } else {
-                    HlsConfig::vod()
-                };
-                let on_error = sink.clone();
-                let mut hls =
-                    HlsInstance::new(class, &config, video, url, move |error| match error {
-                        HlsError::Fatal(issue) => on_error(MediaSignal::Issue(issue)),
-                        HlsError::Stalled => on_error(MediaSignal::Buffering(true)),
-                        HlsError::Transient => {}
-                    })?;
-                let (on_levels, on_switch) = (sink.clone(), sink.clone());
-                hls.watch_levels(
-                    move |levels| on_levels(MediaSignal::Levels(levels)),
-                    move |level| on_switch(MediaSignal::LevelPlaying(level)),
-                );
-                Some(hls)
-            }
-        };
+            };
         // A recording gets the browser's controls (its seek bar); live, the player's.
         video.set_controls(!live);
         let mut playback = Playback {
@@ -184,6 +188,30 @@ impl Playback {
 
     pub fn is_live(&self) -> bool {
         self.live
+    }
+
+    pub fn is_native(&self) -> bool {
+        self.hls.is_none()
+    }
+
+    /// Natively: the same stream with a new token, from the live edge. The
+    /// element's load algorithm pauses it, so it is played again if it
+    /// played.
+    pub fn swap_token(&mut self, prefix: &str, token: &str) {
+        let Some(url) = player_core::signed::swap_token(&self.url, prefix, token) else {
+            return;
+        };
+        let playing = !self.video.paused();
+        self.url = url;
+        self.video.set_src(&self.url);
+        if playing {
+            if let Ok(promise) = self.video.play() {
+                // A refusal shows as the element's own state; nothing to do.
+                wasm_bindgen_futures::spawn_local(async move {
+                    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+                });
+            }
+        }
     }
 
     /// Jumps to the live edge: hls.js's sync point; natively, where the

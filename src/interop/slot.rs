@@ -46,6 +46,11 @@ pub struct Slot {
     /// The source the loader set on the `<video>`, until the first load
     /// takes it over (same URL, native) or replaces it.
     adopted: Option<String>,
+    /// Where delivery URLs start (`<base>/`), and, for a private broadcast,
+    /// `{prefix, token}`: hls.js's loader reads the current token from it
+    /// on every request (`hls_loader.js`).
+    prefix: String,
+    signed: Option<js_sys::Object>,
     _listeners: Vec<EventListener>,
 }
 
@@ -56,7 +61,13 @@ fn stop(video: &HtmlVideoElement) {
 }
 
 impl Slot {
-    pub fn new(video: HtmlVideoElement, hls_src: String, autoplay: bool, out: Outbox) -> Self {
+    pub fn new(
+        video: HtmlVideoElement,
+        hls_src: String,
+        prefix: String,
+        autoplay: bool,
+        out: Outbox,
+    ) -> Self {
         // The loader's <video>, already loading, takes the view's place (and
         // its attributes) before anything listens to it.
         let (video, adopted) = match super::start::take_video() {
@@ -126,7 +137,31 @@ impl Slot {
             out,
             prefetch: None,
             adopted,
+            prefix,
+            signed: None,
             _listeners: listeners,
+        }
+    }
+
+    /// Every delivery request from now on carries `token`: hls.js's next
+    /// playlist and segment requests read it from `signed`; a native live
+    /// playback is given the new source (the browser's HLS has no other
+    /// way in), which costs a short interruption, measured in
+    /// docs/notes/private-player.md.
+    pub fn set_token(&mut self, token: &str) {
+        let set = |o: &js_sys::Object, k: &str, v: &str| {
+            let _ = js_sys::Reflect::set(o, &k.into(), &v.into());
+        };
+        let signed = self.signed.get_or_insert_with(|| {
+            let o = js_sys::Object::new();
+            set(&o, "prefix", &self.prefix);
+            o
+        });
+        set(signed, "token", token);
+        if let Some(playback) = &mut self.playback {
+            if playback.is_native() && playback.is_live() {
+                playback.swap_token(&self.prefix, token);
+            }
         }
     }
 
@@ -231,7 +266,16 @@ impl Slot {
         };
         let (out, generation) = (self.out.clone(), self.generation);
         let sink = Rc::new(move |signal| out(Note::Media(generation, signal)));
-        match Playback::start(&self.video, class.as_ref(), &url, live, adopt, sink) {
+        let signed = self.signed.as_ref().map(JsValue::from);
+        match Playback::start(
+            &self.video,
+            class.as_ref(),
+            &url,
+            live,
+            adopt,
+            signed.as_ref(),
+            sink,
+        ) {
             Ok(playback) => {
                 self.playback = Some(playback);
                 if adopt {
