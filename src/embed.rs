@@ -78,12 +78,10 @@ pub fn start_watch_page() {
     let mut raw = RawConfig::from_pairs(params.iter().flat_map(|params| {
         RawConfig::query_keys().filter_map(move |k| params.get(k).map(|v| (k, v)))
     }));
-    // The viewer's Jitsi token only from the fragment (`#jwt=`), which
-    // browsers never send to a server nor put in a `Referer`.
+    // The viewer's Jitsi token only from the fragment (`#jwt=<token>`),
+    // which browsers never send to a server nor put in a `Referer`.
     let hash = location.and_then(|l| l.hash().ok()).unwrap_or_default();
-    raw.jwt = web_sys::UrlSearchParams::new_with_str(hash.trim_start_matches('#'))
-        .ok()
-        .and_then(|p| p.get("jwt"));
+    raw.jwt = hash.strip_prefix("#jwt=").map(str::to_string);
     // The page's player lives as long as the page, as with mount_to_body.
     let example = "?input=<live input id>";
     let words = Words {

@@ -203,7 +203,7 @@ pub(crate) fn is_token(s: &str) -> bool {
 
 /// A JWT as Jitsi issues it: three base64url parts.
 fn is_jwt(s: &str) -> bool {
-    is_token(s) && s.split('.').count() == 3
+    is_token(s) && s.bytes().filter(|b| *b == b'.').count() == 2
 }
 
 fn is_customer(s: &str) -> bool {
@@ -303,6 +303,24 @@ fn non_empty(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
+/// An endpoint option (`recordings`, `tokenUrl`): an http(s) URL, or a
+/// path on the page's origin made absolute; `error` when it is neither.
+fn absolute(
+    value: &Option<String>,
+    page_origin: &str,
+    error: ConfigError,
+) -> Result<Option<String>, ConfigError> {
+    let Some(value) = non_empty(value) else {
+        return Ok(None);
+    };
+    let url = if value.starts_with('/') && !value.starts_with("//") {
+        clean_base(page_origin).map(|origin| format!("{origin}{value}"))
+    } else {
+        Some(value.to_string())
+    };
+    url.filter(|url| is_url(url)).map(Some).ok_or(error)
+}
+
 impl PlayerConfig {
     /// Validates `raw`. Without `base` or `customer`, delivery is `page_origin`
     /// (the local origin serves the page and the stream from one address).
@@ -335,29 +353,8 @@ impl PlayerConfig {
             Some("hlsjs") => Engine::Hlsjs,
             Some(_) => return Err(ConfigError::InvalidEngine),
         };
-        let recordings = match non_empty(&raw.recordings) {
-            None => None,
-            Some(path) if path.starts_with('/') && !path.starts_with("//") => {
-                let origin = clean_base(page_origin).ok_or(ConfigError::InvalidRecordings)?;
-                Some(format!("{origin}{path}")).filter(|url| is_url(url))
-            }
-            Some(url) => Some(url.to_string()).filter(|url| is_url(url)),
-        };
-        if non_empty(&raw.recordings).is_some() && recordings.is_none() {
-            return Err(ConfigError::InvalidRecordings);
-        }
-        let token_url = match non_empty(&raw.token_url) {
-            None => None,
-            Some(path) if path.starts_with('/') && !path.starts_with("//") => {
-                let origin = clean_base(page_origin).ok_or(ConfigError::InvalidTokenUrl)?;
-                Some(format!("{origin}{path}"))
-                    .filter(|url| is_url(url))
-                    .map(Some)
-                    .ok_or(ConfigError::InvalidTokenUrl)?
-            }
-            Some(url) if is_url(url) => Some(url.to_string()),
-            Some(_) => return Err(ConfigError::InvalidTokenUrl),
-        };
+        let recordings = absolute(&raw.recordings, page_origin, ConfigError::InvalidRecordings)?;
+        let token_url = absolute(&raw.token_url, page_origin, ConfigError::InvalidTokenUrl)?;
         if token.is_some() && token_url.is_some() {
             return Err(ConfigError::TokenAndTokenUrl);
         }

@@ -285,6 +285,21 @@ impl Player {
     pub fn step(&mut self, event: Event, ctx: Ctx) -> Vec<Command> {
         let before = self.machine.phase();
         let mut out = Vec::new();
+        if let Some(access) = &self.access {
+            let now = ctx.now_ms;
+            let refetch = match &event {
+                // The token may have expired unseen (a tab asleep past its
+                // refresh): get a new one, unless one was just had.
+                Event::Lifecycle(Err(FetchError::Status(401 | 403))) => {
+                    access.refetch_on_refusal(now)
+                }
+                Event::Visible => access.overdue(now),
+                _ => false,
+            };
+            if refetch {
+                out.push(Command::FetchToken { in_ms: 0 });
+            }
+        }
         match event {
             Event::FirstFrame => {
                 self.media.shown = true;
@@ -356,24 +371,6 @@ impl Player {
             Event::TogglePlay { latency } => self.toggle_play(latency, ctx, &mut out),
             Event::Action(action) => self.on_action(action, ctx, &mut out),
             Event::Token(answer) => self.on_token(answer, ctx, &mut out),
-            Event::Lifecycle(Err(FetchError::Status(401 | 403))) if self.access.is_some() => {
-                // The token may have expired unseen (a tab asleep past its
-                // refresh): get a new one, unless one was just had.
-                if self
-                    .access
-                    .as_ref()
-                    .is_some_and(|a| a.refetch_on_refusal(ctx.now_ms))
-                {
-                    out.push(Command::FetchToken { in_ms: 0 });
-                }
-                out.extend(self.machine.step(event, ctx));
-            }
-            Event::Visible => {
-                if self.access.as_ref().is_some_and(|a| a.overdue(ctx.now_ms)) {
-                    out.push(Command::FetchToken { in_ms: 0 });
-                }
-                out.extend(self.machine.step(event, ctx));
-            }
             event => out.extend(self.machine.step(event, ctx)),
         }
         self.follow(before, ctx, &mut out);

@@ -205,12 +205,8 @@ impl Playback {
         self.url = url;
         self.video.set_src(&self.url);
         if playing {
-            if let Ok(promise) = self.video.play() {
-                // A refusal shows as the element's own state; nothing to do.
-                wasm_bindgen_futures::spawn_local(async move {
-                    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-                });
-            }
+            // As in go_live: a refusal shows as the element's own state.
+            let _ = self.video.play();
         }
     }
 
