@@ -160,6 +160,9 @@ pub struct AccountCalls {
     pub gets: u64,
     /// `GET .../live_inputs/<input>/videos`.
     pub videos: u64,
+    /// `POST .../keys` that created a signing key.
+    #[serde(default)]
+    pub keys: u64,
 }
 
 /// Which account API call to count.
@@ -169,6 +172,7 @@ pub enum AccountCall {
     List,
     Get,
     Videos,
+    Keys,
 }
 
 impl AccountCalls {
@@ -178,6 +182,7 @@ impl AccountCalls {
             AccountCall::List => &mut self.lists,
             AccountCall::Get => &mut self.gets,
             AccountCall::Videos => &mut self.videos,
+            AccountCall::Keys => &mut self.keys,
         };
         *c += 1;
     }
