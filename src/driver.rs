@@ -255,7 +255,7 @@ impl Driver {
                 Some(url) => {
                     // The viewer's Jitsi token goes here and nowhere else.
                     post = Some(fetch::Post {
-                        body: "{}".into(),
+                        body: player_core::signed::request_body(&config.source),
                         bearer: config.jwt.as_ref().map(|j| j.expose().to_string()),
                     });
                     url.clone()

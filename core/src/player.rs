@@ -393,11 +393,8 @@ impl Player {
         let Some(access) = &mut self.access else {
             return;
         };
-        let video = matches!(
-            self.machine.config().source,
-            crate::config::Source::Video(_)
-        );
-        let step = access.on_answer(answer, video, ctx.now_ms, ctx.rand01);
+        let source = &self.machine.config().source;
+        let step = access.on_answer(answer, source, ctx.now_ms, ctx.rand01);
         out.push(Command::FetchToken {
             in_ms: step.next_in_ms,
         });
@@ -1799,6 +1796,7 @@ mod tests {
     fn token(t: &str) -> Event {
         Event::Token(Ok(crate::signed::TokenAnswer {
             token: t.into(),
+            sub: "in1".into(),
             ttl_ms: 60_000,
         }))
     }

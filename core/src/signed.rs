@@ -9,6 +9,7 @@
 //! again and what the viewer is told when none can be had. Time and
 //! randomness come in as arguments: every rule here is tested natively.
 
+use crate::config::Source;
 use crate::json::{JsonObject, Malformed};
 use crate::machine::{ErrorCode, FetchError, Notice};
 use crate::policy::{Backoff, RetryConfig, ORIGIN_RETRY};
@@ -38,18 +39,35 @@ pub const REFRESH_RETRY: RetryConfig = RetryConfig {
     jitter: 0.2,
 };
 
-/// The token service's answer: `{"token", "ttl", ...}` (`input`, `sub`,
-/// `exp` are for other readers: the client's clock is not trusted against
-/// the server's `exp`, so the lifetime counts from the answer's arrival).
+/// The token service's answer: `{"token", "sub", "ttl", ...}`. `sub` is
+/// the uid the token plays: a signed token *is* the uid to Cloudflare, so
+/// a token for another room's input would play that room; the player
+/// checks `sub` against its own source ([`Access::on_answer`]). `exp` is
+/// not read: the client's clock is not trusted against the server's, so
+/// the lifetime counts from the answer's arrival.
 #[derive(Clone, PartialEq)]
 pub struct TokenAnswer {
     pub token: String,
+    pub sub: String,
     pub ttl_ms: u64,
 }
 
 impl fmt::Debug for TokenAnswer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "TokenAnswer {{ token: …, ttl_ms: {} }}", self.ttl_ms)
+        write!(
+            f,
+            "TokenAnswer {{ token: …, sub: {}, ttl_ms: {} }}",
+            self.sub, self.ttl_ms
+        )
+    }
+}
+
+/// The body of the token request: `{}` for a live input, `{"video":
+/// "<uid>"}` for one video (uids are `[A-Za-z0-9_-]`: nothing to escape).
+pub fn request_body(source: &Source) -> String {
+    match source {
+        Source::Input(_) => "{}".into(),
+        Source::Video(uid) => format!("{{\"video\":\"{uid}\"}}"),
     }
 }
 
@@ -61,12 +79,17 @@ pub fn token_answer(obj: &impl JsonObject) -> Result<TokenAnswer, Malformed> {
         .string("token")
         .filter(|t| crate::config::is_token(t))
         .ok_or(Malformed)?;
+    let sub = obj
+        .string("sub")
+        .filter(|s| crate::config::is_uid(s))
+        .ok_or(Malformed)?;
     let ttl = obj
         .number("ttl")
         .filter(|t| t.is_finite() && *t >= 1.0)
         .ok_or(Malformed)?;
     Ok(TokenAnswer {
         token,
+        sub,
         ttl_ms: (ttl.min(MAX_TTL_S) * 1_000.0) as u64,
     })
 }
@@ -155,15 +178,24 @@ impl Access {
         self.token.is_some() && now_ms >= self.due_ms
     }
 
-    /// The answer to the last request. `video`: the player follows one
-    /// video (for the not-found words).
+    /// The answer to the last request for `source`. A token for another
+    /// uid (another room's `tokenUrl`) is refused as the service would
+    /// refuse this viewer: it would play the wrong broadcast.
     pub fn on_answer(
         &mut self,
         answer: Result<TokenAnswer, FetchError>,
-        video: bool,
+        source: &Source,
         now_ms: u64,
         rand01: f64,
     ) -> Step {
+        let video = matches!(source, Source::Video(_));
+        let answer = answer.and_then(|a| {
+            if a.sub == source.uid() {
+                Ok(a)
+            } else {
+                Err(FetchError::Status(403))
+            }
+        });
         self.answered_ms = Some(now_ms);
         let step = match answer {
             Ok(answer) => {
@@ -233,35 +265,63 @@ mod tests {
         let ok = |token: &str, ttl_ms| {
             Ok(TokenAnswer {
                 token: token.into(),
+                sub: "in".into(),
                 ttl_ms,
             })
         };
         let long = "a".repeat(4097);
         let cases = [
             (
-                json!({"token": "h.p.s", "input": "in", "sub": "in", "exp": 1, "ttl": 60}),
+                json!({"token": "h.p.s", "input": "in", "sub": "in", "exp": 1, "ttl": 60, "private": true}),
                 ok("h.p.s", 60_000),
             ),
-            (json!({"token": "h.p.s", "ttl": 1.5}), ok("h.p.s", 1_500)),
+            (
+                json!({"token": "h.p.s", "sub": "in", "ttl": 1.5}),
+                ok("h.p.s", 1_500),
+            ),
             // A day at most, whatever the answer says.
-            (json!({"token": "t", "ttl": 1e12}), ok("t", 86_400_000)),
-            (json!({"token": "t", "ttl": 0}), Err(Malformed)),
-            (json!({"token": "t", "ttl": -5}), Err(Malformed)),
-            (json!({"token": "t", "ttl": "60"}), Err(Malformed)),
-            (json!({"token": "t"}), Err(Malformed)),
-            (json!({"ttl": 60}), Err(Malformed)),
+            (
+                json!({"token": "t", "sub": "in", "ttl": 1e12}),
+                ok("t", 86_400_000),
+            ),
+            (json!({"token": "t", "sub": "in", "ttl": 0}), Err(Malformed)),
+            (
+                json!({"token": "t", "sub": "in", "ttl": -5}),
+                Err(Malformed),
+            ),
+            (
+                json!({"token": "t", "sub": "in", "ttl": "60"}),
+                Err(Malformed),
+            ),
+            (json!({"token": "t", "sub": "in"}), Err(Malformed)),
+            (json!({"sub": "in", "ttl": 60}), Err(Malformed)),
+            // What it plays must be said, as a uid.
+            (json!({"token": "t", "ttl": 60}), Err(Malformed)),
+            (
+                json!({"token": "t", "sub": "../in", "ttl": 60}),
+                Err(Malformed),
+            ),
             // Must stand in a URL path as it is.
-            (json!({"token": "../x", "ttl": 60}), Err(Malformed)),
-            (json!({"token": "a b", "ttl": 60}), Err(Malformed)),
-            (json!({"token": "", "ttl": 60}), Err(Malformed)),
-            (json!({"token": long, "ttl": 60}), Err(Malformed)),
+            (
+                json!({"token": "../x", "sub": "in", "ttl": 60}),
+                Err(Malformed),
+            ),
+            (
+                json!({"token": "a b", "sub": "in", "ttl": 60}),
+                Err(Malformed),
+            ),
+            (json!({"token": "", "sub": "in", "ttl": 60}), Err(Malformed)),
+            (
+                json!({"token": long, "sub": "in", "ttl": 60}),
+                Err(Malformed),
+            ),
             (json!([]), Err(Malformed)),
         ];
         for (value, want) in cases {
             assert_eq!(token_answer(&value), want, "{value}");
         }
         // The token never shows in a log line.
-        let a = token_answer(&json!({"token": "secret.part.sig", "ttl": 60})).unwrap();
+        let a = token_answer(&json!({"token": "secret.part.sig", "sub": "in", "ttl": 60})).unwrap();
         assert!(!format!("{a:?}").contains("secret"));
     }
 
@@ -344,8 +404,12 @@ mod tests {
     fn answer(token: &str, ttl_ms: u64) -> Result<TokenAnswer, FetchError> {
         Ok(TokenAnswer {
             token: token.into(),
+            sub: "in".into(),
             ttl_ms,
         })
+    }
+    fn input() -> Source {
+        Source::Input("in".into())
     }
 
     #[test]
@@ -441,6 +505,23 @@ mod tests {
                 },
             ),
             (
+                "a token for another uid (room A's tokenUrl on room B's page): refused",
+                vec![(
+                    0,
+                    Ok(TokenAnswer {
+                        token: "tA".into(),
+                        sub: "roomA".into(),
+                        ttl_ms: 60_000,
+                    }),
+                )],
+                Step {
+                    token: None,
+                    first: false,
+                    next_in_ms: 2_000,
+                    failure: Some((ErrorCode::Forbidden, Notice::Private)),
+                },
+            ),
+            (
                 "a 429's Retry-After is a floor",
                 vec![(
                     0,
@@ -460,7 +541,7 @@ mod tests {
             let mut access = Access::default();
             let mut last = None;
             for (t, a) in answers {
-                last = Some(access.on_answer(a, false, t, 0.5));
+                last = Some(access.on_answer(a, &input(), t, 0.5));
             }
             assert_eq!(last.unwrap(), want, "{what}");
         }
@@ -471,7 +552,7 @@ mod tests {
         let mut a = Access::default();
         assert!(!a.has_token() && a.token(0).is_none());
         assert!(a.refetch_on_refusal(0));
-        a.on_answer(answer("t1", 60_000), false, 1_000, 0.5);
+        a.on_answer(answer("t1", 60_000), &input(), 1_000, 0.5);
         assert_eq!(a.token(60_999), Some("t1"));
         assert_eq!(a.token(61_000), None, "expired");
         assert!(a.has_token());
@@ -479,6 +560,19 @@ mod tests {
         assert!(a.refetch_on_refusal(11_000));
         assert!(!a.overdue(48_999));
         assert!(a.overdue(49_000), "due at 1 s + 48 s");
+    }
+
+    #[test]
+    fn asks_for_the_source() {
+        assert_eq!(request_body(&input()), "{}");
+        let body = request_body(&Source::Video("v-1_2".into()));
+        assert_eq!(body, r#"{"video":"v-1_2"}"#);
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["video"], "v-1_2");
+        // A video's token must name that video.
+        let mut a = Access::default();
+        let step = a.on_answer(answer("t", 60_000), &Source::Video("v".into()), 0, 0.5);
+        assert_eq!(step.failure, Some((ErrorCode::Forbidden, Notice::Private)));
     }
 
     #[test]
