@@ -218,24 +218,19 @@ impl Access {
                     FetchError::RateLimited { retry_after_ms } => retry_after_ms.unwrap_or(0),
                     _ => 0,
                 };
-                match self.token(now_ms) {
-                    // The token in use still works: quietly, and quickly,
-                    // before it expires.
-                    Some(_) => Step {
-                        token: None,
-                        first: false,
-                        next_in_ms: REFRESH_RETRY.jittered(retry, rand01).max(retry_after),
-                        failure: None,
-                    },
-                    // Nothing to play with: say so, and ask as a failing
-                    // origin is asked (2 s … 60 s; a refusal will not
-                    // change by asking fast).
-                    None => Step {
-                        token: None,
-                        first: false,
-                        next_in_ms: ORIGIN_RETRY.jittered(retry, rand01).max(retry_after),
-                        failure: Some(refusal(&error, video)),
-                    },
+                // The token in use still works: quietly, and quickly,
+                // before it expires. Nothing to play with: say so, and ask
+                // as a failing origin is asked (2 s … 60 s; a refusal will
+                // not change by asking fast).
+                let (retries, failure) = match self.token(now_ms) {
+                    Some(_) => (REFRESH_RETRY, None),
+                    None => (ORIGIN_RETRY, Some(refusal(&error, video))),
+                };
+                Step {
+                    token: None,
+                    first: false,
+                    next_in_ms: retries.jittered(retry, rand01).max(retry_after),
+                    failure,
                 }
             }
         };
