@@ -2,8 +2,8 @@
 //! Cloudflare's shape, an input created with `requireSignedURLs` (and its
 //! recording) is refused by bare uid and with every kind of bad token, and
 //! plays with a valid one (lifecycle, master, media playlist, segment,
-//! views, thumbnail); a fresh token works mid-stream, and a stopped
-//! recording stays private.
+//! views, thumbnail); a fresh token works mid-stream, a stopped recording
+//! stays private, and an input made private by `PUT` is refused by uid.
 
 mod common;
 
@@ -282,6 +282,20 @@ async fn private_input_needs_a_valid_token() {
     .await;
     assert_eq!(st, 200);
     assert_eq!(videos["result"][0]["requireSignedURLs"], true);
+
+    // An input made private later (PUT): its bare uid is refused from then on.
+    let (st, upd) = account(
+        &api,
+        reqwest::Method::PUT,
+        "/live_inputs/open",
+        Some(json!({"recording": {"requireSignedURLs": true}})),
+    )
+    .await;
+    assert_eq!(st, 200, "{upd}");
+    assert_eq!(upd["result"]["recording"]["requireSignedURLs"], true);
+    assert_eq!(status(&api, "/open/lifecycle").await, 401);
+    let open = key.token("open", now() + 60);
+    assert_eq!(status(&api, &format!("/{open}/lifecycle")).await, 200);
 
     // A deleted key's tokens stop working.
     let (st, _) = account(
