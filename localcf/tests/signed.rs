@@ -125,7 +125,11 @@ async fn play(api: &Api, id: &str) -> (String, String) {
 
 #[tokio::test]
 async fn private_input_needs_a_valid_token() {
-    let s = Server::start_with_env("signed", CHEAP, &[("CF_API_TOKEN", TOKEN)]);
+    let s = Server::start_with_env(
+        "signed",
+        CHEAP,
+        &[("CF_API_TOKEN", TOKEN), ("RUST_LOG", "debug")],
+    );
     let api = s.api();
     let key = create_key(&api).await;
     let (st, listed) = account(&api, reqwest::Method::GET, "/keys", None).await;
@@ -309,6 +313,16 @@ async fn private_input_needs_a_valid_token() {
     assert_eq!(status(&api, &format!("/{vt}/lifecycle")).await, 401);
     let stats: Value = api.get("/control/stats").await.json().await.unwrap();
     assert_eq!(stats["account"]["keys"], 1);
+    // The request log shows uids, never a token.
+    let log = std::fs::read_to_string(&s.log).unwrap();
+    assert!(
+        log.contains(&format!("/{input}/manifest/")),
+        "requests are logged"
+    );
+    assert!(
+        !log.contains(&good) && !log.contains(&fresh),
+        "a token in the log"
+    );
 }
 
 #[tokio::test]
