@@ -5,7 +5,7 @@
 //!   (`meta.name` and `meta.room` kept);
 //! - `GET  .../live_inputs` lists them (`{"liveInputs": [...], "range",
 //!   "total"}`: uid, meta, dates, as Cloudflare lists them);
-//! - `GET  .../live_inputs/<input>` reads it;
+//! - `GET  .../live_inputs/<input>` reads it, `PUT` updates its recording settings;
 //! - `GET  .../live_inputs/<input>/videos` lists its broadcasts, newest
 //!   first: `live-inprogress` while live and until `ready_after` past the
 //!   end, then `ready` (or `error` when nothing was recorded);
@@ -66,7 +66,10 @@ pub fn router(stand_in: Arc<StandIn>) -> Router {
             &format!("{BASE}/live_inputs"),
             post(create_input).get(list_inputs),
         )
-        .route(&format!("{BASE}/live_inputs/{{input}}"), get(get_input))
+        .route(
+            &format!("{BASE}/live_inputs/{{input}}"),
+            get(get_input).put(update_input),
+        )
         .route(&format!("{BASE}/live_inputs/{{input}}/videos"), get(videos))
         .route(&format!("{BASE}/keys"), post(create_key).get(list_keys))
         .route(&format!("{BASE}/keys/{{key}}"), delete(delete_key))
@@ -231,6 +234,40 @@ pub async fn get_input(
     match s.origin.account_input(&input) {
         Ok(i) => {
             s.origin.count_account_call(AccountCall::Get);
+            envelope(StatusCode::OK, Envelope::ok(live_input(&i)))
+        }
+        Err(e) => origin_error(e),
+    }
+}
+
+/// `PUT .../live_inputs/<input>`: the recording settings given replace
+/// the input's (its recordings keep theirs, as they were made).
+pub async fn update_input(
+    State(s): StandInState,
+    PathParams((account, input)): PathParams<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = s.authorize(&headers, Some(&account)) {
+        return r;
+    }
+    let req: CreateLiveInput = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return failure(
+                StatusCode::BAD_REQUEST,
+                10005,
+                format!("bad JSON body: {e}"),
+            )
+        }
+    };
+    match s
+        .origin
+        .update_account_input(&input, req.recording)
+        .and_then(|()| s.origin.account_input(&input))
+    {
+        Ok(i) => {
+            s.origin.count_account_call(AccountCall::Update);
             envelope(StatusCode::OK, Envelope::ok(live_input(&i)))
         }
         Err(e) => origin_error(e),

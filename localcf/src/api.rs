@@ -163,6 +163,9 @@ pub struct AccountCalls {
     /// `POST .../keys` that created a signing key.
     #[serde(default)]
     pub keys: u64,
+    /// `PUT .../live_inputs/<input>`.
+    #[serde(default)]
+    pub updates: u64,
 }
 
 /// Which account API call to count.
@@ -173,6 +176,7 @@ pub enum AccountCall {
     Get,
     Videos,
     Keys,
+    Update,
 }
 
 impl AccountCalls {
@@ -183,6 +187,7 @@ impl AccountCalls {
             AccountCall::Get => &mut self.gets,
             AccountCall::Videos => &mut self.videos,
             AccountCall::Keys => &mut self.keys,
+            AccountCall::Update => &mut self.updates,
         };
         *c += 1;
     }

@@ -96,8 +96,9 @@ pub fn router(services: Services, dist: &Path) -> Router {
         .with_state(origin)
         .merge(account_api::router(stand_in));
     // Outside the routes: a token in place of the uid is swapped for its
-    // `sub` before routing (see `signed`).
-    signed::guard(guard, routes).layer(trace)
+    // `sub` before routing (see `signed`). The request log is inside, so it
+    // shows the uid, never a token.
+    signed::guard(guard, routes.layer(trace))
 }
 
 fn find_font() -> Option<String> {

@@ -726,6 +726,24 @@ impl Origin {
         }
     }
 
+    /// `PUT .../live_inputs/<uid>` of the stand-in: the settings given
+    /// replace the input's; the ones left out stay.
+    pub fn update_account_input(&self, uid: &str, r: RecordingSettings) -> ApiResult<()> {
+        let mut st = self.lock();
+        let input = st
+            .inputs
+            .get_mut(uid)
+            .ok_or_else(|| ApiError::unknown_input(uid))?;
+        let old = &mut input.recording;
+        old.mode = r.mode.or(old.mode.take());
+        old.timeout_seconds = r.timeout_seconds.or(old.timeout_seconds);
+        old.require_signed_urls = r.require_signed_urls.or(old.require_signed_urls);
+        old.allowed_origins = r.allowed_origins.or(old.allowed_origins.take());
+        old.hide_live_viewer_count = r.hide_live_viewer_count.or(old.hide_live_viewer_count);
+        tracing::info!(input = %uid, settings = ?input.recording, "live input updated");
+        Ok(())
+    }
+
     /// `GET .../live_inputs` of the stand-in: every input, by uid.
     pub fn account_inputs(&self) -> Vec<AccountInput> {
         let st = self.lock();

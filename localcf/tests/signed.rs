@@ -2,8 +2,8 @@
 //! Cloudflare's shape, an input created with `requireSignedURLs` (and its
 //! recording) is refused by bare uid and with every kind of bad token, and
 //! plays with a valid one (lifecycle, master, media playlist, segment,
-//! views, thumbnail); a fresh token works mid-stream, and a stopped
-//! recording stays private.
+//! views, thumbnail); a fresh token works mid-stream, a stopped recording
+//! stays private, and an input made private by `PUT` is refused by uid.
 
 mod common;
 
@@ -125,7 +125,11 @@ async fn play(api: &Api, id: &str) -> (String, String) {
 
 #[tokio::test]
 async fn private_input_needs_a_valid_token() {
-    let s = Server::start_with_env("signed", CHEAP, &[("CF_API_TOKEN", TOKEN)]);
+    let s = Server::start_with_env(
+        "signed",
+        CHEAP,
+        &[("CF_API_TOKEN", TOKEN), ("RUST_LOG", "debug")],
+    );
     let api = s.api();
     let key = create_key(&api).await;
     let (st, listed) = account(&api, reqwest::Method::GET, "/keys", None).await;
@@ -283,6 +287,20 @@ async fn private_input_needs_a_valid_token() {
     assert_eq!(st, 200);
     assert_eq!(videos["result"][0]["requireSignedURLs"], true);
 
+    // An input made private later (PUT): its bare uid is refused from then on.
+    let (st, upd) = account(
+        &api,
+        reqwest::Method::PUT,
+        "/live_inputs/open",
+        Some(json!({"recording": {"requireSignedURLs": true}})),
+    )
+    .await;
+    assert_eq!(st, 200, "{upd}");
+    assert_eq!(upd["result"]["recording"]["requireSignedURLs"], true);
+    assert_eq!(status(&api, "/open/lifecycle").await, 401);
+    let open = key.token("open", now() + 60);
+    assert_eq!(status(&api, &format!("/{open}/lifecycle")).await, 200);
+
     // A deleted key's tokens stop working.
     let (st, _) = account(
         &api,
@@ -295,6 +313,16 @@ async fn private_input_needs_a_valid_token() {
     assert_eq!(status(&api, &format!("/{vt}/lifecycle")).await, 401);
     let stats: Value = api.get("/control/stats").await.json().await.unwrap();
     assert_eq!(stats["account"]["keys"], 1);
+    // The request log shows uids, never a token.
+    let log = std::fs::read_to_string(&s.log).unwrap();
+    assert!(
+        log.contains(&format!("/{input}/manifest/")),
+        "requests are logged"
+    );
+    assert!(
+        !log.contains(&good) && !log.contains(&fresh),
+        "a token in the log"
+    );
 }
 
 #[tokio::test]
