@@ -50,7 +50,8 @@ async function goLivePrivate(backend, room) {
   assert.ok(res.status === 200 || res.status === 201, `go-live ${room}: ${res.status} ${JSON.stringify(body)}`);
   assert.equal(body.private, true, `go-live ${room} says private`);
   const watch = new URL(body.watchUrl);
-  assert.equal(watch.searchParams.get('tokenUrl'), `/api/rooms/${room}/viewer-token`, body.watchUrl);
+  // The link's proof: the token request names the room's (random) input uid.
+  assert.equal(watch.searchParams.get('tokenUrl'), `/api/rooms/${room}/viewer-token?input=${body.inputUID}`, body.watchUrl);
   return { ...body, watch };
 }
 
@@ -99,7 +100,7 @@ test('private room: no tokenUrl → the plain message; with it, it plays; room A
     assert.deepEqual(refused(viewer).map((r) => r.url.slice(0, 80)), [], 'nothing refused with a token');
     assert.ok(!ids(viewer).has(a.inputUID), 'no delivery request with the bare uid');
 
-    const wrong = await env.open({ base: env.backend.url, query: query(b.watch, { tokenUrl: `/api/rooms/lesson-a/viewer-token` }), name: 'wrong-room' });
+    const wrong = await env.open({ base: env.backend.url, query: query(b.watch, { tokenUrl: a.watch.searchParams.get('tokenUrl') }), name: 'wrong-room' });
     await saysPrivate(wrong);
     assert.equal(wrong.requests.filter((r) => r.url.startsWith(env.server.url)).length, 0,
       'room A\'s token was never used for room B');
