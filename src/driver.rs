@@ -15,7 +15,7 @@ use futures_core::Stream;
 use gloo_events::EventListener;
 use gloo_timers::callback::{Interval, Timeout};
 use leptos::prelude::*;
-use player_core::config::PlayerConfig;
+use player_core::config::{PlayerConfig, Source};
 use player_core::machine::{Action, Command, Ctx, Event, FetchError};
 use player_core::player::{Player, View};
 use std::cell::Cell;
@@ -24,13 +24,15 @@ use std::rc::Rc;
 use wasm_bindgen::JsValue;
 use web_sys::HtmlVideoElement;
 
-/// The player's timers; the first four end in a request of the same kind.
+/// The player's timers; the first five end in a request of the same kind
+/// (a private recording's token is asked at once, never by a timer).
 #[derive(Clone, Copy)]
 enum Timer {
     Lifecycle,
     Views,
     Recordings,
     Token,
+    VideoToken,
     Retry,
     Stall,
 }
@@ -70,8 +72,8 @@ struct Driver {
     qoe: Option<Qoe>,
     view: RwSignal<View>,
     tx: UnboundedSender<Input>,
-    timers: [Option<Timeout>; 6],
-    requests: [Option<InFlight>; 4],
+    timers: [Option<Timeout>; 7],
+    requests: [Option<InFlight>; 5],
     _clock: Interval,
     _page: Option<EventListener>,
 }
@@ -148,13 +150,14 @@ impl Driver {
             Input::Event(event) => event,
             Input::Due(Timer::Retry) => Event::RetryDue,
             Input::Due(Timer::Stall) => Event::StallDue,
-            Input::Due(timer) => return self.fetch(timer),
+            Input::Due(timer) => return self.fetch(timer, None),
             Input::Fetched(timer, result) => {
                 self.cancel_request(timer);
                 match timer {
                     Timer::Lifecycle => Event::Lifecycle(result.and_then(fetch::lifecycle)),
                     Timer::Views => Event::Views(result.and_then(fetch::views)),
                     Timer::Token => Event::Token(result.and_then(fetch::token_answer)),
+                    Timer::VideoToken => Event::VideoToken(result.and_then(fetch::token_answer)),
                     _ => Event::Recordings(result.and_then(fetch::recording_list)),
                 }
             }
@@ -211,6 +214,7 @@ impl Driver {
                 Command::SetLevel(level) => self.slot.set_level(level),
                 Command::FetchToken { in_ms } => self.set(Timer::Token, in_ms),
                 Command::SetToken(token) => self.slot.set_token(&token),
+                Command::FetchVideoToken(uid) => self.fetch(Timer::VideoToken, Some(uid)),
                 Command::Metric(metric) => self.host.metric(&metric),
                 Command::Qoe(fact) => {
                     if let Some(qoe) = &self.qoe {
@@ -244,18 +248,23 @@ impl Driver {
     }
 
     /// GETs what `timer` polls; the answer comes back as `Input::Fetched`.
-    fn fetch(&mut self, timer: Timer) {
+    /// `video`: the private recording a [`Timer::VideoToken`] asks for.
+    fn fetch(&mut self, timer: Timer, video: Option<String>) {
         self.timers[timer as usize] = None;
         let config = self.player.machine().config();
         let mut post = None;
         let url = match timer {
             Timer::Lifecycle => config.lifecycle_url(),
             Timer::Views => config.views_url(),
-            Timer::Token => match &config.token_url {
+            Timer::Token | Timer::VideoToken => match &config.token_url {
                 Some(url) => {
+                    let source = match video {
+                        Some(uid) => Source::Video(uid),
+                        None => config.source.clone(),
+                    };
                     // The viewer's Jitsi token goes here and nowhere else.
                     post = Some(fetch::Post {
-                        body: player_core::signed::request_body(&config.source),
+                        body: player_core::signed::request_body(&source),
                         bearer: config.jwt.as_ref().map(|j| j.expose().to_string()),
                     });
                     url.clone()

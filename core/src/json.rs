@@ -71,7 +71,13 @@ pub fn recording_list(obj: &impl JsonObject) -> Result<RecordingList, Malformed>
                     .string("thumbnail")
                     .filter(|u| is_url(u))
                     .unwrap_or_default(),
-                hls: r.string("hls").filter(|u| is_url(u))?,
+                hls: match r.string("hls").filter(|u| is_url(u)) {
+                    Some(url) => url,
+                    // A private room's recording: no URL (its uid would be
+                    // refused); played with a token of its own.
+                    None if r.bool("signed") == Some(true) => String::new(),
+                    None => return None,
+                },
             })
         })
         .collect();
@@ -237,5 +243,14 @@ mod tests {
             recording_list(&serde_json::json!({"recordings": []})),
             Err(Malformed)
         );
+        // A private recording, as the backend lists it: no URLs, `signed`.
+        let private = serde_json::json!({"inputUID": "in1", "signed": true, "recordings": [
+            {"uid": "v9", "name": "Lesson", "created": "c", "durationSeconds": 30.0, "signed": true},
+            {"uid": "v8", "name": "No URL, not signed"}]});
+        let list = recording_list(&private).unwrap();
+        assert_eq!(list.recordings.len(), 1);
+        assert_eq!(list.recordings[0].uid, "v9");
+        assert_eq!(list.recordings[0].hls, "");
+        assert_eq!(list.recordings[0].thumbnail, "");
     }
 }

@@ -200,6 +200,8 @@ pub enum Event {
     Action(Action),
     /// The token service answered (see `crate::signed`).
     Token(Result<crate::signed::TokenAnswer, FetchError>),
+    /// The token service answered for the private recording chosen.
+    VideoToken(Result<crate::signed::TokenAnswer, FetchError>),
 }
 
 /// What the viewer can ask for: the `data-action` of the player's buttons.
@@ -310,6 +312,8 @@ pub enum Command {
     /// this token (hls.js: its next playlist and segment requests; native
     /// HLS: the source is set again).
     SetToken(String),
+    /// Ask the token service now for this private recording's token.
+    FetchVideoToken(String),
     /// Tell the host (see `events::Metric`).
     Metric(Metric),
     /// A fact for the viewing figures (`qoe::Session::on`): what the player
@@ -615,7 +619,8 @@ impl Machine {
             | Event::Resized { .. }
             | Event::TogglePlay { .. }
             | Event::Action(_)
-            | Event::Token(_) => {}
+            | Event::Token(_)
+            | Event::VideoToken(_) => {}
         }
         out
     }

@@ -223,6 +223,8 @@ pub struct Player {
     qoe_source: Option<(String, bool, Option<String>)>,
     /// Signed tokens, when the broadcast is private (`tokenUrl`).
     access: Option<Access>,
+    /// The private recording whose token is on its way.
+    pending_replay: Option<String>,
 }
 
 impl Player {
@@ -274,6 +276,7 @@ impl Player {
             recordings_trigger_ms: now_ms,
             qoe_source: None,
             access: signed.then(Access::default),
+            pending_replay: None,
         };
         (player, out)
     }
@@ -371,6 +374,19 @@ impl Player {
             Event::TogglePlay { latency } => self.toggle_play(latency, ctx, &mut out),
             Event::Action(action) => self.on_action(action, ctx, &mut out),
             Event::Token(answer) => self.on_token(answer, ctx, &mut out),
+            Event::VideoToken(answer) => {
+                // Replayed with its own token, which lives long enough for
+                // a recording watched at once (an hour by default); a
+                // failure leaves the viewer where they were, to choose again.
+                let uid = self.pending_replay.take();
+                if let (Some(uid), Ok(answer)) = (uid, answer) {
+                    if answer.sub == uid {
+                        let url = self.machine.config().video_manifest_url(&answer.token);
+                        let event = Event::PlayRecording { uid, url };
+                        out.extend(self.machine.step(event, ctx));
+                    }
+                }
+            }
             event => out.extend(self.machine.step(event, ctx)),
         }
         self.follow(before, ctx, &mut out);
@@ -616,8 +632,18 @@ impl Player {
                     .iter()
                     .find(|r| r.uid == uid)
                     .map(|r| r.hls.clone());
-                if let Some(url) = url {
-                    out.extend(self.machine.step(Event::PlayRecording { uid, url }, ctx));
+                match url {
+                    // A private recording: its token first (none without
+                    // a token service).
+                    Some(url) if url.is_empty() && self.access.is_some() => {
+                        self.pending_replay = Some(uid.clone());
+                        out.push(Command::FetchVideoToken(uid));
+                    }
+                    Some(url) if url.is_empty() => {}
+                    Some(url) => {
+                        out.extend(self.machine.step(Event::PlayRecording { uid, url }, ctx))
+                    }
+                    None => {}
                 }
             }
             Action::LeaveReplay => out.extend(self.machine.step(Event::LeaveReplay, ctx)),
@@ -690,7 +716,11 @@ impl Player {
             // Not listed in five minutes: it will not be (a failed recording).
             self.awaited_recording = None;
         }
-        let processing = self.processing();
+        // Before the first lifecycle answer (a private broadcast's player
+        // waits for its token first) it is not known which listed
+        // broadcast is on air: ask again rather than stop for good.
+        let unknown = self.machine.phase() == Phase::Loading && !self.processing_uids.is_empty();
+        let processing = self.processing() || unknown;
         if let Some(in_ms) =
             recordings_refresh(self.recordings_failures, processing, since, ctx.rand01)
         {
@@ -1369,9 +1399,12 @@ mod tests {
                 0,
             ),
             (
-                "before lifecycle answers nothing is 'on its way'",
+                // Regression: this stopped the poll for good, and a private
+                // player (lifecycle after its token) said "available
+                // shortly" forever.
+                "before lifecycle answers nothing is 'on its way', but the list is asked again",
                 vec![(1, list(&[], &["a"]))],
-                vec![],
+                vec![PollRecordings { in_ms: 15_000 }],
                 false,
                 false,
                 0,
@@ -1938,5 +1971,80 @@ mod tests {
             }),
             "{cmds:?}"
         );
+    }
+
+    #[test]
+    fn private_recordings_replay_with_their_own_token() {
+        let mut signed = recording("v9");
+        signed.hls = String::new();
+        signed.thumbnail = String::new();
+        let listed = Event::Recordings(Ok(RecordingList {
+            input_uid: "in1".into(),
+            recordings: vec![signed],
+            processing: vec![],
+        }));
+        let choose = Event::Action(Action::PlayRecording("v9".into()));
+        let video_token = |sub: &str| {
+            Event::VideoToken(Ok(crate::signed::TokenAnswer {
+                token: "tv".into(),
+                sub: sub.into(),
+                ttl_ms: 3_600_000,
+            }))
+        };
+        let base = vec![(0, token("t1")), (10, idle()), (20, listed), (30, choose)];
+        let (p, cmds) = run(private(), NATIVE, &base);
+        assert_eq!(cmds, vec![Command::FetchVideoToken("v9".into())]);
+        assert_eq!(
+            p.view().phase,
+            Phase::Waiting,
+            "nothing changes until it comes"
+        );
+        let mut events = base.clone();
+        events.push((40, video_token("v9")));
+        let (p, cmds) = run(private(), NATIVE, &events);
+        assert!(
+            cmds.contains(&Command::Load {
+                url: "http://o/tv/manifest/video.m3u8".into(),
+                live: false
+            }),
+            "{cmds:?}"
+        );
+        assert_eq!(p.view().phase, Phase::Replay);
+        assert_eq!(p.view().replaying.as_deref(), Some("v9"));
+        // A token for another video, or a failure: the viewer stays.
+        for answer in [
+            video_token("v1"),
+            Event::VideoToken(Err(FetchError::Status(404))),
+        ] {
+            let mut events = base.clone();
+            events.push((40, answer));
+            let (p, cmds) = run(private(), NATIVE, &events);
+            assert!(
+                !cmds.iter().any(|c| matches!(c, Command::Load { .. })),
+                "{cmds:?}"
+            );
+            assert_eq!(p.view().phase, Phase::Waiting);
+        }
+        // Without a token service, a private recording cannot be asked for.
+        let (_, cmds) = run(
+            config("auto", true),
+            NATIVE,
+            &[
+                (0, idle()),
+                (
+                    20,
+                    Event::Recordings(Ok(RecordingList {
+                        input_uid: "in1".into(),
+                        recordings: vec![Recording {
+                            hls: String::new(),
+                            ..recording("v9")
+                        }],
+                        processing: vec![],
+                    })),
+                ),
+                (30, Event::Action(Action::PlayRecording("v9".into()))),
+            ],
+        );
+        assert_eq!(cmds, vec![]);
     }
 }

@@ -16,6 +16,8 @@ pub struct Recording {
     pub created: String,
     pub duration_seconds: f64,
     pub thumbnail: String,
+    /// Empty for a private room's recording (`"signed": true` in the
+    /// list): the player gets a token for it first (`player`, `VideoToken`).
     pub hls: String,
 }
 

@@ -51,6 +51,7 @@ pub struct Slot {
     /// on every request (`hls_loader.js`).
     prefix: String,
     signed: Option<js_sys::Object>,
+    token: String,
     _listeners: Vec<EventListener>,
 }
 
@@ -139,6 +140,7 @@ impl Slot {
             adopted,
             prefix,
             signed: None,
+            token: String::new(),
             _listeners: listeners,
         }
     }
@@ -158,6 +160,7 @@ impl Slot {
             o
         });
         set(signed, "token", token);
+        self.token = token.to_string();
         if let Some(playback) = &mut self.playback {
             if playback.is_native() && playback.is_live() {
                 playback.swap_token(&self.prefix, token);
@@ -266,7 +269,18 @@ impl Slot {
         };
         let (out, generation) = (self.out.clone(), self.generation);
         let sink = Rc::new(move |signal| out(Note::Media(generation, signal)));
-        let signed = self.signed.as_ref().map(JsValue::from);
+        // Only a playback of the token's own stream follows its token: a
+        // recording replayed meanwhile has its own uid in its URL, which
+        // must not be rewritten to the live input's token.
+        let signed = self
+            .signed
+            .as_ref()
+            .filter(|_| {
+                url.strip_prefix(self.prefix.as_str())
+                    .and_then(|rest| rest.strip_prefix(self.token.as_str()))
+                    .is_some_and(|rest| rest.starts_with('/'))
+            })
+            .map(JsValue::from);
         match Playback::start(
             &self.video,
             class.as_ref(),
