@@ -212,8 +212,9 @@ pub async fn run(cfg: Config) -> Result<(), String> {
         let handler = Arc::new(rtmp::IngestHandler {
             origin: Arc::clone(&origin),
         });
+        let config = rtmp::ingest_config(&cfg);
         tokio::spawn(async move {
-            if let Err(e) = rtmp_ingest::serve(listener, handler).await {
+            if let Err(e) = rtmp_ingest::serve_with_config(listener, handler, config).await {
                 tracing::error!(error = %e, "RTMP ingest stopped");
             }
         })
