@@ -55,6 +55,14 @@ pub struct Config {
     #[arg(long, env = "RTMP_IDLE_TIMEOUT_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub rtmp_idle_timeout_seconds: u64,
 
+    /// Thumbnail ffmpegs at once (each is up to a core for a moment).
+    #[arg(long, env = "THUMBNAIL_JOBS", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub thumbnail_jobs: u32,
+
+    /// Thumbnail jobs that may wait for those; more are answered 503.
+    #[arg(long, env = "THUMBNAIL_QUEUE", default_value_t = 4, value_parser = clap::value_parser!(u32).range(0..=1000))]
+    pub thumbnail_queue: u32,
+
     /// Where broadcasts are recorded (`<data-dir>/videos/<videoUID>/`).
     #[arg(long, env = "DATA_DIR", default_value = ".data")]
     pub data_dir: PathBuf,
@@ -158,6 +166,7 @@ mod tests {
         assert_eq!(c.rtmp_max_message_bytes, 4 * 1024 * 1024);
         assert_eq!(c.rtmp_handshake_timeout_seconds, 10);
         assert_eq!(c.rtmp_idle_timeout_seconds, 30);
+        assert_eq!((c.thumbnail_jobs, c.thumbnail_queue), (2, 4));
     }
 
     #[test]
@@ -190,6 +199,7 @@ mod tests {
             &["localcf", "--rtmp-max-connections", "0"],
             &["localcf", "--rtmp-max-message-bytes", "16777216"],
             &["localcf", "--rtmp-handshake-timeout-seconds", "0"],
+            &["localcf", "--thumbnail-jobs", "0"],
         ] {
             assert!(Config::try_parse_from(bad).is_err(), "{bad:?}");
         }
