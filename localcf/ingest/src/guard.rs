@@ -441,4 +441,68 @@ mod tests {
             assert!(outcome.is_ok(), "session panicked on {bytes:02x?}");
         }
     }
+
+    use proptest::prelude::*;
+
+    /// AMF-ish bytes: markers and small lengths are likely, so the grammar is exercised.
+    fn amfish(max: usize) -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(prop_oneof![0u8..12, Just(0x09), any::<u8>()], 0..max)
+    }
+
+    proptest! {
+        /// Arbitrary bytes: no panic; a count never exceeds the bytes; where rml_amf0 parses,
+        /// we agree on the count, and we never accept what it rejects (except its UTF-8 check).
+        #[test]
+        fn amf0_shape_is_total_and_agrees(data in amfish(64)) {
+            use rml_rtmp::rml_amf0;
+            let ours = amf0_shape(&data, MAX_AMF_DEPTH);
+            if let Ok(count) = ours {
+                prop_assert!(count <= data.len());
+            }
+            let theirs = rml_amf0::deserialize(&mut std::io::Cursor::new(&data[..]));
+            match (&ours, &theirs) {
+                (Ok(n), Ok(values)) => prop_assert_eq!(*n, values.len()),
+                (Ok(_), Err(e)) => prop_assert!(e.to_string().to_lowercase().contains("utf"), "{}", e),
+                (Err(_), Ok(_)) => prop_assert!(false, "we reject what rml_amf0 parses"),
+                (Err(_), Err(_)) => {}
+            }
+        }
+
+        /// Deep or long input: bounded work, never past the depth limit, no stack use.
+        #[test]
+        fn amf0_shape_bounds_depth(unit in prop_oneof![
+                Just(vec![0x03u8, 0x00, 0x01, b'a']),
+                Just(vec![0x0A, 0, 0, 0, 1]),
+                Just(vec![0x08, 0, 0, 0, 1, 0x00, 0x01, b'a'])],
+            levels in 0usize..5_000) {
+            let data = unit.repeat(levels);
+            match amf0_shape(&data, MAX_AMF_DEPTH) {
+                Err(AmfShapeError::TooDeep(d)) => prop_assert!(levels > d),
+                Ok(_) | Err(AmfShapeError::Malformed) => prop_assert!(levels <= MAX_AMF_DEPTH),
+            }
+        }
+
+        /// Messages of any type and body, chunked: what the guard passes never panics the
+        /// session, and the guard never holds more than the limits.
+        #[test]
+        fn guarded_session_never_panics(
+            messages in proptest::collection::vec((0u8..24, amfish(48)), 1..4),
+            tail in proptest::collection::vec(any::<u8>(), 0..32),
+        ) {
+            let mut bytes = Vec::new();
+            for (type_id, data) in messages {
+                bytes.extend(chunked(type_id, data));
+            }
+            bytes.extend(tail);
+            let mut guard = InputGuard::new(crate::Config::default().chunk_limits());
+            if guard.check(&bytes).is_err() {
+                return Ok(());
+            }
+            let (mut session, _) = ServerSession::new(ServerSessionConfig::new()).unwrap();
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let _ = session.handle_input(&bytes);
+            }));
+            prop_assert!(outcome.is_ok(), "session panicked on {:02x?}", bytes);
+        }
+    }
 }
