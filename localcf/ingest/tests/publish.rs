@@ -678,3 +678,73 @@ async fn trickle_until_closed(stream: &mut TcpStream, bytes: &[u8], within: Dura
     }
     false
 }
+
+/// After an accepted publish (valid key), a trickle that never completes a message is
+/// closed by the idle timeout too: 1 byte per 300-500 ms, idle timeout 1 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trickle_after_publish_is_closed_by_the_idle_timeout() {
+    let config = Config {
+        handshake_timeout: Duration::from_secs(60),
+        idle_timeout: Duration::from_secs(1),
+        ..Config::default()
+    };
+    let mut h = Harness::start("trickle-published", &["k"], config).await;
+    let mut client = published_client(&format!("127.0.0.1:{}", h.port), "k").await;
+    assert_eq!(h.seen_keys(), ["k"]);
+    // A video message of 4096 bytes on a fresh chunk stream, never finished.
+    let mut bytes = vec![0x07, 0, 0, 0, 0, 0x10, 0x00, 9, 1, 0, 0, 0];
+    bytes.extend([0x17u8; 100]);
+    let t = Instant::now();
+    let closed = trickle_until_closed(&mut client, &bytes, Duration::from_secs(5)).await;
+    assert!(closed, "still open after {:?}", t.elapsed());
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+    h.next_ended(Duration::from_secs(2)).await;
+}
+
+/// Handshake, connect to `live`, publish `key`; returns once the server accepted.
+async fn published_client(addr: &str, key: &str) -> TcpStream {
+    use rml_rtmp::sessions::{
+        ClientSession, ClientSessionConfig, ClientSessionEvent, ClientSessionResult,
+        PublishRequestType,
+    };
+    let mut stream = handshaken_client(addr).await;
+    let (mut session, _) = ClientSession::new(ClientSessionConfig::new()).unwrap();
+    let mut out = Vec::new();
+    if let ClientSessionResult::OutboundResponse(p) =
+        session.request_connection("live".into()).unwrap()
+    {
+        out.extend(p.bytes);
+    }
+    stream.write_all(&out).await.unwrap();
+    let mut buf = vec![0u8; 65536];
+    loop {
+        let n = timeout(Duration::from_secs(3), stream.read(&mut buf))
+            .await
+            .expect("server answers")
+            .unwrap();
+        assert!(n > 0, "server closed before accepting the publish");
+        let mut out = Vec::new();
+        let mut published = false;
+        for r in session.handle_input(&buf[..n]).unwrap() {
+            match r {
+                ClientSessionResult::OutboundResponse(p) => out.extend(p.bytes),
+                ClientSessionResult::RaisedEvent(ClientSessionEvent::ConnectionRequestAccepted) => {
+                    if let ClientSessionResult::OutboundResponse(p) = session
+                        .request_publishing(key.into(), PublishRequestType::Live)
+                        .unwrap()
+                    {
+                        out.extend(p.bytes);
+                    }
+                }
+                ClientSessionResult::RaisedEvent(ClientSessionEvent::PublishRequestAccepted) => {
+                    published = true;
+                }
+                _ => {}
+            }
+        }
+        stream.write_all(&out).await.unwrap();
+        if published {
+            return stream;
+        }
+    }
+}
