@@ -175,11 +175,15 @@ impl Conn {
     }
 
     async fn input(&mut self, bytes: &[u8]) -> Result<(), ConnError> {
-        if self.guard.check(bytes)? > 0 {
+        let completed = self.guard.check(bytes)?;
+        let results = self.session.handle_input(bytes)?;
+        self.process(results).await?;
+        // Counted after processing: time spent waiting on a slow consumer is not the
+        // client's silence.
+        if completed > 0 {
             self.last_progress = Instant::now();
         }
-        let results = self.session.handle_input(bytes)?;
-        self.process(results).await
+        Ok(())
     }
 
     /// Reads from the client; also ends the connection as soon as the consumer goes away,
