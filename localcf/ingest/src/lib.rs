@@ -13,6 +13,11 @@
 //! - `rml_rtmp` 0.8 panics or overflows its stack on some malformed messages; an input guard
 //!   screens every byte before it reaches the session (see `guard.rs`), so a hostile client
 //!   cannot take the process down even under `panic = "abort"`.
+//! - Everything before an accepted publish comes from anyone who reaches the port, so each
+//!   connection is bounded before a stream key is checked ([`Config`]): a connection cap, a
+//!   deadline to publish, an idle timeout that only complete messages reset, and a maximum
+//!   message size enforced at the chunk header by our own scanner ([`chunk`]), which also
+//!   keeps `rml_rtmp` the only place an unfinished message is buffered.
 //!
 //! ```no_run
 //! use std::sync::Arc;
