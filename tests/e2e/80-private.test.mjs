@@ -143,14 +143,19 @@ test('a private room\'s recording replays through a token of its own', { timeout
   await waitFor(() => p.peek(`!!document.querySelector('[data-action="play-recording"]')`),
     { timeout: 90_000, what: 'the private recording listed', describe: () => p.describe() });
   const asked = tokenRequests(p).length;
+  const clicked = Date.now();
   await p.page.click('[data-action="play-recording"]');
   await p.waitForState('replay', 20_000);
   await p.waitForPlaying({ timeout: 30_000 });
   assert.equal(tokenRequests(p).length, asked + 1, 'one token asked for the recording');
   assert.deepEqual(refused(p).map((r) => `${r.kind} ${r.status}`), [], 'nothing refused');
-  const manifests = p.requests.filter((r) => r.kind === 'manifest').map((r) => new URL(r.url).pathname.split('/')[1]);
-  assert.ok(manifests.length >= 2 && manifests.every((id) => id.split('.').length === 3), `every manifest by token: ${manifests}`);
-  console.log(`recording replayed by token: ${manifests.length} manifests, all by token`);
+  // Every request of the replay (manifest, playlists, segments) by token.
+  const replay = p.requests.filter((r) => r.url.startsWith(env.server.url) && r.t >= clicked
+    && ['manifest', 'playlist', 'segment'].includes(r.kind));
+  const bare = replay.filter((r) => new URL(r.url).pathname.split('/')[1].split('.').length !== 3);
+  assert.ok(replay.some((r) => r.kind === 'segment'), 'segments were fetched');
+  assert.equal(bare.length, 0, `${bare.length} of ${replay.length} replay requests without a token`);
+  console.log(`recording replayed by token: ${replay.length} requests (manifest, playlists, segments), all by token`);
   assertNoPanic(assert, p);
 });
 
