@@ -151,6 +151,10 @@ impl Slot {
     /// way in), which costs a short interruption, measured in
     /// docs/notes/private-player.md.
     pub fn set_token(&mut self, token: &str) {
+        if token == self.token {
+            // The service handed out the same token again: nothing to swap.
+            return;
+        }
         let set = |o: &js_sys::Object, k: &str, v: &str| {
             let _ = js_sys::Reflect::set(o, &k.into(), &v.into());
         };
