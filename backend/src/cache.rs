@@ -25,7 +25,7 @@ use stream_api::account::Video;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::account_client::{AccountClient, AccountError};
+use crate::account_client::{AccountClient, AccountError, MAX_RETRY_AFTER};
 use crate::recordings::{self, Page, Rewrite};
 
 /// Where the videos lists come from: the account API client, or a fake in tests.
@@ -557,7 +557,10 @@ impl<U: Upstream> RecordingsCache<U> {
                 let reason = format!("cannot list recordings: {err}");
                 let retry_after = match err {
                     AccountError::RateLimited { retry_after } => {
-                        let until = now + retry_after;
+                        // Clamped again here: any `Upstream` may say anything,
+                        // and an `Instant` overflow would panic under the lock.
+                        let retry_after = retry_after.min(MAX_RETRY_AFTER);
+                        let until = now.checked_add(retry_after).unwrap_or(now);
                         inner.limited_until =
                             Some(inner.limited_until.map_or(until, |t| t.max(until)));
                         tracing::warn!(input = %input, retry_after_s = retry_after.as_secs(), "recordings: rate limited by the account API");
@@ -913,6 +916,41 @@ mod tests {
         tokio::time::advance(s(21)).await;
         assert_eq!(uids(&c.get("in").await), ["b"]);
         assert_eq!(fake.calls(), 3);
+    }
+
+    // Regression: a `Retry-After` of u64::MAX seconds overflowed `Instant +`
+    // under the cache's lock (a panic; an abort in a release build).
+    #[tokio::test(start_paused = true)]
+    async fn an_endless_retry_after_is_clamped_not_a_panic() {
+        let fake = Fake::new(
+            Duration::from_millis(10),
+            vec![
+                Err(AccountError::RateLimited {
+                    retry_after: Duration::MAX,
+                }),
+                videos(&["a"]),
+            ],
+        );
+        let c = cache(&fake);
+        match c.get("in").await {
+            Answer::Unavailable {
+                retry_after: Some(r),
+                ..
+            } => assert!(r <= MAX_RETRY_AFTER, "{r:?}"),
+            o => panic!("{o:?}"),
+        }
+        match c.get("other").await {
+            Answer::Unavailable {
+                retry_after: Some(r),
+                ..
+            } => assert!(r <= MAX_RETRY_AFTER, "{r:?}"),
+            o => panic!("{o:?}"),
+        }
+        assert_eq!(fake.calls(), 1);
+        // Calls resume after at most the clamp.
+        tokio::time::advance(MAX_RETRY_AFTER + s(1)).await;
+        assert_eq!(uids(&c.get("in").await), ["a"]);
+        assert_eq!(fake.calls(), 2);
     }
 
     #[tokio::test(start_paused = true)]

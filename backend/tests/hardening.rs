@@ -1,0 +1,69 @@
+//! What a hostile upstream or client tried against the backend binary on
+//! loopback (issue 15), each pinned: endless `Retry-After`s, made-up input
+//! ids, upstream text in answers, slow and silent sockets, missing security
+//! headers, oversized input.
+
+mod common;
+
+use common::fake_cloudflare::{self, Reply};
+use common::procs::{self, fetch, h, Proc, Seen};
+use serde_json::Value;
+
+const CF_TOKEN: &str = "cf-hardening-token-5e21c9d04b7a";
+const CF_ACCOUNT: &str = "023e105f4ecef8ad9ca31a8372d0c353";
+
+fn backend_against(name: &str, base: &str, extra: &[&str], envs: &[(&str, &str)]) -> Proc {
+    let mut args: Vec<&str> = vec![
+        "--cf-account",
+        CF_ACCOUNT,
+        "--cf-api-base",
+        base,
+        "--cf-api-timeout-seconds",
+        "2",
+    ];
+    args.extend_from_slice(extra);
+    let mut all = vec![("CF_API_TOKEN", CF_TOKEN), ("RUST_LOG", "debug")];
+    all.extend_from_slice(envs);
+    procs::backend(name, &args, &all)
+}
+
+fn error_json(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+// Regression (issue 15, 1): `Retry-After: 18446744073709551615` panicked in
+// the cache (an abort in a release build) and a year-3000 date blocked every
+// upstream call until a restart.
+#[tokio::test]
+async fn an_endless_retry_after_is_clamped() {
+    let cf = fake_cloudflare::start(CF_TOKEN, CF_ACCOUNT).await;
+    let s = backend_against("retry-after", &cf.base, &[], &[]);
+    let api = s.api();
+    let seen = Seen::default();
+    for (i, value) in [
+        "18446744073709551615",
+        "Wed, 01 Jan 3000 00:00:00 GMT",
+        "-1",
+        "soon",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        cf.fake.set(Reply::Raw {
+            status: 429,
+            body: "{}".into(),
+            retry_after: Some(value.into()),
+        });
+        let (status, headers, body) =
+            fetch(&api, &seen, &format!("/api/inputs/ra{i}/recordings"), &[]).await;
+        assert_eq!(status, 503, "{value}: {body}");
+        let after: u64 = h(&headers, "retry-after").parse().unwrap();
+        assert!((1..=300).contains(&after), "{value}: Retry-After {after}");
+        assert!(error_json(&body)["error"].is_string());
+    }
+    // Still up, and its log shows no panic.
+    cf.fake.set(Reply::Real);
+    let (status, _, _) = fetch(&api, &seen, "/healthz-is-not-a-route", &[]).await;
+    assert_eq!(status, 404);
+    assert!(!s.log_text().contains("panicked"), "{}", s.log_text());
+}
