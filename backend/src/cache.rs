@@ -10,6 +10,10 @@
 //! - A token bucket caps upstream calls overall (below Cloudflare's 1200 per
 //!   5 minutes), keeping half of it for inputs already known.
 //! - At most `max_inputs` inputs are kept; the least recently used goes.
+//! - An input the account does not have (upstream 404) is remembered apart,
+//!   for `missing_ttl` (a negative TTL), in a map of its own: made-up ids
+//!   neither count as known (they never spend the half of the budget kept
+//!   for real inputs) nor push real inputs out of the cache.
 //!
 //! The decisions are the pure [`decide`] and [`Budget`]; [`RecordingsCache`]
 //! only applies them under one short lock.
@@ -58,6 +62,9 @@ impl Default for BudgetSettings {
     }
 }
 
+/// How long a 404 from upstream is kept, at least.
+pub const DEFAULT_MISSING_TTL: Duration = Duration::from_secs(300);
+
 #[derive(Debug, Clone)]
 pub struct CacheSettings {
     pub ttl: Duration,
@@ -65,19 +72,24 @@ pub struct CacheSettings {
     /// No new call for an input this long after a failed one.
     pub failure_backoff: Duration,
     pub max_inputs: usize,
+    /// How long an input upstream answered 404 for is answered 404 without
+    /// asking again (at most `max_inputs` of them are remembered).
+    pub missing_ttl: Duration,
     pub budget: BudgetSettings,
     pub rewrite: Rewrite,
 }
 
 impl CacheSettings {
     /// The usual settings for a TTL: stale-while-revalidate 2 × ttl, failure
-    /// backoff min(ttl, 5 s).
+    /// backoff min(ttl, 5 s), missing inputs remembered for max(ttl, 5 min)
+    /// (a made-up id never becomes real: Cloudflare's are random).
     pub fn with_ttl(ttl: Duration, max_inputs: usize, rewrite: Rewrite) -> Self {
         Self {
             ttl,
             stale_while_revalidate: ttl * 2,
             failure_backoff: ttl.min(Duration::from_secs(5)),
             max_inputs: max_inputs.max(1),
+            missing_ttl: ttl.max(DEFAULT_MISSING_TTL),
             budget: BudgetSettings::default(),
             rewrite,
         }
@@ -214,6 +226,8 @@ struct Entry {
 
 struct Inner {
     entries: HashMap<String, Entry>,
+    /// Inputs upstream answered 404 for, and when.
+    missing: HashMap<String, Instant>,
     budget: Budget,
     /// After a 429: no call at all before this.
     limited_until: Option<Instant>,
@@ -285,6 +299,7 @@ impl<U: Upstream> RecordingsCache<U> {
             upstream,
             inner: Mutex::new(Inner {
                 entries: HashMap::new(),
+                missing: HashMap::new(),
                 budget: Budget::new(settings.budget, Instant::now()),
                 limited_until: None,
                 tick: 0,
@@ -370,6 +385,12 @@ impl<U: Upstream> RecordingsCache<U> {
         let inner = &mut *guard;
         inner.tick += 1;
         let tick = inner.tick;
+        if let Some(at) = inner.missing.get(input) {
+            if now.saturating_duration_since(*at) < s.missing_ttl {
+                return (Step::Done(Answer::Missing), None);
+            }
+            inner.missing.remove(input);
+        }
         let limited = inner.limited_until.filter(|t| *t > now);
         let (view, known) = match inner.entries.get_mut(input) {
             Some(e) => {
@@ -386,7 +407,9 @@ impl<U: Upstream> RecordingsCache<U> {
                         .map(|(_, at)| now.saturating_duration_since(*at)),
                     held_for: held.map(|t| t - now),
                 };
-                (view, e.copy.is_some())
+                // Only a list makes an input known: a 404 is not one.
+                let known = matches!(e.copy, Some((Copy::Found(_), _)));
+                (view, known)
             }
             None => (
                 View {
@@ -541,6 +564,13 @@ impl<U: Upstream> RecordingsCache<U> {
             .get_mut(input)
             .filter(|e| e.flight.as_ref().is_some_and(|f| f.id == id));
         match (fresh, entry) {
+            (Ok(Copy::Missing), entry) => {
+                if entry.is_some() {
+                    inner.entries.remove(input);
+                }
+                remember_missing(inner, input, now, self.settings.max_inputs);
+                Answer::Missing
+            }
             (Ok(copy), Some(e)) => {
                 e.flight = None;
                 e.failure = None;
@@ -591,6 +621,22 @@ impl<U: Upstream> RecordingsCache<U> {
             }
         }
     }
+}
+
+/// Notes `input` as missing, dropping the oldest note when `cap` are held.
+fn remember_missing(inner: &mut Inner, input: &str, now: Instant, cap: usize) {
+    if inner.missing.len() >= cap && !inner.missing.contains_key(input) {
+        // Oldest first: a flood of made-up ids replaces itself.
+        let oldest = inner
+            .missing
+            .iter()
+            .min_by_key(|(_, at)| **at)
+            .map(|(k, _)| k.clone());
+        if let Some(k) = oldest {
+            inner.missing.remove(&k);
+        }
+    }
+    inner.missing.insert(input.to_string(), now);
 }
 
 fn lost() -> Answer {
@@ -966,6 +1012,90 @@ mod tests {
             assert_eq!(c.get("nope").await, Answer::Missing);
         }
         assert_eq!(fake.calls(), 1);
+    }
+
+    /// 404 for ids starting with `madeup`, a list for the others.
+    struct MadeUp(AtomicU64);
+    impl Upstream for MadeUp {
+        async fn videos(&self, input: &str) -> Result<Vec<Video>, AccountError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            if input.starts_with("madeup") {
+                Err(AccountError::NotFound {
+                    message: "Not found".into(),
+                })
+            } else {
+                videos(&["a"])
+            }
+        }
+    }
+
+    // Regression (issue 15, 3): made-up ids answered 404 were cached as
+    // known, so their refreshes spent the half of the budget kept for real
+    // inputs: after 241 such calls a new real input got 503.
+    #[tokio::test(start_paused = true)]
+    async fn made_up_ids_do_not_spend_the_budget_of_real_inputs() {
+        let up = Arc::new(MadeUp(AtomicU64::new(0)));
+        let mut settings = CacheSettings::with_ttl(
+            TTL,
+            100,
+            Rewrite {
+                delivery_base: None,
+            },
+        );
+        settings.budget = BudgetSettings {
+            burst: 10.0,
+            per_second: 0.02,
+        };
+        let c = RecordingsCache::new(Arc::clone(&up), settings);
+        let mut asked = 0;
+        for _ in 0..60 {
+            for i in 0..4 {
+                let a = c.get(&format!("madeup{i}")).await;
+                assert!(
+                    matches!(a, Answer::Missing | Answer::Unavailable { .. }),
+                    "{a:?}"
+                );
+                asked += 1;
+            }
+            tokio::time::advance(s(5)).await;
+        }
+        assert_eq!(asked, 240);
+        assert_eq!(uids(&c.get("real").await), ["a"]);
+        // 4 ids, one call each per missing TTL (5 min), and the real one.
+        assert!(
+            up.0.load(Ordering::SeqCst) <= 9,
+            "{}",
+            up.0.load(Ordering::SeqCst)
+        );
+        assert_eq!(c.stats().inputs, 1, "made-up ids take no room among inputs");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn missing_notes_are_bounded() {
+        let up = Arc::new(MadeUp(AtomicU64::new(0)));
+        let mut settings = CacheSettings::with_ttl(
+            TTL,
+            3,
+            Rewrite {
+                delivery_base: None,
+            },
+        );
+        settings.budget = BudgetSettings {
+            burst: 1000.0,
+            per_second: 100.0,
+        };
+        let c = RecordingsCache::new(Arc::clone(&up), settings);
+        for i in 0..10 {
+            assert_eq!(c.get(&format!("madeup{i}")).await, Answer::Missing);
+            tokio::time::advance(Duration::from_millis(10)).await;
+        }
+        assert_eq!(c.lock().missing.len(), 3);
+        // The newest are kept; the oldest was asked again.
+        c.get("madeup9").await;
+        assert_eq!(up.0.load(Ordering::SeqCst), 10);
+        c.get("madeup0").await;
+        assert_eq!(up.0.load(Ordering::SeqCst), 11);
     }
 
     #[tokio::test(start_paused = true)]
