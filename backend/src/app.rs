@@ -131,14 +131,13 @@ pub async fn run(cfg: Config) -> Result<(), String> {
     );
     let client = Arc::new(client);
     let go_live = go_live(&cfg, &client, &own_http)?;
-    let cache = RecordingsCache::new(
-        Arc::clone(&client),
-        CacheSettings::with_ttl(
-            Duration::from_secs(cfg.recordings_ttl_seconds),
-            usize::try_from(cfg.recordings_cache_inputs).unwrap_or(usize::MAX),
-            Rewrite { delivery_base },
-        ),
+    let mut cache_settings = CacheSettings::with_ttl(
+        Duration::from_secs(cfg.recordings_ttl_seconds),
+        usize::try_from(cfg.recordings_cache_inputs).unwrap_or(usize::MAX),
+        Rewrite { delivery_base },
     );
+    cache_settings.missing_ttl = Duration::from_secs(cfg.recordings_missing_ttl_seconds);
+    let cache = RecordingsCache::new(Arc::clone(&client), cache_settings);
     let qoe_url = cfg.qoe.database_url()?;
     let qoe_store = crate::qoe::store::Store::open(qoe_url.expose()).await?;
     tracing::info!(engine = ?qoe_store.engine(), "viewing figures: database ready");

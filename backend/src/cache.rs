@@ -13,7 +13,8 @@
 //! - An input the account does not have (upstream 404) is remembered apart,
 //!   for `missing_ttl` (a negative TTL), in a map of its own: made-up ids
 //!   neither count as known (they never spend the half of the budget kept
-//!   for real inputs) nor push real inputs out of the cache.
+//!   for real inputs) nor push real inputs out of the cache, and their
+//!   rechecks take only the top quarter of the bucket ([`Need`]).
 //!
 //! The decisions are the pure [`decide`] and [`Budget`]; [`RecordingsCache`]
 //! only applies them under one short lock.
@@ -62,8 +63,8 @@ impl Default for BudgetSettings {
     }
 }
 
-/// How long a 404 from upstream is kept, at least.
-pub const DEFAULT_MISSING_TTL: Duration = Duration::from_secs(300);
+/// How long a 404 from upstream is kept by default (at least the TTL).
+pub const DEFAULT_MISSING_TTL: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone)]
 pub struct CacheSettings {
@@ -73,7 +74,8 @@ pub struct CacheSettings {
     pub failure_backoff: Duration,
     pub max_inputs: usize,
     /// How long an input upstream answered 404 for is answered 404 without
-    /// asking again (at most `max_inputs` of them are remembered).
+    /// asking again (at most `max_inputs` of them are remembered); then it
+    /// is asked again behind the 404, at the lowest priority.
     pub missing_ttl: Duration,
     pub budget: BudgetSettings,
     pub rewrite: Rewrite,
@@ -81,15 +83,15 @@ pub struct CacheSettings {
 
 impl CacheSettings {
     /// The usual settings for a TTL: stale-while-revalidate 2 × ttl, failure
-    /// backoff min(ttl, 5 s), missing inputs remembered for max(ttl, 5 min)
-    /// (a made-up id never becomes real: Cloudflare's are random).
+    /// backoff min(ttl, 5 s), missing inputs remembered for max(ttl, 60 s)
+    /// (a made-up id hardly ever becomes real: Cloudflare's are random).
     pub fn with_ttl(ttl: Duration, max_inputs: usize, rewrite: Rewrite) -> Self {
         Self {
             ttl,
             stale_while_revalidate: ttl * 2,
             failure_backoff: ttl.min(Duration::from_secs(5)),
             max_inputs: max_inputs.max(1),
-            missing_ttl: ttl.max(DEFAULT_MISSING_TTL),
+            missing_ttl: DEFAULT_MISSING_TTL.max(ttl),
             budget: BudgetSettings::default(),
             rewrite,
         }
@@ -133,6 +135,19 @@ pub fn decide(v: View, ttl: Duration, stale_while_revalidate: Duration) -> Decis
     }
 }
 
+/// Who asks for an upstream call, and so how deep into the bucket it may go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// An input with a list: the whole bucket.
+    Known,
+    /// An input never asked about: down to half.
+    New,
+    /// Asking again about an input upstream said it does not have (a
+    /// made-up id, most likely): the top quarter only, so rechecks never
+    /// starve a new real input.
+    Recheck,
+}
+
 /// A token bucket over upstream calls.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Budget {
@@ -160,11 +175,16 @@ impl Budget {
     /// may not dig into the half of the bucket kept for known inputs. On
     /// refusal, how long until it would be allowed.
     pub fn take(&mut self, now: Instant, known: bool) -> Result<(), Duration> {
+        self.take_for(now, if known { Need::Known } else { Need::New })
+    }
+
+    /// Takes one call for `need`, down to its floor (see [`Need`]).
+    pub fn take_for(&mut self, now: Instant, need: Need) -> Result<(), Duration> {
         self.refill(now);
-        let floor = if known {
-            0.0
-        } else {
-            self.settings.burst / 2.0
+        let floor = match need {
+            Need::Known => 0.0,
+            Need::New => self.settings.burst / 2.0,
+            Need::Recheck => self.settings.burst * 3.0 / 4.0,
         };
         if self.tokens >= floor + 1.0 {
             self.tokens -= 1.0;
@@ -385,13 +405,22 @@ impl<U: Upstream> RecordingsCache<U> {
         let inner = &mut *guard;
         inner.tick += 1;
         let tick = inner.tick;
-        if let Some(at) = inner.missing.get(input) {
-            if now.saturating_duration_since(*at) < s.missing_ttl {
-                return (Step::Done(Answer::Missing), None);
-            }
-            inner.missing.remove(input);
-        }
         let limited = inner.limited_until.filter(|t| *t > now);
+        // A 404 noted: answered as is; past its TTL one recheck runs behind
+        // it, at the lowest priority, and the note stands until it settles.
+        if let Some(at) = inner.missing.get(input).copied() {
+            let expired = now.saturating_duration_since(at) >= s.missing_ttl;
+            let running = inner.entries.get(input).is_some_and(|e| e.flight.is_some());
+            let launch = (expired
+                && !running
+                && limited.is_none()
+                && inner.budget.take_for(now, Need::Recheck).is_ok())
+            .then(|| self.start_flight(inner, input, tick));
+            return (
+                Step::Done(Answer::Missing),
+                launch.map(|(id, tx, _)| (id, tx)),
+            );
+        }
         let (view, known) = match inner.entries.get_mut(input) {
             Some(e) => {
                 e.used = tick;
@@ -572,6 +601,9 @@ impl<U: Upstream> RecordingsCache<U> {
                 Answer::Missing
             }
             (Ok(copy), Some(e)) => {
+                // An input that was missing exists now (the stand-in
+                // restarted and it was created again).
+                inner.missing.remove(input);
                 e.flight = None;
                 e.failure = None;
                 let answer = copy.answer(false);
@@ -1062,9 +1094,9 @@ mod tests {
         }
         assert_eq!(asked, 240);
         assert_eq!(uids(&c.get("real").await), ["a"]);
-        // 4 ids, one call each per missing TTL (5 min), and the real one.
+        // 4 ids, rechecked at most once a missing TTL (60 s) each while the top quarter of the bucket allows, and the real one.
         assert!(
-            up.0.load(Ordering::SeqCst) <= 9,
+            up.0.load(Ordering::SeqCst) <= 21,
             "{}",
             up.0.load(Ordering::SeqCst)
         );

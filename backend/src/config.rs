@@ -69,6 +69,12 @@ pub struct Config {
     #[arg(long, env = "RECORDINGS_TTL_SECONDS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub recordings_ttl_seconds: u64,
 
+    /// Seconds an input the account does not have (the account API said
+    /// 404) is answered 404 without asking again; made-up ids cost one
+    /// call per input per this long, at the lowest priority.
+    #[arg(long, env = "RECORDINGS_MISSING_TTL_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub recordings_missing_ttl_seconds: u64,
+
     /// Inputs whose recordings list is kept in memory (least recently used go).
     #[arg(long, env = "RECORDINGS_CACHE_INPUTS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub recordings_cache_inputs: u64,
