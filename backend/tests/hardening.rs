@@ -67,3 +67,53 @@ async fn an_endless_retry_after_is_clamped() {
     assert_eq!(status, 404);
     assert!(!s.log_text().contains("panicked"), "{}", s.log_text());
 }
+
+// Regression (issue 15, 4): upstream error text (Cloudflare's messages,
+// connect errors, a `<script>` an upstream put in its message) went to
+// anonymous viewers in 502 bodies.
+#[tokio::test]
+async fn upstream_text_stays_in_the_log() {
+    let cf = fake_cloudflare::start(CF_TOKEN, CF_ACCOUNT).await;
+    let s = backend_against("upstream-text", &cf.base, &[], &[]);
+    let api = s.api();
+    let seen = Seen::default();
+    let evil = "<script>alert(1)</script> db at 10.9.8.7:5432 refused";
+    cf.fake.set(Reply::raw(
+        500,
+        &serde_json::json!({"success": false, "errors": [{"code": 10002, "message": evil}]})
+            .to_string(),
+    ));
+    let (status, headers, body) = fetch(&api, &seen, "/api/inputs/evil/recordings", &[]).await;
+    assert_eq!(status, 502, "{body}");
+    for leak in ["<script>", "10.9.8.7", "refused", "Cloudflare API failed"] {
+        assert!(!body.contains(leak), "{leak} in {body}");
+    }
+    let e = error_json(&body);
+    assert_eq!(e["code"], "upstream_unavailable", "{body}");
+    assert!(h(&headers, "content-type").starts_with("application/json"));
+    assert_eq!(h(&headers, "cache-control"), "no-store");
+    assert!(
+        s.log_text().contains("10.9.8.7"),
+        "details go to the log:\n{}",
+        s.log_text()
+    );
+
+    // Nothing listens upstream: a connect error, not shown either.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let closed = format!("http://127.0.0.1:{port}/client/v4");
+    let s = backend_against("upstream-closed", &closed, &[], &[]);
+    let (status, _, body) = fetch(&s.api(), &seen, "/api/inputs/any/recordings", &[]).await;
+    assert_eq!(status, 502, "{body}");
+    assert_eq!(error_json(&body)["code"], "upstream_unavailable");
+    for leak in ["127.0.0.1", &port.to_string(), "onnect", "error sending"] {
+        assert!(!body.contains(leak), "{leak} in {body}");
+    }
+    let log = s.log_text();
+    assert!(log.contains("cannot reach the Cloudflare API"), "{log}");
+    assert!(!seen.text().contains(CF_TOKEN));
+    assert!(!log.contains(CF_TOKEN), "token in the log");
+}
