@@ -176,14 +176,12 @@ pub async fn run(cfg: Config) -> Result<(), String> {
         &cfg.dist,
     );
     let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
-    let serve = axum::serve(
-        http,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
+    // Not axum::serve: it has no header-read or idle timeout and no
+    // connection cap (http_common::limits).
+    let serve = http_common::limits::serve(http, app, cfg.serve.limits(), async {
         let _ = http_stopped.await;
     });
-    let mut server = tokio::spawn(async move { serve.await });
+    let mut server = tokio::spawn(serve);
     tracing::info!(http = %own_http, dist = %cfg.dist.display(), "listening");
     {
         let mut out = std::io::stdout().lock();

@@ -152,6 +152,10 @@ pub struct Config {
 
     #[command(flatten)]
     pub qoe: crate::qoe::QoeConfig,
+
+    /// Connection cap and timeouts.
+    #[command(flatten)]
+    pub serve: http_common::limits::ServeArgs,
 }
 
 impl Config {

@@ -117,3 +117,71 @@ async fn upstream_text_stays_in_the_log() {
     assert!(!seen.text().contains(CF_TOKEN));
     assert!(!log.contains(CF_TOKEN), "token in the log");
 }
+
+/// Open descriptors of a process.
+fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+// Regression (issue 15, 2): at 128 open files, 130 silent sockets took every
+// descriptor ("Too many open files") and healthy requests failed; nothing
+// closed them.
+#[tokio::test]
+async fn silent_sockets_past_the_cap_do_not_starve_healthy_requests() {
+    let cf = fake_cloudflare::start(CF_TOKEN, CF_ACCOUNT).await;
+    let s = procs::backend_with_nofile(
+        "fd-cap",
+        &[
+            "--cf-account",
+            CF_ACCOUNT,
+            "--cf-api-base",
+            &cf.base,
+            "--header-read-timeout-seconds",
+            "2",
+        ],
+        &[("CF_API_TOKEN", CF_TOKEN), ("RUST_LOG", "debug")],
+        128,
+    );
+    let api = s.api();
+    let seen = Seen::default();
+    let (status, _, _) = fetch(&api, &seen, "/api/inputs/first/recordings", &[]).await;
+    assert_eq!(status, 200);
+    let mut silent = Vec::new();
+    for _ in 0..130 {
+        silent.push(
+            tokio::net::TcpStream::connect(("127.0.0.1", s.port()))
+                .await
+                .unwrap(),
+        );
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The kept-alive client still gets answers that need an upstream socket.
+    let t0 = std::time::Instant::now();
+    for i in 0..3 {
+        let (status, _, body) = fetch(
+            &api,
+            &seen,
+            &format!("/api/inputs/healthy{i}/recordings"),
+            &[],
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    assert!(
+        t0.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        t0.elapsed()
+    );
+    let fds = open_fds(s.pid);
+    assert!(fds < 128, "{fds} descriptors open");
+    // The silent ones are closed by the header timeout; a new client gets in.
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let fresh = procs::Api::new(&s.http);
+    let (status, _, _) = fetch(&fresh, &seen, "/api/inputs/late/recordings", &[]).await;
+    assert_eq!(status, 200);
+    let log = s.log_text();
+    assert!(log.contains("connection cap lowered"), "{log}");
+    assert!(!log.contains("Too many open files"), "{log}");
+}
