@@ -166,6 +166,8 @@ pub async fn run(cfg: Config) -> Result<(), String> {
             Some(Arc::clone(&recordings)),
             cfg.qoe.metrics_token.clone(),
         ));
+    let frames = http_common::headers::FramePolicy::parse(&cfg.frame_ancestors)
+        .map_err(|e| format!("--frame-ancestors: {e}"))?;
     let app = router_with_go_live(
         Services {
             recordings,
@@ -175,6 +177,8 @@ pub async fn run(cfg: Config) -> Result<(), String> {
         extra,
         &cfg.dist,
     );
+    // nosniff, CSP on pages, no-store on answers to credentials.
+    let app = http_common::headers::secure(app, frames);
     let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
     // Not axum::serve: it has no header-read or idle timeout and no
     // connection cap (http_common::limits).

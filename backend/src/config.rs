@@ -64,6 +64,13 @@ pub struct Config {
     #[arg(long, env = "RECORDINGS_CORS_ORIGINS", default_value = "*")]
     pub recordings_cors_origins: String,
 
+    /// Who may frame the watch page (its CSP `frame-ancestors`): `*`, `none`
+    /// (this site only), or hosts separated by commas (`https://a.example`,
+    /// `https://*.example.com`). This site is always allowed; the moderator
+    /// page may be framed by this site only.
+    #[arg(long, env = "FRAME_ANCESTORS", default_value = "*")]
+    pub frame_ancestors: String,
+
     /// Seconds a recordings list is fresh (one account API call per input
     /// per TTL, however many viewers).
     #[arg(long, env = "RECORDINGS_TTL_SECONDS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=3600))]

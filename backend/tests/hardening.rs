@@ -185,3 +185,41 @@ async fn silent_sockets_past_the_cap_do_not_starve_healthy_requests() {
     assert!(log.contains("connection cap lowered"), "{log}");
     assert!(!log.contains("Too many open files"), "{log}");
 }
+
+// Regression (issue 15, 5): no nosniff anywhere, no CSP or frame-ancestors
+// on the pages, no no-store on answers to requests with credentials.
+#[tokio::test]
+async fn security_headers_on_every_answer() {
+    let cf = fake_cloudflare::start(CF_TOKEN, CF_ACCOUNT).await;
+    let s = backend_against(
+        "headers",
+        &cf.base,
+        &["--frame-ancestors", "https://host.example"],
+        &[],
+    );
+    let api = s.api();
+    let seen = Seen::default();
+    let (status, page, _) = fetch(&api, &seen, "/?input=abc", &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(h(&page, "x-content-type-options"), "nosniff");
+    assert_eq!(h(&page, "referrer-policy"), "no-referrer");
+    assert!(
+        h(&page, "content-security-policy")
+            .starts_with("frame-ancestors 'self' https://host.example;"),
+        "{page:?}"
+    );
+    let (_, m, _) = fetch(&api, &seen, "/moderator/?room=a&jwt=x.y.z", &[]).await;
+    assert!(h(&m, "content-security-policy").starts_with("frame-ancestors 'self';"));
+    assert_eq!(h(&m, "cache-control"), "no-store");
+    let path = "/api/inputs/abc/recordings";
+    let (status, json, _) = fetch(&api, &seen, path, &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(h(&json, "x-content-type-options"), "nosniff");
+    assert_eq!(h(&json, "content-security-policy"), "");
+    assert!(h(&json, "cache-control").starts_with("public"));
+    let (_, authed, _) = fetch(&api, &seen, path, &[("authorization", "Bearer a.b.c")]).await;
+    assert_eq!(h(&authed, "cache-control"), "no-store");
+    let (status, missing, _) = fetch(&api, &seen, "/no/such/file", &[]).await;
+    assert_eq!(status, 404);
+    assert_eq!(h(&missing, "x-content-type-options"), "nosniff");
+}
