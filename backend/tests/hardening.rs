@@ -223,3 +223,77 @@ async fn security_headers_on_every_answer() {
     assert_eq!(status, 404);
     assert_eq!(h(&missing, "x-content-type-options"), "nosniff");
 }
+
+/// A raw HTTP/1.1 exchange (what reqwest would not send); the answer's
+/// status line, headers and body as text.
+async fn raw_exchange(port: u16, request: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let _ = s.write_all(request).await;
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), s.read_to_end(&mut out)).await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+// Issue 15: every network input bounded and refused with a clear JSON
+// error (oversized bodies, paths and ids; methods the static files refuse).
+#[tokio::test]
+async fn oversized_input_is_refused_with_json() {
+    let cf = fake_cloudflare::start(CF_TOKEN, CF_ACCOUNT).await;
+    let s = backend_against("limits", &cf.base, &[], &[]);
+    let api = s.api();
+    let seen = Seen::default();
+    // An id far past a uid's 64 characters: 404 JSON, no upstream call.
+    let long = "a".repeat(10_000);
+    let (status, headers, body) =
+        fetch(&api, &seen, &format!("/api/inputs/{long}/recordings"), &[]).await;
+    assert_eq!(status, 404, "{body}");
+    assert!(h(&headers, "content-type").starts_with("application/json"));
+    assert!(body.len() < 200, "the id is not echoed: {body}");
+    assert_eq!(cf.fake.total_calls(), 0);
+    // A body declared far larger than any route takes: 413 JSON before it
+    // is read.
+    let answer = raw_exchange(
+        s.port(),
+        b"POST /api/qoe HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 10000000\r\nConnection: close\r\n\r\n{",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(
+        answer.contains("\"code\":\"payload_too_large\""),
+        "{answer}"
+    );
+    // A chunked body that never ends within the cap: refused, not buffered.
+    let mut chunked = b"POST /api/qoe HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n".to_vec();
+    for _ in 0..40 {
+        chunked.extend_from_slice(b"1000\r\n");
+        chunked.extend_from_slice(&[b' '; 0x1000]);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    let answer = raw_exchange(s.port(), &chunked).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("application/json"), "{answer}");
+    // A method the static files do not take: JSON too.
+    let answer = raw_exchange(
+        s.port(),
+        b"DELETE /index.html HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 405"), "{answer}");
+    assert!(
+        answer.contains("\"code\":\"method_not_allowed\""),
+        "{answer}"
+    );
+    // Headers past 64 KB: 431.
+    let big = format!(
+        "GET / HTTP/1.1\r\nHost: t\r\nX-Big: {}\r\nConnection: close\r\n\r\n",
+        "b".repeat(70_000)
+    );
+    let answer = raw_exchange(s.port(), big.as_bytes()).await;
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 431"),
+        "{answer}"
+    );
+}

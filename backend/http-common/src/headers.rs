@@ -11,7 +11,9 @@
 //!   holds a token), no plugins, no `<base>` or form posts elsewhere;
 //! - `Cache-Control: no-store` on every answer to a request that carried
 //!   credentials (an `Authorization` header or `?jwt=`): a go-live answer
-//!   holds the stream key.
+//!   holds the stream key;
+//! - an error answer without a body (a 405 from the static files, say)
+//!   gets the JSON one every other error has ([`PublicError`]).
 
 use axum::extract::Request;
 use axum::http::{header, HeaderValue};
@@ -19,6 +21,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::error::{error_response, PublicError};
 
 /// Who may frame the pages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +130,22 @@ async fn per_request(req: Request, next: Next, frames: &FramePolicy) -> Response
     let credentials = has_credentials(&req);
     let moderator = req.uri().path().starts_with("/moderator");
     let mut resp = next.run(req).await;
+    let status = resp.status();
+    if (status.is_client_error() || status.is_server_error())
+        && !resp.headers().contains_key(header::CONTENT_TYPE)
+    {
+        let text = status
+            .canonical_reason()
+            .unwrap_or("error")
+            .to_ascii_lowercase();
+        let mut json = error_response(status, PublicError::new(status, text));
+        for (name, value) in resp.headers() {
+            if name != header::CONTENT_LENGTH && !json.headers().contains_key(name) {
+                json.headers_mut().insert(name.clone(), value.clone());
+            }
+        }
+        resp = json;
+    }
     let h = resp.headers_mut();
     let html = h
         .get(header::CONTENT_TYPE)
@@ -219,6 +239,11 @@ mod tests {
         assert_eq!(hv(&authed, header::CACHE_CONTROL), "no-store");
         let missing = get_with(&app, "/nope", false).await;
         assert_eq!(hv(&missing, header::X_CONTENT_TYPE_OPTIONS), "nosniff");
+        assert_eq!(
+            hv(&missing, header::CONTENT_TYPE),
+            "application/json",
+            "bodiless errors get JSON"
+        );
     }
 
     #[test]
