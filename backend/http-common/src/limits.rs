@@ -70,7 +70,8 @@ pub struct ServeArgs {
     pub request_timeout_seconds: u64,
 
     /// Seconds a connection may go without a byte either way before it is
-    /// closed (raised to the request timeout plus 5 s if below it).
+    /// closed (raised to the request timeout plus 1 s if below it: a
+    /// handler may be silent that long).
     #[arg(long, env = "IDLE_TIMEOUT_SECONDS", default_value_t = 90, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub idle_timeout_seconds: u64,
 }
@@ -169,7 +170,7 @@ pub async fn serve(
         max_connections: cap,
         idle_timeout: limits
             .idle_timeout
-            .max(limits.request_timeout + Duration::from_secs(5)),
+            .max(limits.request_timeout + Duration::from_secs(1)),
         ..limits
     };
     let slots = Arc::new(Semaphore::new(cap));
@@ -556,6 +557,35 @@ mod tests {
         .expect("a new client is served once silent ones time out");
         assert!(late.1.ends_with("hi"));
         assert!(ask(&mut late.0, "/").await.ends_with("hi"));
+    }
+
+    // Issue 15, 2: a client that stops reading an answer held its
+    // connection (and the answer's buffers) for ever.
+    #[tokio::test]
+    async fn a_client_that_stops_reading_is_dropped_when_idle() {
+        const BIG: usize = 32 << 20;
+        let app = Router::new().route("/big", get(|| async { vec![b'x'; BIG] }));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let limits = Limits {
+            idle_timeout: Duration::from_millis(500),
+            ..quick()
+        };
+        tokio::spawn(serve(listener, app, limits, std::future::pending()));
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"GET /big HTTP/1.1\r\nHost: t\r\n\r\n")
+            .await
+            .unwrap();
+        // Idle: 500 ms asked, raised to the request timeout + 1 s.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let mut got = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut got)).await;
+        assert!(read.is_ok(), "the connection is closed, not left open");
+        assert!(
+            got.len() < BIG,
+            "closed before the whole answer ({} bytes)",
+            got.len()
+        );
     }
 
     #[tokio::test]
