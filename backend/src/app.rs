@@ -118,6 +118,8 @@ pub async fn run(cfg: Config) -> Result<(), String> {
     let delivery_base = cfg.delivery_base()?;
     let recordings_cors = recordings_api::parse_cors_origins(&cfg.recordings_cors_origins)
         .map_err(|e| format!("--recordings-cors-origins: {e}"))?;
+    let frames = http_common::headers::FramePolicy::parse(&cfg.frame_ancestors)
+        .map_err(|e| format!("--frame-ancestors: {e}"))?;
     let http = TcpListener::bind((cfg.host.as_str(), cfg.port))
         .await
         .map_err(|e| format!("cannot listen on {}:{}: {e}", cfg.host, cfg.port))?;
@@ -166,8 +168,6 @@ pub async fn run(cfg: Config) -> Result<(), String> {
             Some(Arc::clone(&recordings)),
             cfg.qoe.metrics_token.clone(),
         ));
-    let frames = http_common::headers::FramePolicy::parse(&cfg.frame_ancestors)
-        .map_err(|e| format!("--frame-ancestors: {e}"))?;
     let app = router_with_go_live(
         Services {
             recordings,

@@ -354,6 +354,12 @@ fn help_and_errors_never_show_the_token() {
         "--recordings-cors-origins",
         "--recordings-ttl-seconds",
         "--recordings-cache-inputs",
+        "--recordings-missing-ttl-seconds",
+        "--frame-ancestors",
+        "--max-connections",
+        "--header-read-timeout-seconds",
+        "--request-timeout-seconds",
+        "--idle-timeout-seconds",
     ] {
         assert!(help.contains(flag), "--help lacks {flag}");
     }
@@ -401,6 +407,20 @@ fn help_and_errors_never_show_the_token() {
     assert!(!ok);
     assert!(err.contains("--cf-api-base"), "{err}");
     assert!(!err.contains("flag-secret-token") && !out.contains("flag-secret-token"));
+    // A frame ancestor that would break out of the CSP: refused, named.
+    let (ok, _, err) = run_backend(
+        &[
+            "--cf-account",
+            "acc",
+            "--port",
+            "0",
+            "--frame-ancestors",
+            "https://a.example; script-src *",
+        ],
+        &[("CF_API_TOKEN", "t")],
+    );
+    assert!(!ok);
+    assert!(err.contains("--frame-ancestors"), "{err}");
     // An empty token file: named, and refused.
     let dir = procs::scratch_dir("empty-token");
     let empty = dir.join("token");
