@@ -143,14 +143,17 @@ fn viewer_tokens(
         per_minute: cfg.viewer_token_rate_per_minute,
         burst: cfg.viewer_token_burst,
     };
-    Ok(Arc::new(ViewerTokens::new(
+    let tokens = Arc::new(ViewerTokens::new(
         Arc::clone(live),
         keys,
         Arc::clone(cache),
         access,
         ttl,
         RateLimiter::new(limit, 100_000),
-    )))
+    ));
+    // The moderator's status of a private room reads delivery with a token.
+    live.rooms.set_signer(Arc::clone(&tokens) as _);
+    Ok(tokens)
 }
 
 /// Runs the backend until SIGINT/SIGTERM.

@@ -220,7 +220,7 @@ async fn go_live(State(s): St, caller: LiveCaller, body: Bytes) -> Result<Respon
 /// `GET /api/rooms/<room>/live`: the same, plus how the input is doing.
 async fn live_status(State(s): St, caller: LiveCaller) -> Result<Response, RoomsError> {
     let input = s.rooms.status(&caller.room).await?;
-    let delivery = s.rooms.delivery(&input.uid).await;
+    let delivery = s.rooms.delivery_of(&input).await;
     let body = LiveStatusAnswer {
         input: answer(s.rooms.settings(), &caller.room, &input, false),
         status: input.status.as_ref().map(|st| st.as_str().to_string()),
