@@ -335,6 +335,44 @@ mod tests {
     }
 
     #[test]
+    fn private_room_settings() {
+        let c = parse(&[]);
+        assert!(!c.live_require_signed_urls);
+        assert_eq!(c.viewer_access, "link");
+        assert_eq!(
+            Duration::from(c.viewer_token_ttl),
+            Duration::from_secs(3600)
+        );
+        let c = parse(&[
+            "--private-rooms",
+            "--viewer-access",
+            "participants",
+            "--viewer-token-ttl",
+            "60s",
+        ]);
+        assert!(c.live_require_signed_urls);
+        assert_eq!(c.viewer_access, "participants");
+        assert_eq!(Duration::from(c.viewer_token_ttl), Duration::from_secs(60));
+        // The old flag name still works.
+        assert!(parse(&["--live-require-signed-urls"]).live_require_signed_urls);
+        assert_eq!(
+            Duration::from(parse(&["--viewer-token-ttl", "24h"]).viewer_token_ttl),
+            Duration::from_secs(86_400)
+        );
+        // Past Cloudflare's 24 h, too short, or an unknown policy: refused at start.
+        for bad in [
+            &["--viewer-token-ttl", "25h"][..],
+            &["--viewer-token-ttl", "5s"],
+            &["--viewer-token-ttl", "soon"],
+            &["--viewer-access", "everyone"],
+        ] {
+            let mut all = vec!["backend", "--cf-account", "acc"];
+            all.extend_from_slice(bad);
+            assert!(Config::try_parse_from(all).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn cli_is_consistent_and_has_defaults() {
         Config::command().debug_assert();
         assert!(

@@ -26,4 +26,5 @@ pub mod recording;
 pub mod rtmp;
 pub mod signed;
 pub mod supervisor;
+pub mod thumbnails;
 pub mod viewers;
