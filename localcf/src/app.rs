@@ -21,6 +21,7 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::ffmpeg::Encode;
 use crate::origin::{Origin, Settings};
+use crate::signed::{self, SigningKeys};
 use crate::{control, delivery, demo, recording, rtmp, thumbnails};
 use http_common::serve::shown_host;
 use stream_api::Secret;
@@ -45,6 +46,10 @@ pub struct Services {
 /// stand-in, then the player.
 pub fn router(services: Services, dist: &Path) -> Router {
     let Services { origin, stand_in } = services;
+    let guard = signed::Guard {
+        keys: Arc::clone(&stand_in.signing_keys),
+        origin: Arc::clone(&origin),
+    };
     let not_found = || async {
         ApiError::NotFound("not found (the player is served from --dist; is it built?)".into())
     };
@@ -60,7 +65,7 @@ pub fn router(services: Services, dist: &Path) -> Router {
         .on_request(())
         .on_response(DefaultOnResponse::new().level(Level::DEBUG))
         .on_failure(());
-    Router::new()
+    let routes = Router::new()
         .route("/control/health", get(control::health))
         .route("/control/stats", get(control::stats))
         .route("/control/stats/reset", post(control::reset_stats))
@@ -89,8 +94,11 @@ pub fn router(services: Services, dist: &Path) -> Router {
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(cors)
         .with_state(origin)
-        .merge(account_api::router(stand_in))
-        .layer(trace)
+        .merge(account_api::router(stand_in));
+    // Outside the routes: a token in place of the uid is swapped for its
+    // `sub` before routing (see `signed`). The request log is inside, so it
+    // shows the uid, never a token.
+    signed::guard(guard, routes.layer(trace))
 }
 
 fn find_font() -> Option<String> {
@@ -205,6 +213,7 @@ pub async fn run(cfg: Config) -> Result<(), String> {
         token,
         ready_after: Duration::from_secs(cfg.recording_ready_seconds),
         delivery_base: own_http.clone(),
+        signing_keys: Arc::new(SigningKeys::load(&data_dir)),
     });
     let demo_task = if cfg.demo {
         demo::create_input(&origin).map_err(|e| format!("cannot create the demo input: {e}"))?;
