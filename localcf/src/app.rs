@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use axum::handler::HandlerWithoutStateExt;
 use axum::http::header;
+use axum::middleware;
 use axum::routing::{get, post, put};
 use axum::Router;
 use tokio::net::TcpListener;
@@ -20,6 +21,7 @@ use crate::account_api::{self, StandIn, LOCAL_ACCOUNT};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::ffmpeg::Encode;
+use crate::guard::{self, Exposure};
 use crate::origin::{Origin, Settings};
 use crate::{control, delivery, demo, recording, rtmp};
 use http_common::serve::shown_host;
@@ -39,12 +41,19 @@ pub struct Services {
     pub origin: Arc<Origin>,
     /// The account API stand-in.
     pub stand_in: Arc<StandIn>,
+    /// Who may drive it (see [`guard`]).
+    pub exposure: Exposure,
 }
 
 /// The whole HTTP surface: control API, delivery endpoints, the account API
-/// stand-in, then the player.
+/// stand-in, then the player. Only delivery and the player have CORS; the
+/// [`guard`] runs before every handler.
 pub fn router(services: Services, dist: &Path) -> Router {
-    let Services { origin, stand_in } = services;
+    let Services {
+        origin,
+        stand_in,
+        exposure,
+    } = services;
     let not_found = || async {
         ApiError::NotFound("not found (the player is served from --dist; is it built?)".into())
     };
@@ -60,7 +69,7 @@ pub fn router(services: Services, dist: &Path) -> Router {
         .on_request(())
         .on_response(DefaultOnResponse::new().level(Level::DEBUG))
         .on_failure(());
-    Router::new()
+    let control = Router::new()
         .route("/control/health", get(control::health))
         .route("/control/stats", get(control::stats))
         .route("/control/stats/reset", post(control::reset_stats))
@@ -81,6 +90,9 @@ pub fn router(services: Services, dist: &Path) -> Router {
                 .put(control::put_faults)
                 .delete(control::delete_faults),
         )
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .with_state(Arc::clone(&origin));
+    let delivery = Router::new()
         .route("/{id}/lifecycle", get(delivery::lifecycle))
         .route("/{id}/views", get(delivery::views))
         .route("/{id}/manifest/{file}", get(delivery::manifest))
@@ -88,9 +100,38 @@ pub fn router(services: Services, dist: &Path) -> Router {
         .fallback_service(player)
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(cors)
-        .with_state(origin)
+        .with_state(origin);
+    delivery
+        .merge(control)
         .merge(account_api::router(stand_in))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(exposure),
+            guard::enforce,
+        ))
         .layer(trace)
+}
+
+/// Loopback binds accept loopback host names only; any other bind needs a
+/// control token, the given one or a random one printed once to stderr
+/// (the only place it is ever shown).
+fn exposure_for(addr: SocketAddr, given: Option<Secret>) -> Exposure {
+    if addr.ip().is_loopback() {
+        return Exposure::Loopback;
+    }
+    let control_token = given.unwrap_or_else(|| {
+        let t = Secret::random();
+        eprintln!(
+            "localcf: bound beyond loopback ({addr}); the control API needs \
+             `Authorization: Bearer {}`",
+            t.expose()
+        );
+        t
+    });
+    tracing::warn!(
+        %addr,
+        "bound beyond loopback: the control API needs its token; never expose this stand-in to the internet"
+    );
+    Exposure::Network { control_token }
 }
 
 fn find_font() -> Option<String> {
@@ -219,10 +260,12 @@ pub async fn run(cfg: Config) -> Result<(), String> {
         })
     });
 
+    let exposure = exposure_for(http_addr, cfg.control_token.clone());
     let app = router(
         Services {
             origin: Arc::clone(&origin),
             stand_in,
+            exposure,
         },
         &cfg.dist,
     );

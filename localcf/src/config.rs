@@ -94,6 +94,13 @@ pub struct Config {
     #[arg(long, env = "CF_API_TOKEN_FILE", conflicts_with = "cf_api_token")]
     pub cf_api_token_file: Option<PathBuf>,
 
+    /// The token the control API (/control) needs when bound beyond
+    /// loopback (`Authorization: Bearer <token>`). Default: a random one,
+    /// printed once to stderr at start. Ignored on loopback, where only
+    /// loopback Host names are accepted.
+    #[arg(long, env = "CONTROL_TOKEN", hide_env_values = true)]
+    pub control_token: Option<Secret>,
+
     /// Local stand-in: seconds between a broadcast's end and its recording
     /// turning `ready` (Cloudflare takes about 60).
     #[arg(long, env = "RECORDING_READY_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=86_400))]

@@ -18,6 +18,7 @@ pub mod demo;
 pub use http_common::{error, extract};
 pub mod faults;
 pub mod ffmpeg;
+pub mod guard;
 pub mod hls;
 pub mod ids;
 pub mod origin;
