@@ -152,6 +152,7 @@ async fn bind(host: &str, port: u16, what: &str) -> Result<TcpListener, String> 
 pub async fn run(cfg: Config) -> Result<(), String> {
     // No token given: a random one nobody knows, so the account API is closed.
     let token = cfg.read_token()?.unwrap_or_else(Secret::random);
+    let caps = cfg.caps()?;
     let http = bind(&cfg.host, cfg.port, "HTTP").await?;
     let http_addr: SocketAddr = http.local_addr().map_err(|e| e.to_string())?;
     let rtmp = if cfg.no_rtmp {
@@ -226,6 +227,7 @@ pub async fn run(cfg: Config) -> Result<(), String> {
         ffmpeg: cfg.ffmpeg.clone(),
         font,
         rtmp_base: rtmp_port.map(|p| format!("rtmp://{host}:{p}/live")),
+        caps,
     }));
     let loaded = origin.load_recordings(earlier);
     if loaded > 0 {

@@ -11,6 +11,7 @@
 pub mod account_api;
 pub mod api;
 pub mod app;
+pub mod caps;
 pub mod config;
 pub mod control;
 pub mod delivery;

@@ -4,7 +4,7 @@
 //! Methods take the lock briefly and never across an `.await`; file and
 //! process work happens outside it (in the handlers and the supervisor).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -20,6 +20,7 @@ use crate::api::{
     AccountCall, AccountCalls, CreateInput, InputCreated, InputState, InputStatus, RequestCounts,
     Source, StartBroadcast, Stats, StopMode, ViewerStatus,
 };
+use crate::caps::{self, Caps};
 use crate::error::{ApiError, ApiResult};
 use crate::faults::{self, Faults};
 use crate::ffmpeg::{self, Encode, Rendition, VideoSize};
@@ -49,6 +50,8 @@ pub struct Settings {
     pub font: Option<String>,
     /// `rtmp://host:port/live` when RTMP ingest is on.
     pub rtmp_base: Option<String>,
+    /// What broadcasts and inputs may cost.
+    pub caps: Caps,
 }
 
 /// A broadcast's progress.
@@ -112,6 +115,8 @@ struct State {
     past: HashMap<String, Vec<String>>,
     closing: bool,
     account_calls: AccountCalls,
+    /// Broadcasts whose ffmpeg runs (for `--max-broadcasts`).
+    running: HashSet<String>,
 }
 
 /// A live input as the account API stand-in shows it.
@@ -521,6 +526,10 @@ impl Origin {
         if st.inputs.values().any(|i| i.stream_key == stream_key) {
             return Err(ApiError::Conflict("streamKey is already in use".into()));
         }
+        self.settings
+            .caps
+            .check_inputs(st.inputs.len())
+            .map_err(ApiError::Conflict)?;
         st.inputs.insert(
             uid.clone(),
             Input {
@@ -811,16 +820,16 @@ impl Origin {
             Some(p) => ffmpeg::parse_preset(&p).map_err(ApiError::BadRequest)?,
             None => d.preset.clone(),
         };
-        let fps = req.fps.unwrap_or(d.fps);
-        if !ffmpeg::FPS_RANGE.contains(&fps) {
-            return Err(ApiError::BadRequest("fps must be between 1 and 60".into()));
-        }
         let encode = Encode {
             size: req.size.unwrap_or(d.size),
             preset,
-            fps,
+            fps: req.fps.unwrap_or(d.fps),
             abr: req.abr.unwrap_or(d.abr),
         };
+        self.settings
+            .caps
+            .check_encode(&encode)
+            .map_err(ApiError::BadRequest)?;
         let now = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.as_secs_f64())
@@ -877,12 +886,22 @@ impl Origin {
         let video_uid = ids::random_uid();
         let dir = recording::videos_dir(&self.settings.data_dir).join(&video_uid);
         let (stop_tx, stop_rx) = mpsc::unbounded_channel();
+        let deadline_tx = stop_tx.clone();
         let created = SystemTime::now();
+        let caps = &self.settings.caps;
+        if caps.min_free_disk_bytes > 0 {
+            // A data dir that cannot be measured (not created yet) is let
+            // through: creating the recording's directory reports it.
+            if let Ok(free) = caps::free_disk_bytes(&self.settings.data_dir) {
+                caps.check_free_disk(free).map_err(ApiError::Conflict)?;
+            }
+        }
         let name = {
             let mut st = self.lock();
             if st.closing {
                 return Err(ApiError::ShuttingDown);
             }
+            let running = st.running.len();
             let input = st
                 .inputs
                 .get_mut(uid)
@@ -892,6 +911,7 @@ impl Origin {
                     "input `{uid}` is already live (video {cur})"
                 )));
             }
+            caps.check_running(running).map_err(ApiError::Conflict)?;
             input.current = Some(video_uid.clone());
             input.publisher_left = None;
             input.history.push(video_uid.clone());
@@ -913,6 +933,7 @@ impl Origin {
                     stop_tx: Some(stop_tx),
                 },
             );
+            st.running.insert(video_uid.clone());
             name
         };
         let meta = RecordingMeta {
@@ -935,6 +956,7 @@ impl Origin {
             Err(e) => {
                 let mut st = self.lock();
                 st.videos.remove(&video_uid);
+                st.running.remove(&video_uid);
                 if let Some(input) = st.inputs.get_mut(uid) {
                     input.current = None;
                     input.history.retain(|v| v != &video_uid);
@@ -949,6 +971,27 @@ impl Origin {
             input = %uid, video = %video_uid, source = ?launch.source,
             pid = child.id().unwrap_or_default(), "broadcast starting"
         );
+        // Nobody's broadcast runs for ever: a clean stop at the cap.
+        let max = caps.max_duration;
+        let (uid_log, video_log) = (uid.to_string(), video_uid.clone());
+        tokio::spawn(async move {
+            tokio::select! {
+                () = tokio::time::sleep(max) => {}
+                // The broadcast ended first (its supervisor is gone).
+                () = deadline_tx.closed() => return,
+            }
+            let (done, _) = oneshot::channel();
+            let stop = StopRequest {
+                mode: StopMode::Clean,
+                done,
+            };
+            if deadline_tx.send(stop).is_ok() {
+                tracing::info!(
+                    input = %uid_log, video = %video_log, seconds = max.as_secs(),
+                    "broadcast reached --max-broadcast-seconds: stopping it"
+                );
+            }
+        });
         tokio::spawn(supervisor::supervise(
             Arc::clone(self) as Arc<dyn supervisor::BroadcastEvents>,
             supervisor::Broadcast {
@@ -1068,6 +1111,7 @@ impl Origin {
         outcome: Option<(f64, RecordingState)>,
     ) {
         let mut st = self.lock();
+        st.running.remove(video_uid);
         let Some(v) = st.videos.get_mut(video_uid) else {
             return;
         };
@@ -1120,6 +1164,7 @@ mod tests {
             ffmpeg: "ffmpeg".into(),
             font: None,
             rtmp_base: Some("rtmp://127.0.0.1:1935/live".into()),
+            caps: Caps::default(),
         }))
     }
 
