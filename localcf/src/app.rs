@@ -23,7 +23,7 @@ use crate::error::ApiError;
 use crate::ffmpeg::Encode;
 use crate::guard::{self, Exposure};
 use crate::origin::{Origin, Settings};
-use crate::{control, delivery, demo, recording, rtmp};
+use crate::{control, delivery, demo, recording, rtmp, viewers};
 use http_common::serve::shown_host;
 use stream_api::Secret;
 
@@ -228,6 +228,7 @@ pub async fn run(cfg: Config) -> Result<(), String> {
         font,
         rtmp_base: rtmp_port.map(|p| format!("rtmp://{host}:{p}/live")),
         caps,
+        viewer_limits: cfg.viewer_limits(),
     }));
     let loaded = origin.load_recordings(earlier);
     if loaded > 0 {
@@ -250,6 +251,17 @@ pub async fn run(cfg: Config) -> Result<(), String> {
         )))
     } else {
         None
+    };
+    let prune_task = {
+        let origin = Arc::clone(&origin);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(viewers::PRUNE_EVERY);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                origin.prune_viewers(std::time::Instant::now());
+            }
+        })
     };
     let rtmp_task = rtmp.map(|listener| {
         let handler = Arc::new(rtmp::IngestHandler {
@@ -304,6 +316,7 @@ pub async fn run(cfg: Config) -> Result<(), String> {
     if let Some(t) = demo_task {
         t.abort();
     }
+    prune_task.abort();
     if let Some(t) = rtmp_task {
         t.abort();
     }

@@ -128,6 +128,15 @@ pub struct Config {
     #[arg(long, env = "MAX_INPUTS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub max_inputs: u64,
 
+    /// Viewer counting: clients one IP address may add to one input's
+    /// count (`?viewer=` ids or connections).
+    #[arg(long, env = "MAX_VIEWERS_PER_IP", default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_viewers_per_ip: u64,
+
+    /// Viewer counting: clients remembered, all inputs together.
+    #[arg(long, env = "MAX_VIEWERS", default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub max_viewers: u64,
+
     /// Local stand-in: seconds between a broadcast's end and its recording
     /// turning `ready` (Cloudflare takes about 60).
     #[arg(long, env = "RECORDING_READY_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=86_400))]
@@ -135,6 +144,14 @@ pub struct Config {
 }
 
 impl Config {
+    /// The bounds of viewer counting.
+    pub fn viewer_limits(&self) -> crate::viewers::Limits {
+        crate::viewers::Limits {
+            per_ip: usize::try_from(self.max_viewers_per_ip).unwrap_or(usize::MAX),
+            total: usize::try_from(self.max_viewers).unwrap_or(usize::MAX),
+        }
+    }
+
     /// The caps on broadcasts and inputs; an error when the defaults of a
     /// synthetic broadcast (--video-size, --preset) exceed them.
     pub fn caps(&self) -> Result<Caps, String> {

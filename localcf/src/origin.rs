@@ -5,6 +5,7 @@
 //! process work happens outside it (in the handlers and the supervisor).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::Bound;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -52,6 +53,8 @@ pub struct Settings {
     pub rtmp_base: Option<String>,
     /// What broadcasts and inputs may cost.
     pub caps: Caps,
+    /// Bounds on the clients viewer counting remembers.
+    pub viewer_limits: viewers::Limits,
 }
 
 /// A broadcast's progress.
@@ -117,6 +120,8 @@ struct State {
     account_calls: AccountCalls,
     /// Broadcasts whose ffmpeg runs (for `--max-broadcasts`).
     running: HashSet<String>,
+    /// Viewer-counting clients remembered, all inputs together.
+    viewers_tracked: usize,
 }
 
 /// A live input as the account API stand-in shows it.
@@ -240,6 +245,8 @@ pub struct Origin {
     state: Mutex<State>,
     /// Limits concurrent thumbnail ffmpegs (2 cores).
     pub thumbnail_permits: Semaphore,
+    /// One input list built at a time (see `control::list_inputs`).
+    pub list_permits: Semaphore,
     /// Last thumbnail per video: (what it shows, JPEG).
     thumbnails: Mutex<HashMap<String, (String, Bytes)>>,
 }
@@ -254,6 +261,7 @@ impl Origin {
             settings,
             state: Mutex::new(State::default()),
             thumbnail_permits: Semaphore::new(2),
+            list_permits: Semaphore::new(1),
             thumbnails: Mutex::new(HashMap::new()),
         }
     }
@@ -341,13 +349,22 @@ impl Origin {
     }
 
     /// `GET /<id>/views`: records the poll of `client`, returns the count.
-    pub fn views(&self, id: &str, client: String, now: Instant) -> ApiResult<(Views, Faults)> {
-        let mut st = self.lock();
-        let t = Self::target(&mut st, id, Endpoint::Views)?;
-        let faults = Self::faults_of(&st, &t);
+    pub fn views(
+        &self,
+        id: &str,
+        client: viewers::Client,
+        now: Instant,
+    ) -> ApiResult<(Views, Faults)> {
+        let mut guard = self.lock();
+        let st = &mut *guard;
+        let t = Self::target(st, id, Endpoint::Views)?;
+        let faults = Self::faults_of(st, &t);
+        let limits = self.settings.viewer_limits;
         let live_viewers = match st.inputs.get_mut(t.input_uid()) {
             Some(input) => {
-                input.viewers.touch(client, now);
+                input
+                    .viewers
+                    .touch(client, now, limits, &mut st.viewers_tracked);
                 viewers::live_viewers(input.fixed_viewers, input.viewers.count(now))
             }
             None => 0,
@@ -584,12 +601,29 @@ impl Origin {
         }
     }
 
+    /// Every input's status, in uid order. Built in chunks, the lock taken
+    /// per chunk, so that delivery requests are not held up behind a long
+    /// list (each chunk is consistent; the list as a whole may not be).
     pub fn list_inputs(&self, now: Instant) -> Vec<InputStatus> {
-        let st = self.lock();
-        st.inputs
-            .iter()
-            .map(|(uid, i)| self.status_of(&st, uid, i, now))
-            .collect()
+        const CHUNK: usize = 128;
+        let mut out: Vec<InputStatus> = Vec::new();
+        loop {
+            let st = self.lock();
+            let rest = match out.last() {
+                Some(last) => st
+                    .inputs
+                    .range::<str, _>((Bound::Excluded(last.uid.as_str()), Bound::Unbounded)),
+                None => st.inputs.range::<str, _>(..),
+            };
+            let before = out.len();
+            out.extend(
+                rest.take(CHUNK)
+                    .map(|(uid, i)| self.status_of(&st, uid, i, now)),
+            );
+            if out.len() - before < CHUNK {
+                return out;
+            }
+        }
     }
 
     pub fn input_status(&self, uid: &str, now: Instant) -> ApiResult<InputStatus> {
@@ -609,11 +643,24 @@ impl Origin {
             Err(e) => return Err(e),
         }
         let mut st = self.lock();
-        st.inputs
+        let gone = st
+            .inputs
             .remove(uid)
             .ok_or_else(|| ApiError::unknown_input(uid))?;
+        st.viewers_tracked = st.viewers_tracked.saturating_sub(gone.viewers.tracked());
         tracing::info!(input = %uid, "live input deleted");
         Ok(())
+    }
+
+    /// Forgets the viewers that left, of every input (run on a timer, so
+    /// that inputs nobody polls any more free their memory too).
+    pub fn prune_viewers(&self, now: Instant) {
+        let mut guard = self.lock();
+        let st = &mut *guard;
+        for input in st.inputs.values_mut() {
+            let n = input.viewers.prune(now);
+            st.viewers_tracked = st.viewers_tracked.saturating_sub(n);
+        }
     }
 
     pub fn set_viewers(
@@ -1165,7 +1212,12 @@ mod tests {
             font: None,
             rtmp_base: Some("rtmp://127.0.0.1:1935/live".into()),
             caps: Caps::default(),
+            viewer_limits: viewers::Limits::default(),
         }))
+    }
+
+    fn cl(id: &str) -> viewers::Client {
+        viewers::client_key(Some(id), "127.0.0.1:9".parse().unwrap())
     }
 
     fn create(o: &Origin, uid: &str) {
@@ -1490,14 +1542,51 @@ mod tests {
         create(&o, "in");
         fake_video(&o, "in", "v1", Phase::Live);
         let now = Instant::now();
-        assert_eq!(o.views("in", "a".into(), now).unwrap().0.live_viewers, 1);
-        assert_eq!(o.views("v1", "b".into(), now).unwrap().0.live_viewers, 2);
-        assert_eq!(o.views("in", "a".into(), now).unwrap().0.live_viewers, 2);
+        assert_eq!(o.views("in", cl("a"), now).unwrap().0.live_viewers, 1);
+        assert_eq!(o.views("v1", cl("b"), now).unwrap().0.live_viewers, 2);
+        assert_eq!(o.views("in", cl("a"), now).unwrap().0.live_viewers, 2);
         assert_eq!(o.set_viewers("in", Some(500), now).unwrap().counted, 2);
-        assert_eq!(o.views("in", "a".into(), now).unwrap().0.live_viewers, 500);
+        assert_eq!(o.views("in", cl("a"), now).unwrap().0.live_viewers, 500);
         o.set_viewers("in", None, now).unwrap();
-        assert_eq!(o.views("in", "a".into(), now).unwrap().0.live_viewers, 2);
+        assert_eq!(o.views("in", cl("a"), now).unwrap().0.live_viewers, 2);
         assert_eq!(o.stats().inputs["in"].views, 5);
+    }
+
+    #[test]
+    fn viewers_are_pruned_and_their_total_kept() {
+        let o = origin();
+        create(&o, "a");
+        create(&o, "b");
+        let t0 = Instant::now();
+        o.views("a", cl("x"), t0).unwrap();
+        o.views("b", cl("x"), t0).unwrap();
+        o.views("b", cl("y"), t0 + Duration::from_secs(20)).unwrap();
+        assert_eq!(o.lock().viewers_tracked, 3);
+        // The timer forgets those gone, in inputs nobody polls too.
+        o.prune_viewers(t0 + Duration::from_secs(31));
+        assert_eq!(o.lock().viewers_tracked, 1);
+        assert_eq!(o.lock().inputs["a"].viewers.tracked(), 0);
+        let _ = block_on(o.delete_input("b"));
+        assert_eq!(o.lock().viewers_tracked, 0);
+    }
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    #[test]
+    fn listing_many_inputs_in_chunks_keeps_them_all() {
+        let o = origin();
+        for i in 0..300 {
+            create(&o, &format!("in-{i:03}"));
+        }
+        let list = o.list_inputs(Instant::now());
+        assert_eq!(list.len(), 300);
+        assert!(list.windows(2).all(|w| w[0].uid < w[1].uid));
     }
 
     #[tokio::test]
