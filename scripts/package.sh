@@ -18,6 +18,7 @@ wasm-bindgen --target web --no-typescript --out-dir "$tmp" --out-name jitsi_live
 wasm-opt -Os --converge --low-memory-unused --strip-producers --strip-target-features \
   --enable-bulk-memory --enable-nontrapping-float-to-int \
   "$tmp/jitsi_live_player_bg.wasm" -o "$tmp/jitsi_live_player_bg.wasm"
+node scripts/minify-wasm.mjs "$tmp/jitsi_live_player.js" "$tmp/jitsi_live_player_bg.wasm"
 cp embed/index.js embed/index.d.ts embed/package.json "$tmp/"
 [ -f embed/react.d.ts ] && cp embed/react.d.ts "$tmp/"
 cp node_modules/hls.js/dist/hls.min.js "$tmp/"

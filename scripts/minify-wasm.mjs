@@ -1,0 +1,115 @@
+#!/usr/bin/env node
+// Shortens the names by which a wasm-bindgen module and its JS glue talk
+// (`__wbg_closest_39824b16065066bc` → `$`): 194 imports and ~40 exports whose
+// long names cost ~4 KB gzip of the wasm the viewer waits for. wasm-opt renames
+// them and prints the map; this rewrites the glue with the same map and, given
+// pages, the Subresource Integrity hashes trunk wrote for both files.
+//
+//   node scripts/minify-wasm.mjs <glue.js> <module_bg.wasm> [page.html ...]
+//
+// Idempotent: a module already minified (no import named `__wbg…`/`__wbindgen…`)
+// is left alone, so build.sh may run it on a cached trunk output.
+import { createHash } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+
+const [glue, wasmPath, ...pages] = process.argv.slice(2);
+if (!glue || !wasmPath) {
+  console.error("usage: minify-wasm.mjs <glue.js> <module_bg.wasm> [page.html ...]");
+  process.exit(2);
+}
+
+let js = readFileSync(glue, "utf8");
+const moduleKey = /\n {8}"(\.\/[\w.-]+_bg\.js)": import0,\n/.exec(js);
+if (!moduleKey) {
+  if (/\n {8}"a": import0,\n/.test(js)) {
+    console.log(`minify-wasm: ${basename(wasmPath)} already minified`);
+    process.exit(0);
+  }
+  throw new Error("minify-wasm: the glue's import object was not found (wasm-bindgen changed its output?)");
+}
+
+const dir = mkdtempSync(join(tmpdir(), "minify-wasm-"));
+let map;
+try {
+  const out = join(dir, "out.wasm");
+  // Only renames: the module was optimised already. The features are the
+  // ones the build enables (index.html), or wasm-opt refuses the module.
+  const printed = execFileSync(
+    "wasm-opt",
+    [
+      wasmPath,
+      "--enable-bulk-memory",
+      "--enable-nontrapping-float-to-int",
+      "--enable-reference-types",
+      "--enable-sign-ext",
+      "--enable-mutable-globals",
+      "--enable-multivalue",
+      "--minify-imports-and-exports-and-modules",
+      "-o",
+      out,
+    ],
+    { encoding: "utf8", maxBuffer: 16 << 20 },
+  );
+  map = JSON.parse(printed.slice(printed.indexOf("{")));
+  var wasm = readFileSync(out);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+// Every import comes from the one module the glue provides; with
+// `-and-modules` wasm-opt names it "a".
+const modules = new Set(map.imports.map(([m]) => m));
+if (modules.size !== 1 || !modules.has(moduleKey[1])) {
+  throw new Error(`minify-wasm: imports from ${[...modules].join(", ")}, expected only ${moduleKey[1]}`);
+}
+js = js.replace(moduleKey[0], '\n        "a": import0,\n');
+
+const esc = (s) => s.replace(/[$]/g, "\\$");
+for (const [, name, to] of map.imports) {
+  // A key of the import object: `        __wbg_x_123: function(`.
+  const key = new RegExp(`(\\n {8})${esc(name)}(: function\\()`, "g");
+  let n = 0;
+  js = js.replace(key, (_, before, after) => (n++, before + to + after));
+  if (n !== 1) throw new Error(`minify-wasm: import ${name} found ${n} times in the glue`);
+}
+for (const [name, to] of map.exports) {
+  // Uses of an export: `wasm.__wbindgen_malloc`. Exports the glue never
+  // calls (wasm-bindgen keeps a few for other targets) are fine to miss.
+  const re = new RegExp(`(\\bwasm\\.)${esc(name)}(?![\\w$])`, "g");
+  js = js.replace(re, (_, p) => p + to);
+}
+// Nothing may still refer to an old name, or the page would fail at
+// instantiation (missing import) or at first call (undefined export).
+for (const [, name] of map.imports) {
+  if (js.includes(name)) throw new Error(`minify-wasm: import ${name} is still in the glue`);
+}
+for (const [name] of map.exports) {
+  if (new RegExp(`\\bwasm\\.${esc(name)}(?![\\w$])`).test(js)) {
+    throw new Error(`minify-wasm: export ${name} is still used by its old name`);
+  }
+}
+
+writeFileSync(glue, js);
+writeFileSync(wasmPath, wasm);
+
+// Trunk wrote `integrity="sha384-…"` for the files it links: recompute them.
+const sri = (bytes) => "sha384-" + createHash("sha384").update(bytes).digest("base64");
+for (const page of pages) {
+  let html = readFileSync(page, "utf8");
+  for (const [file, bytes] of [
+    [glue, Buffer.from(js)],
+    [wasmPath, wasm],
+  ]) {
+    const name = basename(file).replace(/[.$]/g, "\\$&");
+    const tag = new RegExp(`(<link[^>]*href="[^"]*/${name}"[^>]*integrity=")[^"]*(")`, "g");
+    html = html.replace(tag, `$1${sri(bytes)}$2`);
+  }
+  writeFileSync(page, html);
+}
+const gz = (b) => execFileSync("gzip", ["-9c"], { input: b }).length;
+console.log(
+  `minify-wasm: ${basename(wasmPath)} ${map.imports.length} imports, ${map.exports.length} exports renamed; wasm ${gz(wasm)} B gzip`,
+);
