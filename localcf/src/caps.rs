@@ -35,7 +35,9 @@ impl Default for Caps {
             },
             slowest_preset: "medium".into(),
             max_duration: Duration::from_secs(4 * 3600),
-            min_free_disk_bytes: 1024 * 1_000_000,
+            // About 11 minutes of a 3 Mbit/s broadcast: a floor that stops
+            // a full disk from being filled further, not a reservation.
+            min_free_disk_bytes: 256 * 1_000_000,
             max_inputs: 1000,
         }
     }
@@ -187,8 +189,8 @@ mod tests {
         assert!(c.check_running(3).is_err());
         assert!(c.check_inputs(999).is_ok());
         assert!(c.check_inputs(1000).is_err());
-        assert!(c.check_free_disk(2 << 30).is_ok());
-        assert!(c.check_free_disk(1 << 20).is_err());
+        assert!(c.check_free_disk(300_000_000).is_ok());
+        assert!(c.check_free_disk(200_000_000).is_err());
         let none = Caps {
             min_free_disk_bytes: 0,
             ..Caps::default()

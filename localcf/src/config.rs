@@ -121,7 +121,7 @@ pub struct Config {
 
     /// Free space (MB) the data directory must have for a broadcast to
     /// start; 0 turns the check off.
-    #[arg(long, env = "MIN_FREE_DISK_MB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(0..=1 << 40))]
+    #[arg(long, env = "MIN_FREE_DISK_MB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(0..=1 << 40))]
     pub min_free_disk_mb: u64,
 
     /// Live inputs that may exist at once.

@@ -159,10 +159,11 @@ export async function startServer({ name = 'server', args = [], videoSize = '640
   const argv = ['--port', '0', '--rtmp-port', '0', '--data-dir', dataDir, '--dist', dist,
     '--video-size', videoSize, '--preset', preset, ...args];
   // Specs that run their tests concurrently (16) may have more broadcasts
-  // at once than the stand-in's default cap of 3 (an env, not a flag, so
-  // that an older binary ignores it).
+  // at once than the stand-in's default cap of 3, and test broadcasts are
+  // small, so a nearly full /tmp may still take them (envs, not flags, so
+  // that an older binary ignores them).
   const server = await spawnReady({ bin, argv, name, logName: `${name}.server.log`, dataDir,
-    env: { CF_API_TOKEN: TEST_CF_TOKEN, MAX_BROADCASTS: '8' } });
+    env: { CF_API_TOKEN: TEST_CF_TOKEN, MAX_BROADCASTS: '8', MIN_FREE_DISK_MB: '64' } });
   server.control = new Control(server.url);
   return server;
 }
