@@ -334,3 +334,31 @@ pub async fn run(cfg: Config) -> Result<(), String> {
     tracing::info!("bye");
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exposure_follows_the_bind() {
+        for loopback in ["127.0.0.1:8080", "[::1]:8080", "127.0.0.2:1"] {
+            let e = exposure_for(loopback.parse().unwrap(), None);
+            assert!(matches!(e, Exposure::Loopback), "{loopback}");
+        }
+        // Beyond loopback: a token, random when none is given...
+        let a = exposure_for("0.0.0.0:8080".parse().unwrap(), None);
+        let b = exposure_for("0.0.0.0:8080".parse().unwrap(), None);
+        match (a, b) {
+            (Exposure::Network { control_token: a }, Exposure::Network { control_token: b }) => {
+                assert!(a.expose().len() >= 32);
+                assert_ne!(a.expose(), b.expose());
+            }
+            other => panic!("{other:?}"),
+        }
+        // ...or the given one.
+        let given = exposure_for("192.0.2.1:80".parse().unwrap(), Some(Secret::new("mine")));
+        assert!(
+            matches!(given, Exposure::Network { control_token } if control_token.expose() == "mine")
+        );
+    }
+}
