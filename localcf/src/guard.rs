@@ -242,18 +242,33 @@ pub fn check(
 }
 
 /// The middleware: refuses what [`check`] refuses, before any handler runs.
+/// Every answer gets `X-Content-Type-Options: nosniff`; control answers,
+/// which carry stream keys, `Cache-Control: no-store`.
 pub async fn enforce(
     State(exposure): State<Arc<Exposure>>,
     req: Request<Body>,
     next: Next,
 ) -> Response {
-    match check(&exposure, req.method(), req.uri().path(), req.headers()) {
+    let area = area(req.uri().path());
+    let mut resp = match check(&exposure, req.method(), req.uri().path(), req.headers()) {
         Ok(()) => next.run(req).await,
         Err(r) => {
             tracing::debug!(path = %req.uri().path(), refusal = ?r, "request refused");
             r.into_response()
         }
+    };
+    let h = resp.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    if area == Area::Control {
+        h.insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
     }
+    resp
 }
 
 #[cfg(test)]

@@ -95,7 +95,13 @@ async fn a_web_page_cannot_drive_the_control_api() {
     assert_eq!(r.status(), 415);
 
     // What the harness and the tests send still works: JSON, and no body.
-    api.create_input("guard-ok").await;
+    // Answers carrying stream keys are not to be stored.
+    let r = api
+        .post("/control/inputs", json!({"uid": "guard-ok"}))
+        .await;
+    assert_eq!(r.status(), 201);
+    assert_eq!(header(&r, "cache-control"), "no-store");
+    assert_eq!(header(&r, "x-content-type-options"), "nosniff");
     let r = api
         .client
         .post(api.url("/control/stats/reset"))
@@ -123,6 +129,7 @@ async fn a_web_page_cannot_drive_the_control_api() {
         .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(header(&r, "access-control-allow-origin"), "*");
+    assert_eq!(header(&r, "x-content-type-options"), "nosniff");
 }
 
 // Regression (issue 15 #6): a DNS-rebinding host name (an attacker's name
