@@ -140,6 +140,8 @@ fn mount(
         }
     });
     if let Some(detail) = problem {
+        // No playback slot will take the watch page loader's <video>.
+        crate::interop::start::discard();
         dispatch(&target, ERROR_EVENT, &detail);
     }
     MountedPlayer {

@@ -20,14 +20,20 @@ function load({ search = '', nativeHls = true, mse = true, vendor = 'Google Inc.
   const response = { status, clone: () => ({ json: async () => answer }), json: async () => answer };
   const document = {
     createElement: (tag) => {
-      const el = { tag, canPlayType: (t) => (nativeHls && /mpegurl/.test(t) ? 'maybe' : '') };
+      const el = {
+        tag, canPlayType: (t) => (nativeHls && /mpegurl/.test(t) ? 'maybe' : ''),
+        on: {}, addEventListener(type, f) { this.on[type] = f; },
+      };
       if (tag === 'video') videos.push(el);
       return el;
     },
     head: { appendChild: (el) => appended.push(el) },
   };
+  const timers = [], mounts = [];
   const window = {
-    addEventListener() {},
+    addEventListener(type, f) { if (type === 'TrunkApplicationStarted') window.appStarted = f; },
+    setTimeout: (f, ms) => timers.push({ f, ms }),
+    wasmBindings: { start_watch_page: () => mounts.push(true) },
     document,
     location: { search, origin: table.origin },
     navigator: { vendor },
@@ -38,7 +44,7 @@ function load({ search = '', nativeHls = true, mse = true, vendor = 'Google Inc.
   window.window = window;
   vm.createContext(window);
   vm.runInContext(script, window);
-  return { window, fetched, appended, videos, settle: () => new Promise((r) => setTimeout(r, 0)) };
+  return { window, fetched, appended, videos, timers, mounts, settle: () => new Promise((r) => setTimeout(r, 0)) };
 }
 
 test('URLs: the loader builds what core builds, and leaves the rest to the player', () => {
@@ -106,4 +112,29 @@ test('a configuration the loader does not take on: nothing asked; hls.js preload
   assert.equal(l.appended.length, 1, 'Chromium: hls.js');
   l = load({ search: '?input=abc&base=https%3A%2F%2Fvideodelivery.net&engine=native' });
   assert.equal(l.appended.length, 0, 'engine=native: no hls.js');
+});
+
+test('the player mounts once the wasm is ready and the native start has decoded its first frame', async () => {
+  // Native, live: not at the wasm's arrival, but at the first frame.
+  const l = load({ search: '?input=abc', vendor: 'Apple Computer, Inc.' });
+  l.window.appStarted();
+  await l.settle();
+  assert.equal(l.mounts.length, 0, 'held while the <video> starts');
+  assert.deepEqual(l.timers.map((t) => t.ms), [1500], 'never longer than 1.5 s');
+  l.videos[0].on.loadeddata();
+  assert.equal(l.mounts.length, 1, 'mounted once the first frame is decoded');
+  l.videos[0].on.error();
+  assert.equal(l.mounts.length, 1, 'once');
+  // Not live, or the hls.js path, or a configuration left to the player: at once.
+  for (const opts of [{ answer: { isInput: true, videoUID: null, live: false } }, { vendor: 'Google Inc.' }, { search: '?input=a&video=b' }]) {
+    const m = load({ search: '?input=abc', vendor: 'Apple Computer, Inc.', ...opts });
+    await m.settle();
+    m.window.appStarted();
+    assert.equal(m.mounts.length, 1, JSON.stringify(opts));
+  }
+  // No lifecycle answer yet after 1.5 s (the request hangs): the cap mounts the player.
+  const h = load({ search: '?input=abc', vendor: 'Apple Computer, Inc.' });
+  h.window.appStarted();
+  h.timers[0].f();
+  assert.equal(h.mounts.length, 1);
 });

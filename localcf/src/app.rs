@@ -23,7 +23,7 @@ use crate::error::ApiError;
 use crate::ffmpeg::Encode;
 use crate::guard::{self, Exposure};
 use crate::origin::{Origin, Settings};
-use crate::{control, delivery, demo, recording, rtmp, viewers};
+use crate::{control, delivery, demo, recording, rtmp, thumbnails, viewers};
 use http_common::serve::shown_host;
 use stream_api::Secret;
 
@@ -214,22 +214,30 @@ pub async fn run(cfg: Config) -> Result<(), String> {
         }
     }
 
-    let origin = Arc::new(Origin::new(Settings {
-        data_dir: data_dir.clone(),
-        encode: Encode {
-            size: cfg.video_size,
-            preset: cfg.preset.clone(),
-            fps: cfg.fps,
-            abr: cfg.abr,
+    let thumbnail_limits = thumbnails::Limits {
+        jobs: cfg.thumbnail_jobs as usize,
+        queue: cfg.thumbnail_queue as usize,
+        ..thumbnails::Limits::default()
+    };
+    let origin = Arc::new(Origin::with_thumbnail_limits(
+        Settings {
+            data_dir: data_dir.clone(),
+            encode: Encode {
+                size: cfg.video_size,
+                preset: cfg.preset.clone(),
+                fps: cfg.fps,
+                abr: cfg.abr,
+            },
+            segment_seconds: cfg.segment_seconds,
+            live_window: usize::try_from(cfg.live_window_segments).unwrap_or(usize::MAX),
+            ffmpeg: cfg.ffmpeg.clone(),
+            font,
+            rtmp_base: rtmp_port.map(|p| format!("rtmp://{host}:{p}/live")),
+            caps,
+            viewer_limits: cfg.viewer_limits(),
         },
-        segment_seconds: cfg.segment_seconds,
-        live_window: usize::try_from(cfg.live_window_segments).unwrap_or(usize::MAX),
-        ffmpeg: cfg.ffmpeg.clone(),
-        font,
-        rtmp_base: rtmp_port.map(|p| format!("rtmp://{host}:{p}/live")),
-        caps,
-        viewer_limits: cfg.viewer_limits(),
-    }));
+        thumbnail_limits,
+    ));
     let loaded = origin.load_recordings(earlier);
     if loaded > 0 {
         tracing::info!(n = loaded, "recordings of earlier runs playable again");
@@ -267,8 +275,9 @@ pub async fn run(cfg: Config) -> Result<(), String> {
         let handler = Arc::new(rtmp::IngestHandler {
             origin: Arc::clone(&origin),
         });
+        let config = rtmp::ingest_config(&cfg);
         tokio::spawn(async move {
-            if let Err(e) = rtmp_ingest::serve(listener, handler).await {
+            if let Err(e) = rtmp_ingest::serve_with_config(listener, handler, config).await {
                 tracing::error!(error = %e, "RTMP ingest stopped");
             }
         })

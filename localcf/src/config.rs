@@ -37,6 +37,33 @@ pub struct Config {
     #[arg(long, env = "NO_RTMP", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub no_rtmp: bool,
 
+    /// RTMP connections open at once (before any stream key is checked);
+    /// more are closed at accept.
+    #[arg(long, env = "RTMP_MAX_CONNECTIONS", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub rtmp_max_connections: u32,
+
+    /// Longest RTMP message (one video frame) accepted, in bytes. A
+    /// connection buffers at most one unfinished message.
+    #[arg(long, env = "RTMP_MAX_MESSAGE_BYTES", default_value_t = rtmp_ingest::DEFAULT_MAX_MESSAGE_LEN, value_parser = clap::value_parser!(u32).range(65_536..=16_777_215))]
+    pub rtmp_max_message_bytes: u32,
+
+    /// Seconds from connecting to an accepted publish (handshake, connect,
+    /// publish with a valid stream key).
+    #[arg(long, env = "RTMP_HANDSHAKE_TIMEOUT_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub rtmp_handshake_timeout_seconds: u64,
+
+    /// Seconds an RTMP connection may go without a complete message.
+    #[arg(long, env = "RTMP_IDLE_TIMEOUT_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub rtmp_idle_timeout_seconds: u64,
+
+    /// Thumbnail ffmpegs at once (each is up to a core for a moment).
+    #[arg(long, env = "THUMBNAIL_JOBS", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub thumbnail_jobs: u32,
+
+    /// Thumbnail jobs that may wait for those; more are answered 503.
+    #[arg(long, env = "THUMBNAIL_QUEUE", default_value_t = 4, value_parser = clap::value_parser!(u32).range(0..=1000))]
+    pub thumbnail_queue: u32,
+
     /// Where broadcasts are recorded (`<data-dir>/videos/<videoUID>/`).
     #[arg(long, env = "DATA_DIR", default_value = ".data")]
     pub data_dir: PathBuf,
@@ -207,6 +234,11 @@ mod tests {
         assert_eq!(c.preset, "veryfast");
         assert_eq!(c.live_window_segments, 6);
         assert!(!c.demo && !c.abr && !c.no_rtmp);
+        assert_eq!(c.rtmp_max_connections, 16);
+        assert_eq!(c.rtmp_max_message_bytes, 4 * 1024 * 1024);
+        assert_eq!(c.rtmp_handshake_timeout_seconds, 10);
+        assert_eq!(c.rtmp_idle_timeout_seconds, 30);
+        assert_eq!((c.thumbnail_jobs, c.thumbnail_queue), (2, 4));
     }
 
     #[test]
@@ -236,6 +268,10 @@ mod tests {
             &["localcf", "--fps", "0"],
             &["localcf", "--segment-seconds", "0"],
             &["localcf", "--live-window-segments", "0"],
+            &["localcf", "--rtmp-max-connections", "0"],
+            &["localcf", "--rtmp-max-message-bytes", "16777216"],
+            &["localcf", "--rtmp-handshake-timeout-seconds", "0"],
+            &["localcf", "--thumbnail-jobs", "0"],
         ] {
             assert!(Config::try_parse_from(bad).is_err(), "{bad:?}");
         }

@@ -3,33 +3,30 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::process::Stdio;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use bytes::Bytes;
 use player_core::cloudflare::ErrorBody;
 use serde::Serialize;
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::PathParams;
 use crate::faults::{self, Gate};
-use crate::ffmpeg;
 use crate::hls;
 use crate::ids::{self, ManifestFile};
 use crate::origin::{MasterPlan, Origin};
+use crate::thumbnails;
 use crate::viewers;
 
 pub const M3U8: &str = "application/vnd.apple.mpegurl";
 pub const MP2T: &str = "video/mp2t";
 /// What the `malformed` lifecycle fault sends: JSON cut short.
 pub const MALFORMED_JSON: &str = r#"{"isInput":true,"videoUID":"#;
-const THUMBNAIL_TIMEOUT: Duration = Duration::from_secs(15);
 
 type AppState = State<Arc<Origin>>;
 type QueryMap = Result<Query<HashMap<String, String>>, QueryRejection>;
@@ -163,7 +160,8 @@ pub async fn manifest(
 
 /// `GET /<id>/thumbnails/thumbnail.jpg?time=1s&height=270&fit=crop`: a
 /// frame of the live broadcast (or the last one). `time` and `height` are
-/// honoured, `fit` is accepted and ignored; bad values are ignored.
+/// rounded (see [`thumbnails`]), `fit` is accepted and ignored; bad values
+/// are ignored. 503 + `Retry-After` when too many are being made.
 pub async fn thumbnail(
     State(origin): AppState,
     PathParams((id, file)): PathParams<(String, String)>,
@@ -181,22 +179,29 @@ pub async fn thumbnail(
         .await
         .map_err(|_| no_frame())?;
     let pl = hls::parse(&text).map_err(|_| no_frame())?;
-    let time = q.get("time").and_then(|t| ffmpeg::parse_time(t));
-    let (segment, seek) = hls::locate(&pl, time).ok_or_else(no_frame)?;
-    let height = q
-        .get("height")
-        .and_then(|h| h.parse::<u32>().ok())
-        .filter(|h| (16..=2160).contains(h))
-        .map(|h| h & !1);
-    let what = format!("{}@{seek:.2}@{height:?}", segment.uri);
-    let jpeg = match origin.cached_thumbnail(&plan.video_uid, &what) {
-        Some(j) => j,
-        None => {
-            let path = plan.dir.join(&segment.uri);
-            let jpeg = grab_frame(&origin, &path.to_string_lossy(), seek, height).await?;
-            origin.cache_thumbnail(&plan.video_uid, what, jpeg.clone());
-            jpeg
-        }
+    let duration: f64 = pl.segments.iter().map(|s| s.duration).sum();
+    let time = q
+        .get("time")
+        .and_then(|t| thumbnails::round_time(t, duration));
+    let (segment, seek) = hls::locate(&pl, time.map(f64::from)).ok_or_else(no_frame)?;
+    let height = q.get("height").and_then(|h| thumbnails::round_height(h));
+    let key = thumbnails::Key {
+        video_uid: plan.video_uid.clone(),
+        segment: segment.uri.clone(),
+        seek_ms: (seek * 1000.0).round() as u32,
+        height,
+    };
+    let path = plan.dir.join(&segment.uri).to_string_lossy().into_owned();
+    let ffmpeg = origin.settings().ffmpeg.clone();
+    let made = origin
+        .thumbnails
+        .get(key, move || {
+            thumbnails::grab_frame(ffmpeg, path, seek, height)
+        })
+        .await;
+    let jpeg = match made {
+        Ok(jpeg) => jpeg,
+        Err(e) => return Ok(e.into_response()),
     };
     Ok((
         [
@@ -206,37 +211,4 @@ pub async fn thumbnail(
         jpeg,
     )
         .into_response())
-}
-
-async fn grab_frame(
-    origin: &Origin,
-    segment: &str,
-    seek: f64,
-    height: Option<u32>,
-) -> ApiResult<Bytes> {
-    let _permit = origin
-        .thumbnail_permits
-        .acquire()
-        .await
-        .map_err(|_| ApiError::ShuttingDown)?;
-    let run = tokio::process::Command::new(&origin.settings().ffmpeg)
-        .args(ffmpeg::thumbnail_args(segment, seek, height))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .output();
-    let out = tokio::time::timeout(THUMBNAIL_TIMEOUT, run)
-        .await
-        .map_err(|_| ApiError::Internal("thumbnail: ffmpeg timed out".into()))?
-        .map_err(|e| ApiError::Internal(format!("thumbnail: cannot run ffmpeg: {e}")))?;
-    if !out.status.success() || !out.stdout.starts_with(&[0xFF, 0xD8]) {
-        let err = String::from_utf8_lossy(&out.stderr);
-        return Err(ApiError::Internal(format!(
-            "thumbnail: ffmpeg failed ({}): {}",
-            out.status,
-            err.trim()
-        )));
-    }
-    Ok(Bytes::from(out.stdout))
 }

@@ -26,4 +26,5 @@ pub mod origin;
 pub mod recording;
 pub mod rtmp;
 pub mod supervisor;
+pub mod thumbnails;
 pub mod viewers;

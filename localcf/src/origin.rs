@@ -29,6 +29,7 @@ use crate::hls::{self, Variant};
 use crate::ids;
 use crate::recording::{self, RecordingMeta, RecordingState};
 use crate::supervisor::{self, StopRequest};
+use crate::thumbnails::{self, Thumbnails};
 use crate::viewers::{self, ViewerCounter};
 
 /// Bytes of FLV queued between the RTMP connection and ffmpeg's stdin.
@@ -243,12 +244,10 @@ struct Launch {
 pub struct Origin {
     settings: Settings,
     state: Mutex<State>,
-    /// Limits concurrent thumbnail ffmpegs (2 cores).
-    pub thumbnail_permits: Semaphore,
+    /// Thumbnail cache, single flight and job limits.
+    pub thumbnails: Arc<Thumbnails>,
     /// One input list built at a time (see `control::list_inputs`).
     pub list_permits: Semaphore,
-    /// Last thumbnail per video: (what it shows, JPEG).
-    thumbnails: Mutex<HashMap<String, (String, Bytes)>>,
 }
 
 fn not_ready(id: &str) -> ApiError {
@@ -257,12 +256,15 @@ fn not_ready(id: &str) -> ApiError {
 
 impl Origin {
     pub fn new(settings: Settings) -> Self {
+        Self::with_thumbnail_limits(settings, thumbnails::Limits::default())
+    }
+
+    pub fn with_thumbnail_limits(settings: Settings, limits: thumbnails::Limits) -> Self {
         Self {
             settings,
             state: Mutex::new(State::default()),
-            thumbnail_permits: Semaphore::new(2),
+            thumbnails: Thumbnails::new(limits),
             list_permits: Semaphore::new(1),
-            thumbnails: Mutex::new(HashMap::new()),
         }
     }
 
@@ -467,26 +469,6 @@ impl Origin {
             })
         });
         found.ok_or_else(|| ApiError::NotFound(format!("`{id}` has never been live")))
-    }
-
-    /// A cached thumbnail of `video_uid` showing `what`.
-    pub fn cached_thumbnail(&self, video_uid: &str, what: &str) -> Option<Bytes> {
-        let cache = self
-            .thumbnails
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        cache
-            .get(video_uid)
-            .filter(|(w, _)| w == what)
-            .map(|(_, jpeg)| jpeg.clone())
-    }
-
-    pub fn cache_thumbnail(&self, video_uid: &str, what: String, jpeg: Bytes) {
-        let mut cache = self
-            .thumbnails
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        cache.insert(video_uid.to_string(), (what, jpeg));
     }
 
     // ---- control: inputs -----------------------------------------------

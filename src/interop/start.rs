@@ -39,3 +39,15 @@ pub fn take_video() -> Option<(HtmlVideoElement, String)> {
     let src = video.get_attribute("src")?;
     Some((video, src))
 }
+
+/// Ends the loader's part when the player refused its configuration (so
+/// no playback slot takes the `<video>`): that one must neither play nor
+/// stay on the page.
+pub fn discard() {
+    let Some((video, _)) = take_video() else {
+        return;
+    };
+    video.remove_attribute("src").ok();
+    video.load();
+    video.remove();
+}

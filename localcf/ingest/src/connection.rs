@@ -16,15 +16,17 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc::Sender;
-use tokio::time::timeout;
+use tokio::time::{timeout, timeout_at, Instant};
 
 /// Why a connection ended abnormally (logged by `serve`; never fatal to the server).
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ConnError {
     #[error("socket: {0}")]
     Io(#[from] std::io::Error),
-    #[error("client sent nothing for {0:?}")]
+    #[error("client completed no message for {0:?}")]
     Idle(Duration),
+    #[error("client did not publish within {0:?} of connecting")]
+    HandshakeDeadline(Duration),
     #[error("client did not read our responses for {0:?}")]
     WriteStalled(Duration),
     #[error("handshake failed: {0}")]
@@ -62,6 +64,12 @@ struct Conn {
     guard: InputGuard,
     handler: Arc<dyn PublishHandler>,
     idle: Duration,
+    /// Until a publish is accepted: when the connection must have got there.
+    publish_deadline: Option<Instant>,
+    handshake_timeout: Duration,
+    /// Handshake progress or the last complete RTMP message: a trickle of bytes that never
+    /// completes a message does not keep the connection open.
+    last_progress: Instant,
     publication: Option<Publication>,
     /// Outbound RTMP bytes; written in order before the next read so chunk headers stay valid.
     out: Vec<u8>,
@@ -74,6 +82,8 @@ pub(crate) async fn run(
     config: &Config,
 ) -> Result<(), ConnError> {
     let idle = config.idle_timeout;
+    let handshake_timeout = config.handshake_timeout;
+    let publish_deadline = Instant::now() + handshake_timeout;
     // Control responses are tiny and the publisher waits on them; don't let Nagle delay them.
     if let Err(err) = socket.set_nodelay(true) {
         tracing::debug!(%err, "set_nodelay failed");
@@ -82,7 +92,14 @@ pub(crate) async fn run(
 
     let mut handshake = Handshake::new(PeerType::Server);
     let leftover = loop {
-        let n = read_with_timeout(&mut socket, &mut buf, idle).await?;
+        let deadline = publish_deadline.min(Instant::now() + idle);
+        let n = match timeout_at(deadline, socket.read(&mut buf)).await {
+            Ok(n) => n?,
+            Err(_) if deadline == publish_deadline => {
+                return Err(ConnError::HandshakeDeadline(handshake_timeout))
+            }
+            Err(_) => return Err(ConnError::Idle(idle)),
+        };
         if n == 0 {
             return Ok(()); // gone before the handshake finished: nothing to clean up
         }
@@ -104,9 +121,12 @@ pub(crate) async fn run(
     let mut conn = Conn {
         socket,
         session,
-        guard: InputGuard::new(),
+        guard: InputGuard::new(config.chunk_limits()),
         handler,
         idle,
+        publish_deadline: Some(publish_deadline),
+        handshake_timeout,
+        last_progress: Instant::now(),
         publication: None,
         out: Vec::new(),
     };
@@ -155,9 +175,15 @@ impl Conn {
     }
 
     async fn input(&mut self, bytes: &[u8]) -> Result<(), ConnError> {
-        self.guard.check(bytes)?;
+        let completed = self.guard.check(bytes)?;
         let results = self.session.handle_input(bytes)?;
-        self.process(results).await
+        self.process(results).await?;
+        // Counted after processing: time spent waiting on a slow consumer is not the
+        // client's silence.
+        if completed > 0 {
+            self.last_progress = Instant::now();
+        }
+        Ok(())
     }
 
     /// Reads from the client; also ends the connection as soon as the consumer goes away,
@@ -167,8 +193,16 @@ impl Conn {
             socket,
             publication,
             idle,
+            publish_deadline,
+            handshake_timeout,
+            last_progress,
             ..
         } = self;
+        let idle_at = *last_progress + *idle;
+        let (deadline, expired) = match *publish_deadline {
+            Some(d) if d < idle_at => (d, ConnError::HandshakeDeadline(*handshake_timeout)),
+            _ => (idle_at, ConnError::Idle(*idle)),
+        };
         let consumer_gone = async {
             match publication {
                 Some(p) => {
@@ -179,7 +213,10 @@ impl Conn {
             }
         };
         tokio::select! {
-            n = read_with_timeout(socket, buf, *idle) => n,
+            n = timeout_at(deadline, socket.read(buf)) => match n {
+                Ok(n) => Ok(n?),
+                Err(_) => Err(expired),
+            },
             key = consumer_gone => Err(ConnError::ConsumerGone { key }),
         }
     }
@@ -299,6 +336,7 @@ impl Conn {
                 tracing::info!(%app, key = %redact(&key), "publish started");
                 let results = self.session.accept_request(request_id)?;
                 self.queue(results);
+                self.publish_deadline = None;
                 self.publication = Some(Publication {
                     app,
                     key,
@@ -362,17 +400,6 @@ async fn send(p: &mut Publication, chunks: Vec<Bytes>, idle: Duration) -> Result
         }
     }
     Ok(())
-}
-
-async fn read_with_timeout(
-    socket: &mut TcpStream,
-    buf: &mut [u8],
-    idle: Duration,
-) -> Result<usize, ConnError> {
-    match timeout(idle, socket.read(buf)).await {
-        Ok(n) => Ok(n?),
-        Err(_) => Err(ConnError::Idle(idle)),
-    }
 }
 
 async fn write_with_timeout(

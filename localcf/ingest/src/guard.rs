@@ -10,8 +10,7 @@
 //! chunk-size changes, the only state the session feeds back into deserialization), and every
 //! AMF message is checked by an iterative scanner that follows `rml_amf0`'s grammar.
 
-use rml_rtmp::chunk_io::{ChunkDeserializationError, ChunkDeserializer};
-use rml_rtmp::messages::RtmpMessage;
+use crate::chunk::{ChunkError, ChunkScanner, Limits};
 
 /// Real encoders nest at most 2-3 levels (command object, metadata arrays).
 const MAX_AMF_DEPTH: usize = 32;
@@ -19,7 +18,7 @@ const MAX_AMF_DEPTH: usize = 32;
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum GuardError {
     #[error("RTMP chunk error: {0}")]
-    Chunk(#[from] ChunkDeserializationError),
+    Chunk(#[from] ChunkError),
     #[error("invalid chunk size message")]
     ChunkSize,
     #[error("AMF message (type {type_id}): {reason}")]
@@ -29,31 +28,35 @@ pub(crate) enum GuardError {
 }
 
 pub(crate) struct InputGuard {
-    deserializer: ChunkDeserializer,
+    scanner: ChunkScanner,
 }
 
 impl InputGuard {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(limits: Limits) -> Self {
         Self {
-            deserializer: ChunkDeserializer::new(),
+            scanner: ChunkScanner::new(limits),
         }
     }
 
-    /// Checks every complete message in `bytes` (plus what earlier calls left buffered).
-    /// Must see exactly the bytes given to `ServerSession::handle_input`, in the same order.
-    pub(crate) fn check(&mut self, bytes: &[u8]) -> Result<(), GuardError> {
+    /// Checks every complete message in `bytes` (plus what earlier calls left unfinished)
+    /// and returns how many messages `bytes` completed. Must see exactly the bytes given to
+    /// `ServerSession::handle_input`, in the same order.
+    pub(crate) fn check(&mut self, bytes: &[u8]) -> Result<usize, GuardError> {
         let mut input = bytes;
-        while let Some(payload) = self.deserializer.get_next_message(input)? {
-            input = &[];
-            match payload.type_id {
-                1 => match payload.to_rtmp_message() {
-                    Ok(RtmpMessage::SetChunkSize { size }) => {
-                        self.deserializer.set_max_chunk_size(size as usize)?;
-                    }
+        let mut completed = 0;
+        while let Some(message) = self.scanner.next(&mut input)? {
+            completed += 1;
+            let Some(body) = message.body else { continue };
+            match message.type_id {
+                1 => match body[..] {
+                    // rml_rtmp reads the first 4 bytes; the session applies the same size.
+                    [a, b, c, d, ..] => self
+                        .scanner
+                        .set_chunk_size(u32::from_be_bytes([a, b, c, d]))?,
                     _ => return Err(GuardError::ChunkSize),
                 },
-                type_id @ (15 | 17 | 18 | 20) => {
-                    let data = &payload.data[..];
+                type_id => {
+                    let data = &body[..];
                     // rml_rtmp drops the leading 0 of "AMF3" commands and parses AMF0.
                     let data = match (type_id, data) {
                         (17, [0, rest @ ..]) => rest,
@@ -65,10 +68,9 @@ impl InputGuard {
                         return Err(GuardError::ShortCommand { type_id, count });
                     }
                 }
-                _ => {}
             }
         }
-        Ok(())
+        Ok(completed)
     }
 }
 
@@ -361,7 +363,7 @@ mod tests {
     fn guard_rejects_inputs_that_crash_rml_rtmp() {
         // Two AMF values in a command: rml_rtmp 0.8 panics on this.
         let short = chunked(20, vec![0x02, 0x00, 0x01, b'x', 0x05]);
-        let mut guard = InputGuard::new();
+        let mut guard = InputGuard::new(crate::Config::default().chunk_limits());
         assert!(matches!(
             guard.check(&short),
             Err(GuardError::ShortCommand { count: 2, .. })
@@ -372,7 +374,7 @@ mod tests {
         for _ in 0..10_000 {
             deep.extend_from_slice(&[0x03, 0x00, 0x01, b'a']);
         }
-        let mut guard = InputGuard::new();
+        let mut guard = InputGuard::new(crate::Config::default().chunk_limits());
         assert!(matches!(
             guard.check(&chunked(18, deep)),
             Err(GuardError::Amf {
@@ -393,7 +395,7 @@ mod tests {
             ]
             .concat(),
         );
-        let mut guard = InputGuard::new();
+        let mut guard = InputGuard::new(crate::Config::default().chunk_limits());
         let (a, b) = bytes.split_at(5);
         guard.check(a).unwrap();
         guard.check(b).unwrap();
@@ -428,7 +430,7 @@ mod tests {
             if rnd() % 2 == 0 {
                 bytes.extend((0..rnd() % 64).map(|_| rnd() as u8));
             }
-            let mut guard = InputGuard::new();
+            let mut guard = InputGuard::new(crate::Config::default().chunk_limits());
             if guard.check(&bytes).is_err() {
                 continue;
             }
@@ -437,6 +439,70 @@ mod tests {
                 let _ = session.handle_input(&bytes);
             }));
             assert!(outcome.is_ok(), "session panicked on {bytes:02x?}");
+        }
+    }
+
+    use proptest::prelude::*;
+
+    /// AMF-ish bytes: markers and small lengths are likely, so the grammar is exercised.
+    fn amfish(max: usize) -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(prop_oneof![0u8..12, Just(0x09), any::<u8>()], 0..max)
+    }
+
+    proptest! {
+        /// Arbitrary bytes: no panic; a count never exceeds the bytes; where rml_amf0 parses,
+        /// we agree on the count, and we never accept what it rejects (except its UTF-8 check).
+        #[test]
+        fn amf0_shape_is_total_and_agrees(data in amfish(64)) {
+            use rml_rtmp::rml_amf0;
+            let ours = amf0_shape(&data, MAX_AMF_DEPTH);
+            if let Ok(count) = ours {
+                prop_assert!(count <= data.len());
+            }
+            let theirs = rml_amf0::deserialize(&mut std::io::Cursor::new(&data[..]));
+            match (&ours, &theirs) {
+                (Ok(n), Ok(values)) => prop_assert_eq!(*n, values.len()),
+                (Ok(_), Err(e)) => prop_assert!(e.to_string().to_lowercase().contains("utf"), "{}", e),
+                (Err(_), Ok(_)) => prop_assert!(false, "we reject what rml_amf0 parses"),
+                (Err(_), Err(_)) => {}
+            }
+        }
+
+        /// Deep or long input: bounded work, never past the depth limit, no stack use.
+        #[test]
+        fn amf0_shape_bounds_depth(unit in prop_oneof![
+                Just(vec![0x03u8, 0x00, 0x01, b'a']),
+                Just(vec![0x0A, 0, 0, 0, 1]),
+                Just(vec![0x08, 0, 0, 0, 1, 0x00, 0x01, b'a'])],
+            levels in 0usize..5_000) {
+            let data = unit.repeat(levels);
+            match amf0_shape(&data, MAX_AMF_DEPTH) {
+                Err(AmfShapeError::TooDeep(d)) => prop_assert!(levels > d),
+                Ok(_) | Err(AmfShapeError::Malformed) => prop_assert!(levels <= MAX_AMF_DEPTH),
+            }
+        }
+
+        /// Messages of any type and body, chunked: what the guard passes never panics the
+        /// session, and the guard never holds more than the limits.
+        #[test]
+        fn guarded_session_never_panics(
+            messages in proptest::collection::vec((0u8..24, amfish(48)), 1..4),
+            tail in proptest::collection::vec(any::<u8>(), 0..32),
+        ) {
+            let mut bytes = Vec::new();
+            for (type_id, data) in messages {
+                bytes.extend(chunked(type_id, data));
+            }
+            bytes.extend(tail);
+            let mut guard = InputGuard::new(crate::Config::default().chunk_limits());
+            if guard.check(&bytes).is_err() {
+                return Ok(());
+            }
+            let (mut session, _) = ServerSession::new(ServerSessionConfig::new()).unwrap();
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let _ = session.handle_input(&bytes);
+            }));
+            prop_assert!(outcome.is_ok(), "session panicked on {:02x?}", bytes);
         }
     }
 }

@@ -13,6 +13,11 @@
 //! - `rml_rtmp` 0.8 panics or overflows its stack on some malformed messages; an input guard
 //!   screens every byte before it reaches the session (see `guard.rs`), so a hostile client
 //!   cannot take the process down even under `panic = "abort"`.
+//! - Everything before an accepted publish comes from anyone who reaches the port, so each
+//!   connection is bounded before a stream key is checked ([`Config`]): a connection cap, a
+//!   deadline to publish, an idle timeout that only complete messages reset, and a maximum
+//!   message size enforced at the chunk header by our own scanner ([`chunk`]), which also
+//!   keeps `rml_rtmp` the only place an unfinished message is buffered.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -35,6 +40,7 @@
 //! # }
 //! ```
 
+pub mod chunk;
 mod connection;
 pub mod flv;
 mod guard;
@@ -65,17 +71,53 @@ pub trait PublishHandler: Send + Sync + 'static {
 }
 
 /// Tunables for [`serve_with_config`]; [`serve`] uses the defaults.
+///
+/// Everything before a publish is accepted comes from anyone who can reach the port, so
+/// each connection's memory and lifetime are bounded before a stream key is checked.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// A connection is closed when, for this long, the client sends nothing, or the socket
-    /// cannot be written, or the consumer's channel accepts nothing.
+    /// A connection is closed when, for this long, the client completes no RTMP message
+    /// (a byte trickle does not count), or the socket cannot be written, or the consumer's
+    /// channel accepts nothing.
     pub idle_timeout: Duration,
+    /// From accept to an accepted publish (handshake, connect, createStream, publish with a
+    /// valid key). Real publishers need well under a second.
+    pub handshake_timeout: Duration,
+    /// Longest RTMP message accepted. The unfinished message is the only large thing a
+    /// connection buffers, so this bounds a connection's memory.
+    pub max_message_len: u32,
+    /// Connections open at once; further ones are closed at accept.
+    pub max_connections: usize,
 }
+
+/// Default [`Config::max_message_len`]: 4 MiB. One message is one video frame; a 1080p
+/// H.264 keyframe from ffmpeg/OBS/Jibri at 2-6 Mb/s is 50-500 KB, and even a 4K keyframe at
+/// 50 Mb/s stays near 2 MB. 16 MB (the 24-bit header maximum) would let every client pin
+/// 16 MB.
+pub const DEFAULT_MAX_MESSAGE_LEN: u32 = 4 * 1024 * 1024;
+/// Longest control or AMF message (connect, publish, onMetaData are < 1 KB from real
+/// encoders); these bodies are buffered by the input guard too.
+pub const MAX_COMMAND_LEN: u32 = 64 * 1024;
+/// Chunk streams per connection: ffmpeg and OBS use 2-7.
+pub const MAX_CHUNK_STREAMS: usize = 64;
 
 impl Default for Config {
     fn default() -> Self {
         Self {
             idle_timeout: Duration::from_secs(30),
+            handshake_timeout: Duration::from_secs(10),
+            max_message_len: DEFAULT_MAX_MESSAGE_LEN,
+            max_connections: 64,
+        }
+    }
+}
+
+impl Config {
+    pub(crate) fn chunk_limits(&self) -> chunk::Limits {
+        chunk::Limits {
+            max_message_len: self.max_message_len,
+            max_command_len: MAX_COMMAND_LEN,
+            max_chunk_streams: MAX_CHUNK_STREAMS,
         }
     }
 }
@@ -98,11 +140,23 @@ pub async fn serve_with_config(
     config: Config,
 ) -> std::io::Result<()> {
     if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, "RTMP ingest listening");
+        tracing::info!(%addr, max_connections = config.max_connections, "RTMP ingest listening");
     }
+    let slots = Arc::new(tokio::sync::Semaphore::new(config.max_connections));
+    let mut last_refusal_logged: Option<tokio::time::Instant> = None;
     loop {
         match listener.accept().await {
             Ok((socket, peer)) => {
+                let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+                    // Closed at once: a flood costs a file descriptor only for an instant.
+                    drop(socket);
+                    // At most one line per second, so a flood cannot fill the log.
+                    if last_refusal_logged.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+                        tracing::warn!(%peer, max = config.max_connections, "RTMP connection refused: too many connections");
+                        last_refusal_logged = Some(tokio::time::Instant::now());
+                    }
+                    continue;
+                };
                 let handler = Arc::clone(&handler);
                 let config = config.clone();
                 tokio::spawn(async move {
@@ -110,6 +164,7 @@ pub async fn serve_with_config(
                         Ok(()) => tracing::debug!(%peer, "RTMP connection closed"),
                         Err(err) => tracing::info!(%peer, %err, "RTMP connection closed"),
                     }
+                    drop(slot);
                 });
             }
             Err(err) => {

@@ -423,4 +423,126 @@ mod tests {
         assert_eq!(out[0], flv::file_header(true, false));
         assert_eq!(out[1], flv::tag(TagType::Audio, 0, MP3).unwrap());
     }
+
+    /// Splits an FLV byte stream into (type, timestamp, data length) per tag, checking the
+    /// header, every DataSize against the bytes present, and every PreviousTagSize.
+    fn parse_flv(bytes: &[u8]) -> Result<Vec<(u8, u32, usize)>, String> {
+        if bytes.len() < flv::FILE_HEADER_LEN || &bytes[..3] != b"FLV" {
+            return Err("no FLV header".into());
+        }
+        let mut pos = flv::FILE_HEADER_LEN;
+        let mut tags = Vec::new();
+        while pos < bytes.len() {
+            let h = bytes
+                .get(pos..pos + flv::TAG_HEADER_LEN)
+                .ok_or("short tag header")?;
+            let len = usize::from(h[1]) << 16 | usize::from(h[2]) << 8 | usize::from(h[3]);
+            let ts = u32::from(h[4]) << 16
+                | u32::from(h[5]) << 8
+                | u32::from(h[6])
+                | u32::from(h[7]) << 24;
+            let end = pos + flv::TAG_HEADER_LEN + len;
+            let prev = bytes.get(end..end + 4).ok_or("short tag")?;
+            let prev = u32::from_be_bytes([prev[0], prev[1], prev[2], prev[3]]) as usize;
+            if prev != flv::TAG_HEADER_LEN + len {
+                return Err(format!("PreviousTagSize {prev} for a {len}-byte tag"));
+            }
+            tags.push((h[0], ts, len));
+            pos = end + 4;
+        }
+        Ok(tags)
+    }
+
+    use proptest::prelude::*;
+
+    /// Media bodies shaped like what publishers send: a codec byte (AVC, AAC, MP3,
+    /// enhanced RTMP, or anything), a packet type, a few bytes.
+    fn body() -> impl Strategy<Value = Vec<u8>> {
+        (
+            prop_oneof![
+                Just(0x17u8),
+                Just(0x27),
+                Just(0xAF),
+                Just(0x2F),
+                Just(0x90),
+                Just(0x91),
+                any::<u8>()
+            ],
+            0u8..3,
+            proptest::collection::vec(any::<u8>(), 0..40),
+        )
+            .prop_map(|(b0, b1, rest)| {
+                let mut v = vec![b0, b1];
+                v.extend(rest);
+                v
+            })
+    }
+
+    #[derive(Debug, Clone)]
+    enum Event {
+        Meta(Vec<&'static str>),
+        Media(bool, u32, Vec<u8>),
+    }
+
+    fn event() -> impl Strategy<Value = Event> {
+        prop_oneof![
+            1 => proptest::sample::subsequence(vec!["audiocodecid", "videocodecid", "width"], 0..=3)
+                .prop_map(Event::Meta),
+            8 => (any::<bool>(), prop_oneof![0u32..10_000, any::<u32>()], body())
+                .prop_map(|(video, ts, data)| Event::Media(video, ts, data)),
+            1 => any::<bool>().prop_map(|video| Event::Media(video, 0, Vec::new())),
+        ]
+    }
+
+    proptest! {
+        /// Whatever a publisher sends, in any order: no panic, the output is one valid FLV
+        /// stream (header first, every tag's sizes consistent), nothing is held beyond the
+        /// caps, and every non-empty media message comes out exactly once by the end.
+        #[test]
+        fn any_publication_makes_valid_flv(events in proptest::collection::vec(event(), 0..60)) {
+            let mut seq = FlvSequencer::new();
+            let mut out = Vec::new();
+            let mut media_in = 0usize;
+            for e in &events {
+                match e {
+                    Event::Meta(keys) => seq.metadata(&meta(keys), &mut out).unwrap(),
+                    Event::Media(video, ts, data) => {
+                        let track = if *video { Track::Video } else { Track::Audio };
+                        if !data.is_empty() {
+                            media_in += 1;
+                        }
+                        seq.media(track, *ts, Bytes::from(data.clone()), &mut out).unwrap();
+                    }
+                }
+                prop_assert!(seq.held.len() <= MAX_HOLD_TAGS);
+                prop_assert!(seq.held_bytes <= MAX_HOLD_BYTES);
+            }
+            seq.finish(&mut out).unwrap();
+            let bytes: Vec<u8> = out.iter().flat_map(|b| b.iter().copied()).collect();
+            if bytes.is_empty() {
+                prop_assert_eq!(media_in, 0);
+                return Ok(());
+            }
+            let tags = parse_flv(&bytes).map_err(TestCaseError::fail)?;
+            let media_out = tags.iter().filter(|(t, _, _)| matches!(t, 8 | 9)).count();
+            // A repeated config before the start replaces the earlier one, so fewer may come
+            // out, never more.
+            prop_assert!(media_out <= media_in, "{media_out} > {media_in}");
+            for (t, _, len) in &tags {
+                prop_assert!(matches!(t, 8 | 9 | 18));
+                prop_assert!(*len <= flv::MAX_TAG_DATA_LEN);
+            }
+        }
+
+        /// The muxer on its own: any data up to the limit makes a tag that parses back.
+        #[test]
+        fn tags_parse_back(ty in prop_oneof![Just(TagType::Audio), Just(TagType::Video), Just(TagType::Script)],
+                           ts in any::<u32>(),
+                           data in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let mut bytes = flv::file_header(true, true).to_vec();
+            bytes.extend_from_slice(&flv::tag(ty, ts, &data).unwrap());
+            let tags = parse_flv(&bytes).map_err(TestCaseError::fail)?;
+            prop_assert_eq!(tags, vec![(ty as u8, ts, data.len())]);
+        }
+    }
 }

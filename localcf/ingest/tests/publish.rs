@@ -378,6 +378,7 @@ async fn garbage_and_silent_clients_do_not_hurt_the_server() {
         &["after"],
         Config {
             idle_timeout: Duration::from_secs(1),
+            ..Config::default()
         },
     )
     .await;
@@ -503,6 +504,7 @@ async fn stuck_consumer_disconnects_the_publisher_after_the_idle_timeout() {
     };
     let config = Config {
         idle_timeout: Duration::from_secs(1),
+        ..Config::default()
     };
     let h = Harness::start_with("stuck-consumer", &["stuck"], config, consumer).await;
     let started = Instant::now();
@@ -571,4 +573,178 @@ async fn assert_closed_by_server(stream: &mut TcpStream, within: Duration) {
     })
     .await;
     assert!(r.is_ok(), "server kept the connection open");
+}
+
+/// Issue 15, item 8: before any stream key, a client declared a 16 MB message and sent its
+/// body slowly; the server buffered it (twice). Now the header alone gets it closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_message_is_refused_at_its_header() {
+    let h = Harness::start("oversized", &["k"], config()).await;
+    let addr = format!("127.0.0.1:{}", h.port);
+    let mut client = handshaken_client(&addr).await;
+    // Type 0 header on chunk stream 6: video (9), 0xFFFFFF bytes, message stream 1.
+    // Then 64 KiB of its body as valid 128-byte chunks (type 3 continuations).
+    let mut bytes = vec![0x06, 0, 0, 0, 0xFF, 0xFF, 0xFF, 9, 1, 0, 0, 0];
+    bytes.extend([0u8; 128]);
+    for _ in 0..512 {
+        bytes.push(0xC6);
+        bytes.extend([0u8; 128]);
+    }
+    let _ = client.write_all(&bytes).await;
+    let t = Instant::now();
+    assert_closed_by_server(&mut client, Duration::from_secs(3)).await;
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+}
+
+/// Issue 15, item 8: no cap on connections. Over the cap, a connection is closed at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_over_the_cap_are_closed_at_once() {
+    let config = Config {
+        max_connections: 2,
+        ..Config::default()
+    };
+    let h = Harness::start("conn-cap", &["k"], config).await;
+    let addr = format!("127.0.0.1:{}", h.port);
+    let first = handshaken_client(&addr).await;
+    let _second = handshaken_client(&addr).await;
+    let mut third = TcpStream::connect(&addr).await.unwrap();
+    let t = Instant::now();
+    assert_closed_by_server(&mut third, Duration::from_secs(2)).await;
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+    // A slot frees when a connection ends.
+    drop(first);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let _again = handshaken_client(&addr).await;
+}
+
+/// Issue 15, item 8: a handshake trickled at 1 byte per 20 s stayed open past 60 s (every
+/// byte reset the idle timer). Scaled down: 1 byte per 500 ms, deadline 2 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trickled_handshake_is_closed_at_the_deadline() {
+    let config = Config {
+        handshake_timeout: Duration::from_secs(2),
+        idle_timeout: Duration::from_secs(1),
+        ..Config::default()
+    };
+    let h = Harness::start("trickle-handshake", &["k"], config).await;
+    let mut client = TcpStream::connect(format!("127.0.0.1:{}", h.port))
+        .await
+        .unwrap();
+    let t = Instant::now();
+    let closed = trickle_until_closed(&mut client, &[3u8; 1537], Duration::from_secs(6)).await;
+    assert!(closed, "still open after {:?}", t.elapsed());
+    let took = t.elapsed();
+    assert!(
+        took >= Duration::from_millis(1500) && took < Duration::from_secs(4),
+        "{took:?}"
+    );
+}
+
+/// After the handshake, bytes that never complete a message do not keep a connection:
+/// 1 byte per 300 ms of an endless message, idle timeout 1 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trickled_message_is_closed_by_the_idle_timeout() {
+    let config = Config {
+        handshake_timeout: Duration::from_secs(60),
+        idle_timeout: Duration::from_secs(1),
+        ..Config::default()
+    };
+    let h = Harness::start("trickle-message", &["k"], config).await;
+    let mut client = handshaken_client(&format!("127.0.0.1:{}", h.port)).await;
+    let mut bytes = vec![0x06, 0, 0, 0, 0, 0x10, 0x00, 9, 1, 0, 0, 0];
+    bytes.extend([0u8; 100]);
+    let t = Instant::now();
+    let closed = trickle_until_closed(&mut client, &bytes, Duration::from_secs(5)).await;
+    assert!(closed, "still open after {:?}", t.elapsed());
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+}
+
+/// Writes `bytes` one at a time, 300-500 ms apart; true once the server closed.
+async fn trickle_until_closed(stream: &mut TcpStream, bytes: &[u8], within: Duration) -> bool {
+    let start = Instant::now();
+    let mut buf = [0u8; 8192];
+    for b in bytes {
+        if start.elapsed() > within {
+            return false;
+        }
+        if stream.write_all(&[*b]).await.is_err() {
+            return true;
+        }
+        // Wait for a close (EOF/reset) for a moment before the next byte.
+        match timeout(Duration::from_millis(400), stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// After an accepted publish (valid key), a trickle that never completes a message is
+/// closed by the idle timeout too: 1 byte per 300-500 ms, idle timeout 1 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trickle_after_publish_is_closed_by_the_idle_timeout() {
+    let config = Config {
+        handshake_timeout: Duration::from_secs(60),
+        idle_timeout: Duration::from_secs(1),
+        ..Config::default()
+    };
+    let mut h = Harness::start("trickle-published", &["k"], config).await;
+    let mut client = published_client(&format!("127.0.0.1:{}", h.port), "k").await;
+    assert_eq!(h.seen_keys(), ["k"]);
+    // A video message of 4096 bytes on a fresh chunk stream, never finished.
+    let mut bytes = vec![0x07, 0, 0, 0, 0, 0x10, 0x00, 9, 1, 0, 0, 0];
+    bytes.extend([0x17u8; 100]);
+    let t = Instant::now();
+    let closed = trickle_until_closed(&mut client, &bytes, Duration::from_secs(5)).await;
+    assert!(closed, "still open after {:?}", t.elapsed());
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+    h.next_ended(Duration::from_secs(2)).await;
+}
+
+/// Handshake, connect to `live`, publish `key`; returns once the server accepted.
+async fn published_client(addr: &str, key: &str) -> TcpStream {
+    use rml_rtmp::sessions::{
+        ClientSession, ClientSessionConfig, ClientSessionEvent, ClientSessionResult,
+        PublishRequestType,
+    };
+    let mut stream = handshaken_client(addr).await;
+    let (mut session, _) = ClientSession::new(ClientSessionConfig::new()).unwrap();
+    let mut out = Vec::new();
+    if let ClientSessionResult::OutboundResponse(p) =
+        session.request_connection("live".into()).unwrap()
+    {
+        out.extend(p.bytes);
+    }
+    stream.write_all(&out).await.unwrap();
+    let mut buf = vec![0u8; 65536];
+    loop {
+        let n = timeout(Duration::from_secs(3), stream.read(&mut buf))
+            .await
+            .expect("server answers")
+            .unwrap();
+        assert!(n > 0, "server closed before accepting the publish");
+        let mut out = Vec::new();
+        let mut published = false;
+        for r in session.handle_input(&buf[..n]).unwrap() {
+            match r {
+                ClientSessionResult::OutboundResponse(p) => out.extend(p.bytes),
+                ClientSessionResult::RaisedEvent(ClientSessionEvent::ConnectionRequestAccepted) => {
+                    if let ClientSessionResult::OutboundResponse(p) = session
+                        .request_publishing(key.into(), PublishRequestType::Live)
+                        .unwrap()
+                    {
+                        out.extend(p.bytes);
+                    }
+                }
+                ClientSessionResult::RaisedEvent(ClientSessionEvent::PublishRequestAccepted) => {
+                    published = true;
+                }
+                _ => {}
+            }
+        }
+        stream.write_all(&out).await.unwrap();
+        if published {
+            return stream;
+        }
+    }
 }
