@@ -76,6 +76,8 @@ pub struct CallCounts {
     pub create_live_input: AtomicU64,
     pub failed: AtomicU64,
     pub list_live_inputs: AtomicU64,
+    pub update_live_input: AtomicU64,
+    pub create_signing_key: AtomicU64,
 }
 
 /// A snapshot of [`CallCounts`].
@@ -88,6 +90,10 @@ pub struct CallStats {
     pub failed: u64,
     #[serde(default)]
     pub list_live_inputs: u64,
+    #[serde(default)]
+    pub update_live_input: u64,
+    #[serde(default)]
+    pub create_signing_key: u64,
 }
 
 impl CallCounts {
@@ -98,6 +104,8 @@ impl CallCounts {
             create_live_input: self.create_live_input.load(Ordering::Relaxed),
             failed: self.failed.load(Ordering::Relaxed),
             list_live_inputs: self.list_live_inputs.load(Ordering::Relaxed),
+            update_live_input: self.update_live_input.load(Ordering::Relaxed),
+            create_signing_key: self.create_signing_key.load(Ordering::Relaxed),
         }
     }
 
@@ -108,10 +116,20 @@ impl CallCounts {
             &self.create_live_input,
             &self.failed,
             &self.list_live_inputs,
+            &self.update_live_input,
+            &self.create_signing_key,
         ] {
             c.store(0, Ordering::Relaxed);
         }
     }
+}
+
+/// A key from `POST .../keys`: its id and `pem` (base64 of the PEM text,
+/// as Cloudflare sends it).
+#[derive(Debug, Clone)]
+pub struct CreatedSigningKey {
+    pub id: String,
+    pub pem: Secret,
 }
 
 pub struct AccountClient {
@@ -279,6 +297,44 @@ impl AccountClient {
         let url = self.url(&["live_inputs"]);
         let list: LiveInputList = self.call(Method::GET, &url, None).await?;
         Ok(list.live_inputs)
+    }
+
+    /// `PUT .../live_inputs/<input>` with a whole body (Cloudflare replaces
+    /// the settings given).
+    pub async fn update_live_input(
+        &self,
+        input: &str,
+        body: CreateLiveInput,
+    ) -> Result<LiveInput, AccountError> {
+        self.calls.update_live_input.fetch_add(1, Ordering::Relaxed);
+        let json = serde_json::to_vec(&body)
+            .map_err(|e| AccountError::Malformed(format!("cannot encode the request: {e}")))?;
+        let url = self.url(&["live_inputs", input]);
+        self.call(Method::PUT, &url, Some(Bytes::from(json))).await
+    }
+
+    /// `POST .../keys`: a new signing key, its private half shown this
+    /// once. Errors never quote the answer (it holds the key).
+    pub async fn create_signing_key(&self) -> Result<CreatedSigningKey, AccountError> {
+        self.calls
+            .create_signing_key
+            .fetch_add(1, Ordering::Relaxed);
+        let url = self.url(&["keys"]);
+        let v: serde_json::Value = self.call(Method::POST, &url, None).await?;
+        let field = |k: &str| {
+            v.get(k)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_string)
+        };
+        match (field("id"), field("pem")) {
+            (Some(id), Some(pem)) if !id.is_empty() && !pem.is_empty() => Ok(CreatedSigningKey {
+                id,
+                pem: Secret::new(pem),
+            }),
+            _ => Err(AccountError::Malformed(
+                "the signing key answer has no id or pem".into(),
+            )),
+        }
     }
 
     async fn create(&self, body: CreateLiveInput) -> Result<LiveInput, AccountError> {

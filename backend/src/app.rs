@@ -111,6 +111,51 @@ fn go_live(
     })))
 }
 
+/// The viewer-token endpoint's parts (it rides on go-live: rooms' inputs).
+fn viewer_tokens(
+    cfg: &Config,
+    client: &Arc<AccountClient>,
+    live: &Arc<GoLive>,
+    cache: &Arc<RecordingsCache<AccountClient>>,
+) -> Result<Arc<crate::viewer_token::ViewerTokens>, String> {
+    use crate::signing_key::KeyStore;
+    use crate::viewer_token::{Access, ViewerTokens};
+    let given = KeyStore::configured(
+        cfg.signing_key_file.as_deref(),
+        cfg.signing_key_id.as_deref(),
+        cfg.signing_key_pem.as_ref(),
+    )?;
+    let access: Access = cfg.viewer_access.parse()?;
+    let ttl = Duration::from(cfg.viewer_token_ttl);
+    tracing::info!(
+        access = ?access,
+        ttl = %humantime::format_duration(ttl),
+        key = %given.as_ref().map_or("created on first need", |k| k.id.as_str()),
+        default_private = cfg.live_require_signed_urls,
+        "viewer tokens: POST /api/rooms/<room>/viewer-token"
+    );
+    let keys = Arc::new(KeyStore::new(
+        Arc::clone(client),
+        cfg.signing_key_file.clone(),
+        given,
+    ));
+    let limit = Limit {
+        per_minute: cfg.viewer_token_rate_per_minute,
+        burst: cfg.viewer_token_burst,
+    };
+    let tokens = Arc::new(ViewerTokens::new(
+        Arc::clone(live),
+        keys,
+        Arc::clone(cache),
+        access,
+        ttl,
+        RateLimiter::new(limit, 100_000),
+    ));
+    // The moderator's status of a private room reads delivery with a token.
+    live.rooms.set_signer(Arc::clone(&tokens) as _);
+    Ok(tokens)
+}
+
 /// Runs the backend until SIGINT/SIGTERM.
 pub async fn run(cfg: Config) -> Result<(), String> {
     let token = cfg.read_token()?;
@@ -160,8 +205,13 @@ pub async fn run(cfg: Config) -> Result<(), String> {
         .as_ref()
         .map(|g| rooms_api::qoe_router(Arc::clone(g), Arc::clone(&qoe)))
         .unwrap_or_default();
+    let viewer_tokens = match &go_live {
+        Some(g) => crate::viewer_token::router(viewer_tokens(&cfg, &client, g, &recordings.cache)?),
+        None => Router::new(),
+    };
     let extra = crate::qoe::api::router(qoe)
         .merge(qoe_read)
+        .merge(viewer_tokens)
         .merge(crate::metrics::router(
             metrics,
             Some(Arc::clone(&recordings)),

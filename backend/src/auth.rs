@@ -171,6 +171,14 @@ pub struct Grant {
 /// with `context.features`, only `livestreaming` true/"true"; without, the
 /// moderator flag.
 pub fn permit(claims: &Claims, room: &str, domain: Option<&str>) -> Result<(), AuthError> {
+    permit_room(claims, room, domain)?;
+    permit_stream(claims)
+}
+
+/// May these (verified) claims join `room` at all: `sub` against the
+/// domain, then `room` (case-insensitive, `*` any). What a viewer token for
+/// a participants-only room asks (no livestreaming permission needed).
+pub fn permit_room(claims: &Claims, room: &str, domain: Option<&str>) -> Result<(), AuthError> {
     if let Some(domain) = domain {
         match claims.sub.as_deref() {
             Some("*") => {}
@@ -193,6 +201,12 @@ pub fn permit(claims: &Claims, room: &str, domain: Option<&str>) -> Result<(), A
             ))
         }
     }
+    Ok(())
+}
+
+/// The livestreaming permission: with `context.features`, only
+/// `livestreaming` true/"true"; without, the moderator flag.
+fn permit_stream(claims: &Claims) -> Result<(), AuthError> {
     let context = claims.context.as_ref();
     let allowed = match context.and_then(|c| c.features.as_ref()) {
         Some(features) => is_true(features.get("livestreaming")),
@@ -359,6 +373,16 @@ impl JitsiAuth {
 
     /// Verifies `token` for going live in `room` (already validated).
     pub async fn verify(&self, token: &str, room: &str) -> Result<Grant, AuthError> {
+        self.verify_for(token, room, true).await
+    }
+
+    /// Verifies `token` as a participant's of `room`: the same checks as
+    /// [`JitsiAuth::verify`] but no livestreaming permission needed.
+    pub async fn verify_participant(&self, token: &str, room: &str) -> Result<Grant, AuthError> {
+        self.verify_for(token, room, false).await
+    }
+
+    async fn verify_for(&self, token: &str, room: &str, stream: bool) -> Result<Grant, AuthError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| {
             AuthError::unauthorized(
                 "the token is not a signed JWT (or its algorithm is not one we know)",
@@ -387,7 +411,12 @@ impl JitsiAuth {
         };
         let data = jsonwebtoken::decode::<Claims>(token, key.get(), &self.validation)
             .map_err(|e| AuthError::Unauthorized(reason(e.kind()).into()))?;
-        permit(&data.claims, room, self.settings.domain.as_deref())?;
+        let domain = self.settings.domain.as_deref();
+        if stream {
+            permit(&data.claims, room, domain)?;
+        } else {
+            permit_room(&data.claims, room, domain)?;
+        }
         Ok(Grant {
             room: room.to_string(),
             user: data

@@ -526,11 +526,11 @@ impl<U: Upstream> RecordingsCache<U> {
         now: Instant,
     ) -> Answer {
         let fresh = match result {
-            Ok(videos) => Ok(Copy::Found(Arc::new(recordings::page(&recordings::build(
+            Ok(videos) => Ok(Copy::Found(Arc::new(recordings::page_of(
                 input,
                 videos,
                 &self.settings.rewrite,
-            ))))),
+            )))),
             Err(AccountError::NotFound { .. }) => Ok(Copy::Missing),
             Err(e) => Err(e),
         };

@@ -123,9 +123,56 @@ pub struct Config {
     #[arg(long, env = "LIVE_TIMEOUT_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub live_timeout_seconds: u64,
 
-    /// `recording.requireSignedURLs` of created inputs.
-    #[arg(long, env = "LIVE_REQUIRE_SIGNED_URLS", default_value_t = false)]
+    /// Rooms are private unless a go-live request says `"private": false`:
+    /// their inputs get `recording.requireSignedURLs`, and viewers need a
+    /// token from `POST /api/rooms/<room>/viewer-token`.
+    #[arg(
+        long = "private-rooms",
+        alias = "live-require-signed-urls",
+        env = "PRIVATE_ROOMS",
+        default_value_t = false
+    )]
     pub live_require_signed_urls: bool,
+
+    /// Who gets a viewer token for a private room: `link` (anyone with the
+    /// watch link) or `participants` (only with a Jitsi token for the room,
+    /// `Authorization: Bearer <jwt>` or `?jwt=`).
+    #[arg(long, env = "VIEWER_ACCESS", default_value = "link", value_parser = ["link", "participants"])]
+    pub viewer_access: String,
+
+    /// Lifetime of a viewer token (`90s`, `1h`; 10s to 24h).
+    #[arg(long, env = "VIEWER_TOKEN_TTL", default_value = "1h", value_parser = parse_viewer_ttl)]
+    pub viewer_token_ttl: humantime::Duration,
+
+    /// Viewer tokens allowed per minute per client address (a classroom
+    /// behind one NAT shares an address: keep it generous).
+    #[arg(long, env = "VIEWER_TOKEN_RATE_PER_MINUTE", default_value_t = 120, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub viewer_token_rate_per_minute: u32,
+
+    /// Viewer tokens allowed at once per client address.
+    #[arg(long, env = "VIEWER_TOKEN_BURST", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub viewer_token_burst: u32,
+
+    /// The Stream signing key, as a JSON file `{"id": ..., "pem": ...}`
+    /// (`pem` as Cloudflare gives it, base64, or the PEM text). When missing
+    /// and a private room needs a key, one is created through the account
+    /// API and written here (mode 0600).
+    #[arg(long, env = "STREAM_SIGNING_KEY_FILE")]
+    pub signing_key_file: Option<PathBuf>,
+
+    /// The signing key's id (with STREAM_SIGNING_KEY_PEM; instead of a file).
+    #[arg(long, env = "STREAM_SIGNING_KEY_ID", hide = true)]
+    pub signing_key_id: Option<String>,
+
+    /// The signing key's private key (base64 or PEM text). Environment only:
+    /// a flag would show in `ps`.
+    #[arg(
+        long,
+        env = "STREAM_SIGNING_KEY_PEM",
+        hide_env_values = true,
+        hide = true
+    )]
+    pub signing_key_pem: Option<Secret>,
 
     /// `recording.allowedOrigins` of created inputs, comma-separated
     /// (empty: any origin may embed).
@@ -146,6 +193,16 @@ pub struct Config {
 
     #[command(flatten)]
     pub qoe: crate::qoe::QoeConfig,
+}
+
+/// `--viewer-token-ttl`: 10 s to 24 h (Cloudflare's longest).
+fn parse_viewer_ttl(s: &str) -> Result<humantime::Duration, String> {
+    let d: humantime::Duration = s.parse().map_err(|e| format!("{e}"))?;
+    let secs = std::time::Duration::from(d).as_secs();
+    if !(10..=24 * 3600).contains(&secs) {
+        return Err("a viewer token lives 10s to 24h (Cloudflare's longest)".into());
+    }
+    Ok(d)
 }
 
 impl Config {
@@ -275,6 +332,44 @@ mod tests {
         let mut all = vec!["backend", "--cf-account", "acc"];
         all.extend_from_slice(args);
         Config::try_parse_from(all).unwrap()
+    }
+
+    #[test]
+    fn private_room_settings() {
+        let c = parse(&[]);
+        assert!(!c.live_require_signed_urls);
+        assert_eq!(c.viewer_access, "link");
+        assert_eq!(
+            Duration::from(c.viewer_token_ttl),
+            Duration::from_secs(3600)
+        );
+        let c = parse(&[
+            "--private-rooms",
+            "--viewer-access",
+            "participants",
+            "--viewer-token-ttl",
+            "60s",
+        ]);
+        assert!(c.live_require_signed_urls);
+        assert_eq!(c.viewer_access, "participants");
+        assert_eq!(Duration::from(c.viewer_token_ttl), Duration::from_secs(60));
+        // The old flag name still works.
+        assert!(parse(&["--live-require-signed-urls"]).live_require_signed_urls);
+        assert_eq!(
+            Duration::from(parse(&["--viewer-token-ttl", "24h"]).viewer_token_ttl),
+            Duration::from_secs(86_400)
+        );
+        // Past Cloudflare's 24 h, too short, or an unknown policy: refused at start.
+        for bad in [
+            &["--viewer-token-ttl", "25h"][..],
+            &["--viewer-token-ttl", "5s"],
+            &["--viewer-token-ttl", "soon"],
+            &["--viewer-access", "everyone"],
+        ] {
+            let mut all = vec!["backend", "--cf-account", "acc"];
+            all.extend_from_slice(bad);
+            assert!(Config::try_parse_from(all).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -8,6 +8,8 @@
 //! - Go-live: [`auth`] (the Jitsi token), [`rate_limit`], [`rooms`] (a
 //!   room's live input, found or created) and [`rooms_api`] (the endpoint).
 //!   The moderator page is its own bundle (`moderator/`), served from `dist/moderator/`.
+//! - Private rooms: [`signing_key`] (the Stream signing key, given or
+//!   created once) and [`viewer_token`] (tokens for viewers, minted locally).
 //! - Viewing figures: [`qoe`] (beacons in, SQLite/PostgreSQL, moderators'
 //!   reads) and [`metrics`] (`GET /metrics` for Prometheus).
 //! - [`app`] wires the router, [`config`] reads flags and environment.
@@ -29,3 +31,5 @@ pub mod recordings;
 pub mod recordings_api;
 pub mod rooms;
 pub mod rooms_api;
+pub mod signing_key;
+pub mod viewer_token;

@@ -144,6 +144,41 @@ fn state_text(s: &VideoState) -> String {
     s.as_str().to_string()
 }
 
+/// The page of an input's videos. Videos with `requireSignedURLs` (a
+/// private room's) are listed without `hls` and `thumbnail` (their bare-uid
+/// URLs would be refused) and the page says `"signed": true`: the player
+/// gets a token per recording from the viewer-token endpoint.
+pub fn page_of(input_uid: &str, videos: Vec<Video>, rewrite: &Rewrite) -> Page {
+    let signed: std::collections::HashSet<String> = videos
+        .iter()
+        .filter(|v| v.require_signed_urls == Some(true))
+        .map(|v| v.uid.clone())
+        .collect();
+    let list = build(input_uid, videos, rewrite);
+    if signed.is_empty() {
+        return page(&list);
+    }
+    let mut v = serde_json::to_value(&list).unwrap_or_default();
+    if let Some(items) = v.get_mut("recordings").and_then(|r| r.as_array_mut()) {
+        for item in items {
+            let private = item
+                .get("uid")
+                .and_then(|u| u.as_str())
+                .is_some_and(|u| signed.contains(u));
+            if let (true, Some(obj)) = (private, item.as_object_mut()) {
+                obj.remove("hls");
+                obj.remove("thumbnail");
+                obj.insert("signed".into(), true.into());
+            }
+        }
+    }
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("signed".into(), true.into());
+    }
+    let body = serde_json::to_vec(&v).unwrap_or_else(|_| b"{}".to_vec());
+    Page::new(Bytes::from(body))
+}
+
 /// The JSON page of a list.
 pub fn page(list: &RecordingList) -> Page {
     // Serialising plain strings and numbers cannot fail; an empty object
@@ -339,5 +374,37 @@ mod tests {
         assert_eq!(v["processing"], json!([]));
         let back: RecordingList = serde_json::from_slice(&p.body).unwrap();
         assert_eq!(back, list);
+    }
+
+    #[test]
+    fn private_recordings_lose_their_urls_and_say_signed() {
+        let rw = Rewrite {
+            delivery_base: Some("http://127.0.0.1:8080".into()),
+        };
+        // A public input's page is exactly what it was.
+        let public = page_of("in", shared_videos(), &rw);
+        assert_eq!(public, page(&build("in", shared_videos(), &rw)));
+        assert!(!String::from_utf8_lossy(&public.body).contains("signed"));
+        // The same videos recorded from a private input.
+        let private: Vec<Video> = shared_videos()
+            .into_iter()
+            .map(|mut v| {
+                v.require_signed_urls = Some(true);
+                v
+            })
+            .collect();
+        let p = page_of("in", private, &rw);
+        let v: serde_json::Value = serde_json::from_slice(&p.body).unwrap();
+        assert_eq!(v["signed"], true);
+        let rec = &v["recordings"][0];
+        assert_eq!(rec["uid"], "2ba59740c897a197df70814fd5ad991");
+        assert_eq!(rec["signed"], true);
+        assert!(
+            rec.get("hls").is_none() && rec.get("thumbnail").is_none(),
+            "{rec}"
+        );
+        assert_eq!(rec["durationSeconds"], 7272.0);
+        assert!(!String::from_utf8_lossy(&p.body).contains("manifest"));
+        assert_ne!(p.etag, public.etag);
     }
 }

@@ -56,6 +56,8 @@ pub struct LiveSettings {
     /// `recording.timeoutSeconds`: how long Jibri may be gone before a
     /// reconnect starts a new video.
     pub timeout_seconds: u64,
+    /// Rooms are private by default (`--private-rooms`): inputs get
+    /// `recording.requireSignedURLs` unless a request says otherwise.
     pub require_signed_urls: bool,
     pub allowed_origins: Vec<String>,
     /// Where viewers open the watch page: this backend's public URL.
@@ -71,6 +73,11 @@ pub struct LiveSettings {
 /// The create body: the seed's (`meta.name`, `recording.mode: automatic`,
 /// `timeoutSeconds`, `requireSignedURLs`, `allowedOrigins`) plus `meta.room`.
 pub fn create_body(s: &LiveSettings, room: &str) -> CreateLiveInput {
+    create_body_with(s, room, s.require_signed_urls)
+}
+
+/// [`create_body`] for a room that is `private` (or not) whatever the default.
+pub fn create_body_with(s: &LiveSettings, room: &str, private: bool) -> CreateLiveInput {
     CreateLiveInput {
         meta: Meta {
             name: Some(format!("Jitsi room {room}")),
@@ -79,7 +86,7 @@ pub fn create_body(s: &LiveSettings, room: &str) -> CreateLiveInput {
         recording: RecordingSettings {
             mode: Some(RecordingMode::Automatic),
             timeout_seconds: Some(s.timeout_seconds),
-            require_signed_urls: Some(s.require_signed_urls),
+            require_signed_urls: Some(private),
             allowed_origins: Some(s.allowed_origins.clone()),
             hide_live_viewer_count: None,
         },
@@ -107,6 +114,42 @@ pub fn watch_url(s: &LiveSettings, uid: &str) -> String {
         url.push_str(&encode_segment(base));
     }
     url
+}
+
+/// The watch page for a room's input: a private room's adds `tokenUrl`,
+/// where the player gets its viewer tokens
+/// (`/api/rooms/<room>/viewer-token?input=<uid>`, percent-encoded).
+pub fn room_watch_url(s: &LiveSettings, room: &str, input: &RoomInput) -> String {
+    let mut url = watch_url(s, &input.uid);
+    if input.private {
+        // `?input=` is the link's proof (room names are guessable); encoded,
+        // as it sits inside the watch URL's own query.
+        url.push_str("&tokenUrl=/api/rooms/");
+        url.push_str(&encode_segment(room));
+        url.push_str("/viewer-token%3Finput%3D");
+        url.push_str(&encode_segment(&input.uid));
+    }
+    url
+}
+
+/// What a go-live request asks, besides the room: `{"private": bool}`
+/// (optional; absent or an empty body: the deployment's default).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct GoLiveRequest {
+    #[serde(default)]
+    pub private: Option<bool>,
+}
+
+/// The privacy an existing input must be brought to: what the request
+/// asks; without a word, the deployment default only ever makes a room
+/// private (never public again behind the moderator's back).
+pub fn wanted_privacy(asked: Option<bool>, default_private: bool, now: bool) -> Option<bool> {
+    match asked {
+        Some(p) if p != now => Some(p),
+        Some(_) => None,
+        None if default_private && !now => Some(true),
+        None => None,
+    }
 }
 
 fn html_attr(s: &str) -> String {
@@ -138,6 +181,10 @@ pub struct LiveAnswer {
     pub embed: String,
     /// True when this call created the input.
     pub created: bool,
+    /// Viewers need a token (`recording.requireSignedURLs`); the watch URL
+    /// then names the token endpoint (`tokenUrl`).
+    #[serde(default)]
+    pub private: bool,
 }
 
 /// `GET`'s answer: the input plus how it is doing now.
@@ -155,7 +202,7 @@ pub struct LiveStatusAnswer {
 }
 
 pub fn answer(s: &LiveSettings, room: &str, input: &RoomInput, created: bool) -> LiveAnswer {
-    let watch = watch_url(s, &input.uid);
+    let watch = room_watch_url(s, room, input);
     LiveAnswer {
         room: room.to_string(),
         input_uid: input.uid.clone(),
@@ -164,6 +211,7 @@ pub fn answer(s: &LiveSettings, room: &str, input: &RoomInput, created: bool) ->
         embed: embed_snippet(&watch),
         watch_url: watch,
         created,
+        private: input.private,
     }
 }
 
@@ -173,6 +221,8 @@ pub struct RoomInput {
     pub uid: String,
     pub rtmps: Ingest,
     pub status: Option<LiveInputStatus>,
+    /// `recording.requireSignedURLs`, as Cloudflare reports it.
+    pub private: bool,
 }
 
 impl RoomInput {
@@ -186,6 +236,7 @@ impl RoomInput {
             ));
         };
         Ok(Self {
+            private: i.recording.require_signed_urls == Some(true),
             uid: i.uid,
             rtmps,
             status: i.status,
@@ -246,6 +297,16 @@ struct Views {
 
 type Flight = Arc<tokio::sync::Mutex<()>>;
 
+/// A future of a delivery id (a boxed one: the signer is a trait object).
+pub type IdFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Option<String>> + Send + 'a>>;
+
+/// Gives the id a private input is read by on the delivery side (a signed
+/// token in place of its uid): the viewer tokens, once configured.
+pub trait DeliverySigner: Send + Sync {
+    fn token_for<'a>(&'a self, uid: &'a str) -> IdFuture<'a>;
+}
+
 /// Finds or creates rooms' inputs.
 pub struct RoomsService {
     client: Arc<AccountClient>,
@@ -253,6 +314,8 @@ pub struct RoomsService {
     inputs: Mutex<HashMap<String, (Instant, RoomInput)>>,
     flights: Mutex<HashMap<String, Flight>>,
     http: reqwest::Client,
+    /// Set once viewer tokens are configured; private inputs' status needs it.
+    signer: std::sync::OnceLock<Arc<dyn DeliverySigner>>,
 }
 
 impl RoomsService {
@@ -268,6 +331,7 @@ impl RoomsService {
             inputs: Mutex::new(HashMap::new()),
             flights: Mutex::new(HashMap::new()),
             http,
+            signer: std::sync::OnceLock::new(),
         })
     }
 
@@ -316,26 +380,74 @@ impl RoomsService {
 
     /// The room's input, created if it has none. `(input, created now)`.
     pub async fn ensure(&self, room: &str) -> Result<(RoomInput, bool), LiveError> {
-        if let Some(i) = self.cached(room) {
+        self.ensure_with(room, None).await
+    }
+
+    /// [`RoomsService::ensure`] with a privacy asked (`None`: the
+    /// deployment's default). An existing input whose privacy differs from
+    /// [`wanted_privacy`] is updated (`PUT .../live_inputs/<uid>`), so a room
+    /// made private stops playing by its bare uid at once.
+    pub async fn ensure_with(
+        &self,
+        room: &str,
+        private: Option<bool>,
+    ) -> Result<(RoomInput, bool), LiveError> {
+        let settled = |i: &RoomInput| {
+            wanted_privacy(private, self.settings.require_signed_urls, i.private).is_none()
+        };
+        if let Some(i) = self.cached(room).filter(settled) {
             return Ok((i, false));
         }
         let flight = self.flight(room);
         let _guard = flight.lock().await;
         // Another call may have done the work while this one waited.
-        if let Some(i) = self.cached(room) {
+        if let Some(i) = self.cached(room).filter(settled) {
             return Ok((i, false));
         }
-        let (input, created) = match self.lookup(room).await? {
-            Some(i) => (i, false),
+        let found = match self.cached(room) {
+            Some(i) => Some(i),
+            None => self.lookup(room).await?,
+        };
+        let (input, created) = match found {
+            Some(i) => {
+                match wanted_privacy(private, self.settings.require_signed_urls, i.private) {
+                    None => (i, false),
+                    Some(p) => {
+                        let body = create_body_with(&self.settings, room, p);
+                        let updated = RoomInput::from_input(
+                            self.client.update_live_input(&i.uid, body).await?,
+                        )?;
+                        tracing::info!(room, input = %updated.uid, private = p, "go-live: input privacy changed");
+                        (updated, false)
+                    }
+                }
+            }
             None => {
-                let body = create_body(&self.settings, room);
+                let p = private.unwrap_or(self.settings.require_signed_urls);
+                let body = create_body_with(&self.settings, room, p);
                 let input = RoomInput::from_input(self.client.create_live_input_with(body).await?)?;
-                tracing::info!(room, input = %input.uid, "go-live: live input created");
+                tracing::info!(room, input = %input.uid, private = p, "go-live: live input created");
                 (input, true)
             }
         };
         self.remember(room, &input);
         Ok((input, created))
+    }
+
+    /// The room's input from the cache (up to the input TTL old) or looked
+    /// up; never created ([`LiveError::NoInput`] if none).
+    pub async fn room_input(&self, room: &str) -> Result<RoomInput, LiveError> {
+        if let Some(i) = self.cached(room) {
+            return Ok(i);
+        }
+        let flight = self.flight(room);
+        let _guard = flight.lock().await;
+        if let Some(i) = self.cached(room) {
+            return Ok(i);
+        }
+        let found = self.lookup(room).await?.ok_or(LiveError::NoInput)?;
+        self.remember(room, &found);
+        Ok(found)
     }
 
     /// The room's input uid, from the cache (up to the input TTL old) or
@@ -391,6 +503,26 @@ impl RoomsService {
                 Err(LiveError::NoInput)
             }
             Err(e) => Err(e.into()),
+        }
+    }
+
+    /// How private inputs are read on the delivery side (set once).
+    pub fn set_signer(&self, signer: Arc<dyn DeliverySigner>) {
+        let _ = self.signer.set(signer);
+    }
+
+    /// [`RoomsService::delivery`] of a room's input: a private one is read
+    /// with a signed token (unknowns when none can be had).
+    pub async fn delivery_of(&self, input: &RoomInput) -> Delivery {
+        if !input.private {
+            return self.delivery(&input.uid).await;
+        }
+        let Some(signer) = self.signer.get() else {
+            return Delivery::default();
+        };
+        match signer.token_for(&input.uid).await {
+            Some(token) => self.delivery(&token).await,
+            None => Delivery::default(),
         }
     }
 
@@ -530,6 +662,7 @@ mod tests {
                     stream_key: "k3y".into(),
                 },
                 status: None,
+                private: false,
             },
             true,
         );

@@ -11,6 +11,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRef, FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -23,7 +24,9 @@ use crate::auth::{token_from, AuthError, Grant, JitsiAuth};
 use crate::qoe::api::MayRead;
 use crate::qoe::{unix_now, QoeService};
 use crate::rate_limit::RateLimiter;
-use crate::rooms::{answer, validate_room, LiveError, LiveStatusAnswer, RoomsService};
+use crate::rooms::{
+    answer, validate_room, GoLiveRequest, LiveError, LiveStatusAnswer, RoomsService,
+};
 
 /// A go-live request carries no body worth more than this.
 pub const MAX_BODY: u64 = 4 * 1024;
@@ -62,7 +65,7 @@ impl From<LiveError> for RoomsError {
     }
 }
 
-fn json_error(status: StatusCode, message: String) -> Response {
+pub(crate) fn json_error(status: StatusCode, message: String) -> Response {
     (
         status,
         [(header::CACHE_CONTROL, "no-store")],
@@ -134,7 +137,7 @@ pub fn client_address(parts: &Parts, trust_forwarded_for: bool) -> Option<IpAddr
         .map(|ci| ci.0.ip())
 }
 
-fn body_too_large(headers: &HeaderMap) -> bool {
+pub(crate) fn body_too_large(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -184,13 +187,25 @@ where
 }
 
 /// `POST /api/rooms/<room>/live`: the room's input, created on first call.
-async fn go_live(State(s): St, caller: LiveCaller) -> Result<Response, RoomsError> {
-    let (input, created) = s.rooms.ensure(&caller.room).await?;
+/// The body may ask `{"private": true|false}`.
+async fn go_live(State(s): St, caller: LiveCaller, body: Bytes) -> Result<Response, RoomsError> {
+    if body.len() as u64 > MAX_BODY {
+        return Err(RoomsError::TooLarge);
+    }
+    let asked: GoLiveRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        GoLiveRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|_| {
+            RoomsError::BadRequest(r#"the body must be JSON like {"private": true}"#.into())
+        })?
+    };
+    let (input, created) = s.rooms.ensure_with(&caller.room, asked.private).await?;
     tracing::info!(
         room = %caller.room,
         user = caller.grant.user.as_deref().unwrap_or("-"),
         input = %input.uid,
         created,
+        private = input.private,
         "go-live: input handed out"
     );
     let body = answer(s.rooms.settings(), &caller.room, &input, created);
@@ -205,7 +220,7 @@ async fn go_live(State(s): St, caller: LiveCaller) -> Result<Response, RoomsErro
 /// `GET /api/rooms/<room>/live`: the same, plus how the input is doing.
 async fn live_status(State(s): St, caller: LiveCaller) -> Result<Response, RoomsError> {
     let input = s.rooms.status(&caller.room).await?;
-    let delivery = s.rooms.delivery(&input.uid).await;
+    let delivery = s.rooms.delivery_of(&input).await;
     let body = LiveStatusAnswer {
         input: answer(s.rooms.settings(), &caller.room, &input, false),
         status: input.status.as_ref().map(|st| st.as_str().to_string()),

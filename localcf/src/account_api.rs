@@ -5,10 +5,12 @@
 //!   (`meta.name` and `meta.room` kept);
 //! - `GET  .../live_inputs` lists them (`{"liveInputs": [...], "range",
 //!   "total"}`: uid, meta, dates, as Cloudflare lists them);
-//! - `GET  .../live_inputs/<input>` reads it;
+//! - `GET  .../live_inputs/<input>` reads it, `PUT` updates its recording settings;
 //! - `GET  .../live_inputs/<input>/videos` lists its broadcasts, newest
 //!   first: `live-inprogress` while live and until `ready_after` past the
-//!   end, then `ready` (or `error` when nothing was recorded).
+//!   end, then `ready` (or `error` when nothing was recorded);
+//! - `POST .../keys` creates a signing key (`GET` lists, `DELETE .../keys/<id>`
+//!   revokes), see [`crate::signed`].
 //!
 //! Like Cloudflare's API it sends no CORS headers. Handlers are thin; the
 //! JSON is built by the pure [`live_input`] and [`video`].
@@ -20,7 +22,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
+use axum::routing::{any, delete, get, post};
 use axum::{Json, Router};
 use serde::Serialize;
 use stream_api::account::{
@@ -33,6 +35,7 @@ use crate::error::ApiError;
 use crate::extract::PathParams;
 use crate::origin::{AccountInput, AccountVideo, Origin};
 use crate::recording::{rfc3339, RecordingState};
+use crate::signed::SigningKeys;
 use stream_api::Secret;
 
 /// The account id of the local stand-in.
@@ -49,6 +52,8 @@ pub struct StandIn {
     pub ready_after: Duration,
     /// Base of the delivery URLs in answers (the server's own `http://host:port`).
     pub delivery_base: String,
+    /// Keys of `POST .../stream/keys`, which signed delivery URLs use.
+    pub signing_keys: Arc<SigningKeys>,
 }
 
 type StandInState = State<Arc<StandIn>>;
@@ -61,8 +66,13 @@ pub fn router(stand_in: Arc<StandIn>) -> Router {
             &format!("{BASE}/live_inputs"),
             post(create_input).get(list_inputs),
         )
-        .route(&format!("{BASE}/live_inputs/{{input}}"), get(get_input))
+        .route(
+            &format!("{BASE}/live_inputs/{{input}}"),
+            get(get_input).put(update_input),
+        )
         .route(&format!("{BASE}/live_inputs/{{input}}/videos"), get(videos))
+        .route(&format!("{BASE}/keys"), post(create_key).get(list_keys))
+        .route(&format!("{BASE}/keys/{{key}}"), delete(delete_key))
         .route("/client/v4", any(no_route))
         .route("/client/v4/{*rest}", any(no_route))
         .method_not_allowed_fallback(method_not_allowed)
@@ -230,6 +240,40 @@ pub async fn get_input(
     }
 }
 
+/// `PUT .../live_inputs/<input>`: the recording settings given replace
+/// the input's (its recordings keep theirs, as they were made).
+pub async fn update_input(
+    State(s): StandInState,
+    PathParams((account, input)): PathParams<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = s.authorize(&headers, Some(&account)) {
+        return r;
+    }
+    let req: CreateLiveInput = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return failure(
+                StatusCode::BAD_REQUEST,
+                10005,
+                format!("bad JSON body: {e}"),
+            )
+        }
+    };
+    match s
+        .origin
+        .update_account_input(&input, req.recording)
+        .and_then(|()| s.origin.account_input(&input))
+    {
+        Ok(i) => {
+            s.origin.count_account_call(AccountCall::Update);
+            envelope(StatusCode::OK, Envelope::ok(live_input(&i)))
+        }
+        Err(e) => origin_error(e),
+    }
+}
+
 /// `GET .../live_inputs/<input>/videos`.
 pub async fn videos(
     State(s): StandInState,
@@ -255,6 +299,54 @@ pub async fn videos(
             )
         }
         Err(e) => origin_error(e),
+    }
+}
+
+/// `POST .../keys`: a new RSA key, its private half shown this once.
+pub async fn create_key(
+    State(s): StandInState,
+    PathParams(account): PathParams<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = s.authorize(&headers, Some(&account)) {
+        return r;
+    }
+    let keys = Arc::clone(&s.signing_keys);
+    match tokio::task::spawn_blocking(move || keys.create()).await {
+        Ok(Ok(key)) => {
+            s.origin.count_account_call(AccountCall::Keys);
+            envelope(StatusCode::OK, Envelope::ok(key))
+        }
+        Ok(Err(e)) => failure(StatusCode::INTERNAL_SERVER_ERROR, 10001, e),
+        Err(e) => failure(StatusCode::INTERNAL_SERVER_ERROR, 10001, e.to_string()),
+    }
+}
+
+/// `GET .../keys`: ids and creation dates.
+pub async fn list_keys(
+    State(s): StandInState,
+    PathParams(account): PathParams<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = s.authorize(&headers, Some(&account)) {
+        return r;
+    }
+    envelope(StatusCode::OK, Envelope::ok(s.signing_keys.list()))
+}
+
+/// `DELETE .../keys/<id>`: its tokens stop working (`result: "ok"`).
+pub async fn delete_key(
+    State(s): StandInState,
+    PathParams((account, key)): PathParams<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = s.authorize(&headers, Some(&account)) {
+        return r;
+    }
+    match s.signing_keys.delete(&key) {
+        Ok(true) => envelope(StatusCode::OK, Envelope::ok("ok")),
+        Ok(false) => failure(StatusCode::NOT_FOUND, 10003, "Not found"),
+        Err(e) => failure(StatusCode::INTERNAL_SERVER_ERROR, 10001, e),
     }
 }
 
@@ -379,7 +471,7 @@ pub fn video(v: &AccountVideo, now: SystemTime, ready_after: Duration, base: &st
         // The local player's deep link plays the recording.
         preview: Some(format!("{base}/?video={uid}")),
         allowed_origins: Some(Vec::new()),
-        require_signed_urls: Some(false),
+        require_signed_urls: Some(v.require_signed_urls),
         duration: Some(if ready {
             v.duration.unwrap_or(0.0)
         } else {
@@ -451,6 +543,7 @@ mod tests {
                 width: 320,
                 height: 180,
             }),
+            require_signed_urls: false,
         }
     }
 

@@ -160,6 +160,12 @@ pub struct AccountCalls {
     pub gets: u64,
     /// `GET .../live_inputs/<input>/videos`.
     pub videos: u64,
+    /// `POST .../keys` that created a signing key.
+    #[serde(default)]
+    pub keys: u64,
+    /// `PUT .../live_inputs/<input>`.
+    #[serde(default)]
+    pub updates: u64,
 }
 
 /// Which account API call to count.
@@ -169,6 +175,8 @@ pub enum AccountCall {
     List,
     Get,
     Videos,
+    Keys,
+    Update,
 }
 
 impl AccountCalls {
@@ -178,6 +186,8 @@ impl AccountCalls {
             AccountCall::List => &mut self.lists,
             AccountCall::Get => &mut self.gets,
             AccountCall::Videos => &mut self.videos,
+            AccountCall::Keys => &mut self.keys,
+            AccountCall::Update => &mut self.updates,
         };
         *c += 1;
     }

@@ -23,6 +23,7 @@ use crate::error::ApiError;
 use crate::ffmpeg::Encode;
 use crate::guard::{self, Exposure};
 use crate::origin::{Origin, Settings};
+use crate::signed::{self, SigningKeys};
 use crate::{control, delivery, demo, recording, rtmp, thumbnails, viewers};
 use http_common::serve::shown_host;
 use stream_api::Secret;
@@ -54,6 +55,10 @@ pub fn router(services: Services, dist: &Path) -> Router {
         stand_in,
         exposure,
     } = services;
+    let signed_guard = signed::Guard {
+        keys: Arc::clone(&stand_in.signing_keys),
+        origin: Arc::clone(&origin),
+    };
     let not_found = || async {
         ApiError::NotFound("not found (the player is served from --dist; is it built?)".into())
     };
@@ -101,14 +106,15 @@ pub fn router(services: Services, dist: &Path) -> Router {
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(cors)
         .with_state(origin);
-    delivery
-        .merge(control)
-        .merge(account_api::router(stand_in))
-        .layer(middleware::from_fn_with_state(
-            Arc::new(exposure),
-            guard::enforce,
-        ))
-        .layer(trace)
+    let routes = delivery.merge(control).merge(account_api::router(stand_in));
+    // Outside the routes: a token in place of the uid is swapped for its
+    // `sub` before routing (see `signed`). The request log is inside, so it
+    // shows the uid, never a token. Outermost, the [`guard`]: Host, Origin,
+    // content type and control token before anything else.
+    signed::guard(signed_guard, routes.layer(trace)).layer(middleware::from_fn_with_state(
+        Arc::new(exposure),
+        guard::enforce,
+    ))
 }
 
 /// Loopback binds accept loopback host names only; any other bind needs a
@@ -249,6 +255,7 @@ pub async fn run(cfg: Config) -> Result<(), String> {
         token,
         ready_after: Duration::from_secs(cfg.recording_ready_seconds),
         delivery_base: own_http.clone(),
+        signing_keys: Arc::new(SigningKeys::load(&data_dir)),
     });
     let demo_task = if cfg.demo {
         demo::create_input(&origin).map_err(|e| format!("cannot create the demo input: {e}"))?;

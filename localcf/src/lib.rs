@@ -6,7 +6,8 @@
 //! - [`supervisor`]: one task per ffmpeg child; [`rtmp`]: RTMP publishers in.
 //! - Pure policies, unit-tested: [`faults`], [`viewers`], [`hls`], [`ffmpeg`], [`ids`].
 //! - [`account_api`]: the stand-in of Cloudflare's account API, which the
-//!   backend (`../backend`) talks to in local mode as it would to Cloudflare.
+//!   backend (`../backend`) talks to in local mode as it would to Cloudflare;
+//!   [`signed`]: its signing keys and the signed-URL check on delivery.
 
 pub mod account_api;
 pub mod api;
@@ -25,6 +26,7 @@ pub mod ids;
 pub mod origin;
 pub mod recording;
 pub mod rtmp;
+pub mod signed;
 pub mod supervisor;
 pub mod thumbnails;
 pub mod viewers;

@@ -109,6 +109,8 @@ struct Video {
     live_since: Option<Instant>,
     /// To the supervisor, while ffmpeg runs.
     stop_tx: Option<mpsc::UnboundedSender<StopRequest>>,
+    /// The input's `requireSignedURLs` when the broadcast started.
+    require_signed_urls: bool,
 }
 
 #[derive(Default)]
@@ -155,6 +157,7 @@ pub struct AccountVideo {
     pub duration: Option<f64>,
     pub outcome: Option<RecordingState>,
     pub size: Option<VideoSize>,
+    pub require_signed_urls: bool,
 }
 
 /// Whether Cloudflare still waits for a publisher that left at `left`:
@@ -322,6 +325,16 @@ impl Origin {
             Target::Video { video, .. } => video,
         };
         st.videos.get_key_value(uid).map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Whether delivery of `id` (an input, or a video by its own setting)
+    /// needs a signed token; `None` for an unknown id.
+    pub fn requires_signed_urls(&self, id: &str) -> Option<bool> {
+        let st = self.lock();
+        if let Some(i) = st.inputs.get(id) {
+            return Some(i.recording.require_signed_urls == Some(true));
+        }
+        st.videos.get(id).map(|v| v.require_signed_urls)
     }
 
     /// `GET /<id>/lifecycle`: the answer and the faults to apply.
@@ -751,6 +764,24 @@ impl Origin {
         }
     }
 
+    /// `PUT .../live_inputs/<uid>` of the stand-in: the settings given
+    /// replace the input's; the ones left out stay.
+    pub fn update_account_input(&self, uid: &str, r: RecordingSettings) -> ApiResult<()> {
+        let mut st = self.lock();
+        let input = st
+            .inputs
+            .get_mut(uid)
+            .ok_or_else(|| ApiError::unknown_input(uid))?;
+        let old = &mut input.recording;
+        old.mode = r.mode.or(old.mode.take());
+        old.timeout_seconds = r.timeout_seconds.or(old.timeout_seconds);
+        old.require_signed_urls = r.require_signed_urls.or(old.require_signed_urls);
+        old.allowed_origins = r.allowed_origins.or(old.allowed_origins.take());
+        old.hide_live_viewer_count = r.hide_live_viewer_count.or(old.hide_live_viewer_count);
+        tracing::info!(input = %uid, settings = ?input.recording, "live input updated");
+        Ok(())
+    }
+
     /// `GET .../live_inputs` of the stand-in: every input, by uid.
     pub fn account_inputs(&self) -> Vec<AccountInput> {
         let st = self.lock();
@@ -783,6 +814,7 @@ impl Origin {
                     duration: video.duration,
                     outcome: video.outcome,
                     size: video.renditions.first().and_then(|r| r.size),
+                    require_signed_urls: video.require_signed_urls,
                 })
             })
             .collect())
@@ -821,6 +853,7 @@ impl Origin {
                     phase: Phase::Ended,
                     live_since: playable.then_some(now),
                     stop_tx: None,
+                    require_signed_urls: meta.require_signed_urls,
                 },
             );
             st.past
@@ -925,7 +958,7 @@ impl Origin {
                 caps.check_free_disk(free).map_err(ApiError::Conflict)?;
             }
         }
-        let name = {
+        let (name, require_signed_urls) = {
             let mut st = self.lock();
             if st.closing {
                 return Err(ApiError::ShuttingDown);
@@ -945,6 +978,7 @@ impl Origin {
             input.publisher_left = None;
             input.history.push(video_uid.clone());
             let name = input.name.clone();
+            let require_signed_urls = input.recording.require_signed_urls == Some(true);
             st.videos.insert(
                 video_uid.clone(),
                 Video {
@@ -960,10 +994,11 @@ impl Origin {
                     phase: Phase::Starting,
                     live_since: None,
                     stop_tx: Some(stop_tx),
+                    require_signed_urls,
                 },
             );
             st.running.insert(video_uid.clone());
-            name
+            (name, require_signed_urls)
         };
         let meta = RecordingMeta {
             video_uid: video_uid.clone(),
@@ -976,6 +1011,7 @@ impl Origin {
             state: RecordingState::LiveInprogress,
             exit: None,
             renditions: launch.renditions.clone(),
+            require_signed_urls,
         };
         let spawned = std::fs::create_dir_all(&dir)
             .and_then(|()| recording::write_meta(&dir, &meta))
@@ -1228,6 +1264,7 @@ mod tests {
                 phase,
                 live_since: (phase != Phase::Starting).then(Instant::now),
                 stop_tx: None,
+                require_signed_urls: false,
             },
         );
         let i = st.inputs.get_mut(input).unwrap();

@@ -47,6 +47,10 @@ pub struct RecordingMeta {
     /// How ffmpeg ended (`exit status: 0`, `signal: 9 (SIGKILL)`...), null while live.
     pub exit: Option<String>,
     pub renditions: Vec<Rendition>,
+    /// The input's `requireSignedURLs` at the start: a private recording
+    /// stays private after a restart (absent in older files: false).
+    #[serde(default, rename = "requireSignedURLs")]
+    pub require_signed_urls: bool,
 }
 
 pub const META: &str = "meta.json";
@@ -370,6 +374,7 @@ mod tests {
             state: RecordingState::LiveInprogress,
             exit: None,
             renditions: vec![remux_rendition()],
+            require_signed_urls: false,
         }
     }
 

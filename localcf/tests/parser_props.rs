@@ -199,6 +199,7 @@ proptest! {
                 .into_iter()
                 .map(|name| Rendition { name, size: None, fps, video_kbps: 1 })
                 .collect(),
+            require_signed_urls: false,
         };
         let bytes = serde_json::to_vec(&meta).unwrap();
         if let Ok(m) = recording::parse_meta(&bytes) {

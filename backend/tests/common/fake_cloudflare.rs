@@ -59,7 +59,20 @@ pub struct Fake {
     pub created: Mutex<Vec<Value>>,
     /// `GET .../live_inputs` calls.
     pub lists: Mutex<u64>,
+    /// `POST .../keys` calls.
+    pub keys_created: Mutex<u64>,
+    /// Bodies of `PUT .../live_inputs/<uid>`.
+    pub updates: Mutex<Vec<Value>>,
+    /// How long `POST .../keys` takes (so concurrent callers overlap).
+    pub key_delay: Mutex<Duration>,
 }
+
+/// The test signing key the fake hands out (PKCS#1 PEM).
+pub const SIGNING_KEY_PEM: &str = include_str!("../fixtures/stream/signing-private.pem");
+/// Its public half.
+pub const SIGNING_PUBLIC_PEM: &str = include_str!("../fixtures/stream/signing-public.pem");
+/// The id the fake gives it.
+pub const SIGNING_KEY_ID: &str = "8f926b2b6e4c1f8f2c6a1bd3d2e7a6f0";
 
 impl Fake {
     pub fn set(&self, r: Reply) {
@@ -126,9 +139,28 @@ fn check(f: &Fake, headers: &HeaderMap, account: &str) -> Option<Response> {
     None
 }
 
+/// The real live input file with the privacy asked: the last update's,
+/// else the first create's `recording.requireSignedURLs` (what Cloudflare
+/// would report back).
+fn real_input(f: &Fake) -> String {
+    let mut v: Value = serde_json::from_str(&shared("live-input-create.json")).unwrap();
+    let asked = f
+        .updates
+        .lock()
+        .unwrap()
+        .last()
+        .or(f.created.lock().unwrap().first())
+        .and_then(|b| b["recording"]["requireSignedURLs"].as_bool());
+    if let Some(p) = asked {
+        v["result"]["recording"]["requireSignedURLs"] = p.into();
+    }
+    v.to_string()
+}
+
 async fn reply(f: &Fake, real: &str) -> Response {
     let r = f.reply.lock().unwrap().clone();
     match r {
+        Reply::Real if real == "live-input-create.json" => json(200, real_input(f), None),
         Reply::Real => json(200, shared(real), None),
         Reply::Slow(d) => {
             tokio::time::sleep(d).await;
@@ -211,6 +243,36 @@ async fn create(
     reply(&f, "live-input-create.json").await
 }
 
+async fn update(
+    State(f): St,
+    Path((account, _input)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(r) = check(&f, &headers, &account) {
+        return r;
+    }
+    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    f.updates.lock().unwrap().push(v);
+    reply(&f, "live-input-create.json").await
+}
+
+/// `POST .../keys`: the test key, in Cloudflare's shape.
+async fn create_key(State(f): St, Path(account): Path<String>, headers: HeaderMap) -> Response {
+    if let Some(r) = check(&f, &headers, &account) {
+        return r;
+    }
+    *f.keys_created.lock().unwrap() += 1;
+    let delay = *f.key_delay.lock().unwrap();
+    tokio::time::sleep(delay).await;
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let body = serde_json::json!({"result": {"id": SIGNING_KEY_ID, "pem": b64(SIGNING_KEY_PEM),
+        "jwk": b64("{}"), "created": "2026-12-01T00:00:00Z"},
+        "success": true, "errors": [], "messages": []});
+    json(200, body.to_string(), None)
+}
+
 /// Starts the fake on a free loopback port (in the caller's runtime).
 pub async fn start(token: &str, account: &str) -> FakeServer {
     let fake = Arc::new(Fake {
@@ -221,11 +283,18 @@ pub async fn start(token: &str, account: &str) -> FakeServer {
         auth_seen: Mutex::new(Vec::new()),
         created: Mutex::new(Vec::new()),
         lists: Mutex::new(0),
+        keys_created: Mutex::new(0),
+        updates: Mutex::new(Vec::new()),
+        key_delay: Mutex::new(Duration::from_millis(200)),
     });
     const B: &str = "/client/v4/accounts/{account}/stream";
     let app = Router::new()
         .route(&format!("{B}/live_inputs"), post(create).get(list))
-        .route(&format!("{B}/live_inputs/{{input}}"), get(input))
+        .route(
+            &format!("{B}/live_inputs/{{input}}"),
+            get(input).put(update),
+        )
+        .route(&format!("{B}/keys"), post(create_key))
         .route(&format!("{B}/live_inputs/{{input}}/videos"), get(videos))
         .with_state(Arc::clone(&fake));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

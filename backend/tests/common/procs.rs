@@ -196,7 +196,8 @@ impl StandIn {
     }
 }
 
-/// Starts the real stand-in (`localcf`) with cheap encodes and no RTMP.
+/// Starts the real stand-in (`localcf`) with cheap encodes and no RTMP
+/// (unless `args` has `--rtmp-port`).
 pub fn stand_in(name: &str, o: StandInOptions) -> StandIn {
     let bin = localcf_binary();
     let dir = scratch_dir(name);
@@ -205,7 +206,12 @@ pub fn stand_in(name: &str, o: StandInOptions) -> StandIn {
         .map(Path::to_path_buf)
         .unwrap_or_else(|| dir.join("data"));
     let mut cmd = Command::new(bin);
-    cmd.args(["--host", "127.0.0.1", "--no-rtmp", "--port"])
+    cmd.args(["--host", "127.0.0.1"]);
+    // No RTMP unless the test names a port for it (go-live needs an ingest URL).
+    if !o.args.contains(&"--rtmp-port") {
+        cmd.arg("--no-rtmp");
+    }
+    cmd.arg("--port")
         .arg(o.port.to_string())
         .arg("--data-dir")
         .arg(&data_dir)
