@@ -141,7 +141,7 @@ metric() {
 }
 
 # Two short broadcasts, so the list holds two real recordings.
-curl -fsS -X POST "$CF/control/inputs" -d '{"uid":"bench","name":"Bench room"}' >/dev/null
+curl -fsS -X POST "$CF/control/inputs" -H 'content-type: application/json' -d '{"uid":"bench","name":"Bench room"}' >/dev/null
 for n in 1 2; do
   say "broadcast $n"
   curl -fsS -X POST "$CF/control/inputs/bench/start" >/dev/null

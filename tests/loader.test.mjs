@@ -70,7 +70,7 @@ test('engine: the loader picks what core/src/engine.rs picks', () => {
 test('native HLS (Safari), live: one lifecycle request, then the <video> loads the manifest', async () => {
   const l = load({ search: '?input=abc', vendor: 'Apple Computer, Inc.' });
   assert.deepEqual(l.fetched, [`${table.origin}/abc/lifecycle`]);
-  assert.equal(l.appended.length, 0, 'no hls.js preload where the player plays natively');
+  assert.equal(l.appended.length, 0, 'no hls.js where the player plays natively');
   await l.settle();
   const start = l.window.__jlpStart;
   assert.equal(start.lifecycle, `${table.origin}/abc/lifecycle`);
@@ -95,17 +95,18 @@ test('native HLS, not live or failed, or the player already took over: no source
   assert.equal(l.videos[0].src, undefined, 'nothing starts after the player took over');
 });
 
-test('hls.js (Chromium, Firefox): lifecycle asked, hls.js preloaded, no native source', async () => {
+test('hls.js (Chromium, Firefox): lifecycle asked, hls.js loaded beside the wasm, no native source', async () => {
   for (const c of [{ vendor: 'Google Inc.' }, { vendor: '', nativeHls: false }]) {
     const l = load({ search: '?input=abc', ...c });
     assert.deepEqual(l.fetched, [`${table.origin}/abc/lifecycle`]);
-    assert.deepEqual(l.appended.map((e) => [e.rel, e.as, e.href]), [['preload', 'script', 'hls.min.js']]);
+    assert.deepEqual(l.appended.map((e) => [e.tag, e.src, e.async]), [['script', 'hls.min.js', true]]);
+    assert.equal(typeof l.window.__jlpHls.then, 'function', 'the player takes the promise');
     await l.settle();
     assert.equal(l.videos[0].src, undefined);
   }
 });
 
-test('a configuration the loader does not take on: nothing asked; hls.js preloaded as the engine says', () => {
+test('a configuration the loader does not take on: nothing asked; hls.js loaded as the engine says', () => {
   let l = load({ search: '?input=abc&base=https%3A%2F%2Fvideodelivery.net' });
   assert.deepEqual(l.fetched, []);
   assert.equal(l.window.__jlpStart, undefined);

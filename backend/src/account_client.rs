@@ -29,6 +29,13 @@ pub const CLOUDFLARE_API_BASE: &str = "https://api.cloudflare.com/client/v4";
 pub const MAX_BODY: usize = 8 << 20;
 /// Wait after a 429 that came without a usable `Retry-After`.
 pub const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// The longest wait a 429 can impose: Cloudflare blocks a token that went
+/// over its 1200 calls per 5 minutes for the next 5 minutes, so no honest
+/// `Retry-After` is longer. A longer one (or a year-3000 date) is clamped,
+/// so an upstream cannot stop every call until a restart.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+/// A `Retry-After` longer than this is not read at all (an HTTP date is 29).
+const MAX_RETRY_AFTER_LEN: usize = 64;
 
 /// Why a call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -443,14 +450,25 @@ impl AccountClient {
     }
 }
 
-/// `Retry-After`: delay-seconds or an HTTP date (relative to `now`).
+/// `Retry-After`: delay-seconds or an HTTP date (relative to `now`), at
+/// most [`MAX_RETRY_AFTER`]. Digits too many for a `u64` are the maximum;
+/// a sign, a fraction, garbage or an overlong value is `None`.
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let v = value.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+    if v.is_empty() || v.len() > MAX_RETRY_AFTER_LEN {
+        return None;
+    }
+    if v.bytes().all(|b| b.is_ascii_digit()) {
+        // `u64::from_str` would also take a leading `+`; RFC 9110 does not.
+        let secs = v.parse::<u64>().unwrap_or(u64::MAX);
+        return Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER));
     }
     let at = httpdate::parse_http_date(v).ok()?;
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+    Some(
+        at.duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_RETRY_AFTER),
+    )
 }
 
 /// The errors' text of an envelope, or `HTTP <status>` when it has none.
@@ -665,6 +683,45 @@ mod tests {
         assert_eq!(parse_retry_after(&past, now()), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("-1", now()), None);
         assert_eq!(parse_retry_after("", now()), None);
+    }
+
+    // Regression: `Retry-After: 18446744073709551615` overflowed `Instant +`
+    // in the cache (a panic, an abort in release), and a year-3000 date held
+    // every call off until a restart.
+    #[test]
+    fn retry_after_is_bounded() {
+        let max = Some(MAX_RETRY_AFTER);
+        let cases: &[(&str, Option<Duration>)] = &[
+            ("18446744073709551615", max),
+            ("18446744073709551616", max),
+            ("99999999999999999999999999999999", max),
+            ("301", max),
+            ("300", max),
+            ("299", Some(Duration::from_secs(299))),
+            ("0", Some(Duration::ZERO)),
+            (" 5 ", Some(Duration::from_secs(5))),
+            ("+5", None),
+            ("-5", None),
+            ("-18446744073709551615", None),
+            ("1.5", None),
+            ("5s", None),
+            ("Wed, 01 Jan 3000 00:00:00 GMT", max),
+            ("Thu, 01 Jan 1970 00:00:00 GMT", Some(Duration::ZERO)),
+            ("Fri, 31 Dec 9999 23:59:59 GMT", max),
+            ("Sat, 32 Jan 2000 00:00:00 GMT", None),
+            ("<script>", None),
+        ];
+        for (v, want) in cases {
+            assert_eq!(parse_retry_after(v, now()), *want, "{v}");
+        }
+        assert_eq!(parse_retry_after(&"9".repeat(65), now()), None);
+        assert_eq!(parse_retry_after(&"1".repeat(64), now()), max);
+        assert_eq!(
+            interp(429, Some("18446744073709551615"), ""),
+            Err(AccountError::RateLimited {
+                retry_after: MAX_RETRY_AFTER
+            })
+        );
     }
 
     #[test]

@@ -143,14 +143,17 @@ fn viewer_tokens(
         per_minute: cfg.viewer_token_rate_per_minute,
         burst: cfg.viewer_token_burst,
     };
-    Ok(Arc::new(ViewerTokens::new(
+    let tokens = Arc::new(ViewerTokens::new(
         Arc::clone(live),
         keys,
         Arc::clone(cache),
         access,
         ttl,
         RateLimiter::new(limit, 100_000),
-    )))
+    ));
+    // The moderator's status of a private room reads delivery with a token.
+    live.rooms.set_signer(Arc::clone(&tokens) as _);
+    Ok(tokens)
 }
 
 /// Runs the backend until SIGINT/SIGTERM.
@@ -160,6 +163,8 @@ pub async fn run(cfg: Config) -> Result<(), String> {
     let delivery_base = cfg.delivery_base()?;
     let recordings_cors = recordings_api::parse_cors_origins(&cfg.recordings_cors_origins)
         .map_err(|e| format!("--recordings-cors-origins: {e}"))?;
+    let frames = http_common::headers::FramePolicy::parse(&cfg.frame_ancestors)
+        .map_err(|e| format!("--frame-ancestors: {e}"))?;
     let http = TcpListener::bind((cfg.host.as_str(), cfg.port))
         .await
         .map_err(|e| format!("cannot listen on {}:{}: {e}", cfg.host, cfg.port))?;
@@ -173,14 +178,13 @@ pub async fn run(cfg: Config) -> Result<(), String> {
     );
     let client = Arc::new(client);
     let go_live = go_live(&cfg, &client, &own_http)?;
-    let cache = RecordingsCache::new(
-        Arc::clone(&client),
-        CacheSettings::with_ttl(
-            Duration::from_secs(cfg.recordings_ttl_seconds),
-            usize::try_from(cfg.recordings_cache_inputs).unwrap_or(usize::MAX),
-            Rewrite { delivery_base },
-        ),
+    let mut cache_settings = CacheSettings::with_ttl(
+        Duration::from_secs(cfg.recordings_ttl_seconds),
+        usize::try_from(cfg.recordings_cache_inputs).unwrap_or(usize::MAX),
+        Rewrite { delivery_base },
     );
+    cache_settings.missing_ttl = Duration::from_secs(cfg.recordings_missing_ttl_seconds);
+    let cache = RecordingsCache::new(Arc::clone(&client), cache_settings);
     let qoe_url = cfg.qoe.database_url()?;
     let qoe_store = crate::qoe::store::Store::open(qoe_url.expose()).await?;
     tracing::info!(engine = ?qoe_store.engine(), "viewing figures: database ready");
@@ -223,15 +227,15 @@ pub async fn run(cfg: Config) -> Result<(), String> {
         extra,
         &cfg.dist,
     );
+    // nosniff, CSP on pages, no-store on answers to credentials.
+    let app = http_common::headers::secure(app, frames);
     let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
-    let serve = axum::serve(
-        http,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
+    // Not axum::serve: it has no header-read or idle timeout and no
+    // connection cap (http_common::limits).
+    let serve = http_common::limits::serve(http, app, cfg.serve.limits(), async {
         let _ = http_stopped.await;
     });
-    let mut server = tokio::spawn(async move { serve.await });
+    let mut server = tokio::spawn(serve);
     tracing::info!(http = %own_http, dist = %cfg.dist.display(), "listening");
     {
         let mut out = std::io::stdout().lock();

@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use http_common::error::PublicError;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use player_core::cloudflare::ErrorBody;
 use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -109,9 +109,7 @@ impl IntoResponse for AuthError {
         (
             self.status(),
             headers,
-            Json(ErrorBody {
-                error: self.to_string(),
-            }),
+            Json(PublicError::new(self.status(), self.to_string())),
         )
             .into_response()
     }

@@ -10,6 +10,11 @@
 //! - A token bucket caps upstream calls overall (below Cloudflare's 1200 per
 //!   5 minutes), keeping half of it for inputs already known.
 //! - At most `max_inputs` inputs are kept; the least recently used goes.
+//! - An input the account does not have (upstream 404) is remembered apart,
+//!   for `missing_ttl` (a negative TTL), in a map of its own: made-up ids
+//!   neither count as known (they never spend the half of the budget kept
+//!   for real inputs) nor push real inputs out of the cache, and their
+//!   rechecks take only the top quarter of the bucket ([`Need`]).
 //!
 //! The decisions are the pure [`decide`] and [`Budget`]; [`RecordingsCache`]
 //! only applies them under one short lock.
@@ -25,7 +30,7 @@ use stream_api::account::Video;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::account_client::{AccountClient, AccountError};
+use crate::account_client::{AccountClient, AccountError, MAX_RETRY_AFTER};
 use crate::recordings::{self, Page, Rewrite};
 
 /// Where the videos lists come from: the account API client, or a fake in tests.
@@ -58,6 +63,9 @@ impl Default for BudgetSettings {
     }
 }
 
+/// How long a 404 from upstream is kept by default (at least the TTL).
+pub const DEFAULT_MISSING_TTL: Duration = Duration::from_secs(60);
+
 #[derive(Debug, Clone)]
 pub struct CacheSettings {
     pub ttl: Duration,
@@ -65,19 +73,25 @@ pub struct CacheSettings {
     /// No new call for an input this long after a failed one.
     pub failure_backoff: Duration,
     pub max_inputs: usize,
+    /// How long an input upstream answered 404 for is answered 404 without
+    /// asking again (at most `max_inputs` of them are remembered); then it
+    /// is asked again behind the 404, at the lowest priority.
+    pub missing_ttl: Duration,
     pub budget: BudgetSettings,
     pub rewrite: Rewrite,
 }
 
 impl CacheSettings {
     /// The usual settings for a TTL: stale-while-revalidate 2 × ttl, failure
-    /// backoff min(ttl, 5 s).
+    /// backoff min(ttl, 5 s), missing inputs remembered for max(ttl, 60 s)
+    /// (a made-up id hardly ever becomes real: Cloudflare's are random).
     pub fn with_ttl(ttl: Duration, max_inputs: usize, rewrite: Rewrite) -> Self {
         Self {
             ttl,
             stale_while_revalidate: ttl * 2,
             failure_backoff: ttl.min(Duration::from_secs(5)),
             max_inputs: max_inputs.max(1),
+            missing_ttl: DEFAULT_MISSING_TTL.max(ttl),
             budget: BudgetSettings::default(),
             rewrite,
         }
@@ -121,6 +135,19 @@ pub fn decide(v: View, ttl: Duration, stale_while_revalidate: Duration) -> Decis
     }
 }
 
+/// Who asks for an upstream call, and so how deep into the bucket it may go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// An input with a list: the whole bucket.
+    Known,
+    /// An input never asked about: down to half.
+    New,
+    /// Asking again about an input upstream said it does not have (a
+    /// made-up id, most likely): the top quarter only, so rechecks never
+    /// starve a new real input.
+    Recheck,
+}
+
 /// A token bucket over upstream calls.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Budget {
@@ -148,11 +175,16 @@ impl Budget {
     /// may not dig into the half of the bucket kept for known inputs. On
     /// refusal, how long until it would be allowed.
     pub fn take(&mut self, now: Instant, known: bool) -> Result<(), Duration> {
+        self.take_for(now, if known { Need::Known } else { Need::New })
+    }
+
+    /// Takes one call for `need`, down to its floor (see [`Need`]).
+    pub fn take_for(&mut self, now: Instant, need: Need) -> Result<(), Duration> {
         self.refill(now);
-        let floor = if known {
-            0.0
-        } else {
-            self.settings.burst / 2.0
+        let floor = match need {
+            Need::Known => 0.0,
+            Need::New => self.settings.burst / 2.0,
+            Need::Recheck => self.settings.burst * 3.0 / 4.0,
         };
         if self.tokens >= floor + 1.0 {
             self.tokens -= 1.0;
@@ -214,6 +246,8 @@ struct Entry {
 
 struct Inner {
     entries: HashMap<String, Entry>,
+    /// Inputs upstream answered 404 for, and when.
+    missing: HashMap<String, Instant>,
     budget: Budget,
     /// After a 429: no call at all before this.
     limited_until: Option<Instant>,
@@ -285,6 +319,7 @@ impl<U: Upstream> RecordingsCache<U> {
             upstream,
             inner: Mutex::new(Inner {
                 entries: HashMap::new(),
+                missing: HashMap::new(),
                 budget: Budget::new(settings.budget, Instant::now()),
                 limited_until: None,
                 tick: 0,
@@ -371,6 +406,21 @@ impl<U: Upstream> RecordingsCache<U> {
         inner.tick += 1;
         let tick = inner.tick;
         let limited = inner.limited_until.filter(|t| *t > now);
+        // A 404 noted: answered as is; past its TTL one recheck runs behind
+        // it, at the lowest priority, and the note stands until it settles.
+        if let Some(at) = inner.missing.get(input).copied() {
+            let expired = now.saturating_duration_since(at) >= s.missing_ttl;
+            let running = inner.entries.get(input).is_some_and(|e| e.flight.is_some());
+            let launch = (expired
+                && !running
+                && limited.is_none()
+                && inner.budget.take_for(now, Need::Recheck).is_ok())
+            .then(|| self.start_flight(inner, input, tick));
+            return (
+                Step::Done(Answer::Missing),
+                launch.map(|(id, tx, _)| (id, tx)),
+            );
+        }
         let (view, known) = match inner.entries.get_mut(input) {
             Some(e) => {
                 e.used = tick;
@@ -386,7 +436,9 @@ impl<U: Upstream> RecordingsCache<U> {
                         .map(|(_, at)| now.saturating_duration_since(*at)),
                     held_for: held.map(|t| t - now),
                 };
-                (view, e.copy.is_some())
+                // Only a list makes an input known: a 404 is not one.
+                let known = matches!(e.copy, Some((Copy::Found(_), _)));
+                (view, known)
             }
             None => (
                 View {
@@ -541,7 +593,17 @@ impl<U: Upstream> RecordingsCache<U> {
             .get_mut(input)
             .filter(|e| e.flight.as_ref().is_some_and(|f| f.id == id));
         match (fresh, entry) {
+            (Ok(Copy::Missing), entry) => {
+                if entry.is_some() {
+                    inner.entries.remove(input);
+                }
+                remember_missing(inner, input, now, self.settings.max_inputs);
+                Answer::Missing
+            }
             (Ok(copy), Some(e)) => {
+                // An input that was missing exists now (the stand-in
+                // restarted and it was created again).
+                inner.missing.remove(input);
                 e.flight = None;
                 e.failure = None;
                 let answer = copy.answer(false);
@@ -557,7 +619,10 @@ impl<U: Upstream> RecordingsCache<U> {
                 let reason = format!("cannot list recordings: {err}");
                 let retry_after = match err {
                     AccountError::RateLimited { retry_after } => {
-                        let until = now + retry_after;
+                        // Clamped again here: any `Upstream` may say anything,
+                        // and an `Instant` overflow would panic under the lock.
+                        let retry_after = retry_after.min(MAX_RETRY_AFTER);
+                        let until = now.checked_add(retry_after).unwrap_or(now);
                         inner.limited_until =
                             Some(inner.limited_until.map_or(until, |t| t.max(until)));
                         tracing::warn!(input = %input, retry_after_s = retry_after.as_secs(), "recordings: rate limited by the account API");
@@ -588,6 +653,22 @@ impl<U: Upstream> RecordingsCache<U> {
             }
         }
     }
+}
+
+/// Notes `input` as missing, dropping the oldest note when `cap` are held.
+fn remember_missing(inner: &mut Inner, input: &str, now: Instant, cap: usize) {
+    if inner.missing.len() >= cap && !inner.missing.contains_key(input) {
+        // Oldest first: a flood of made-up ids replaces itself.
+        let oldest = inner
+            .missing
+            .iter()
+            .min_by_key(|(_, at)| **at)
+            .map(|(k, _)| k.clone());
+        if let Some(k) = oldest {
+            inner.missing.remove(&k);
+        }
+    }
+    inner.missing.insert(input.to_string(), now);
 }
 
 fn lost() -> Answer {
@@ -915,6 +996,41 @@ mod tests {
         assert_eq!(fake.calls(), 3);
     }
 
+    // Regression: a `Retry-After` of u64::MAX seconds overflowed `Instant +`
+    // under the cache's lock (a panic; an abort in a release build).
+    #[tokio::test(start_paused = true)]
+    async fn an_endless_retry_after_is_clamped_not_a_panic() {
+        let fake = Fake::new(
+            Duration::from_millis(10),
+            vec![
+                Err(AccountError::RateLimited {
+                    retry_after: Duration::MAX,
+                }),
+                videos(&["a"]),
+            ],
+        );
+        let c = cache(&fake);
+        match c.get("in").await {
+            Answer::Unavailable {
+                retry_after: Some(r),
+                ..
+            } => assert!(r <= MAX_RETRY_AFTER, "{r:?}"),
+            o => panic!("{o:?}"),
+        }
+        match c.get("other").await {
+            Answer::Unavailable {
+                retry_after: Some(r),
+                ..
+            } => assert!(r <= MAX_RETRY_AFTER, "{r:?}"),
+            o => panic!("{o:?}"),
+        }
+        assert_eq!(fake.calls(), 1);
+        // Calls resume after at most the clamp.
+        tokio::time::advance(MAX_RETRY_AFTER + s(1)).await;
+        assert_eq!(uids(&c.get("in").await), ["a"]);
+        assert_eq!(fake.calls(), 2);
+    }
+
     #[tokio::test(start_paused = true)]
     async fn unknown_inputs_are_cached_too() {
         let fake = Fake::new(
@@ -928,6 +1044,90 @@ mod tests {
             assert_eq!(c.get("nope").await, Answer::Missing);
         }
         assert_eq!(fake.calls(), 1);
+    }
+
+    /// 404 for ids starting with `madeup`, a list for the others.
+    struct MadeUp(AtomicU64);
+    impl Upstream for MadeUp {
+        async fn videos(&self, input: &str) -> Result<Vec<Video>, AccountError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            if input.starts_with("madeup") {
+                Err(AccountError::NotFound {
+                    message: "Not found".into(),
+                })
+            } else {
+                videos(&["a"])
+            }
+        }
+    }
+
+    // Regression (issue 15, 3): made-up ids answered 404 were cached as
+    // known, so their refreshes spent the half of the budget kept for real
+    // inputs: after 241 such calls a new real input got 503.
+    #[tokio::test(start_paused = true)]
+    async fn made_up_ids_do_not_spend_the_budget_of_real_inputs() {
+        let up = Arc::new(MadeUp(AtomicU64::new(0)));
+        let mut settings = CacheSettings::with_ttl(
+            TTL,
+            100,
+            Rewrite {
+                delivery_base: None,
+            },
+        );
+        settings.budget = BudgetSettings {
+            burst: 10.0,
+            per_second: 0.02,
+        };
+        let c = RecordingsCache::new(Arc::clone(&up), settings);
+        let mut asked = 0;
+        for _ in 0..60 {
+            for i in 0..4 {
+                let a = c.get(&format!("madeup{i}")).await;
+                assert!(
+                    matches!(a, Answer::Missing | Answer::Unavailable { .. }),
+                    "{a:?}"
+                );
+                asked += 1;
+            }
+            tokio::time::advance(s(5)).await;
+        }
+        assert_eq!(asked, 240);
+        assert_eq!(uids(&c.get("real").await), ["a"]);
+        // 4 ids, rechecked at most once a missing TTL (60 s) each while the top quarter of the bucket allows, and the real one.
+        assert!(
+            up.0.load(Ordering::SeqCst) <= 21,
+            "{}",
+            up.0.load(Ordering::SeqCst)
+        );
+        assert_eq!(c.stats().inputs, 1, "made-up ids take no room among inputs");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn missing_notes_are_bounded() {
+        let up = Arc::new(MadeUp(AtomicU64::new(0)));
+        let mut settings = CacheSettings::with_ttl(
+            TTL,
+            3,
+            Rewrite {
+                delivery_base: None,
+            },
+        );
+        settings.budget = BudgetSettings {
+            burst: 1000.0,
+            per_second: 100.0,
+        };
+        let c = RecordingsCache::new(Arc::clone(&up), settings);
+        for i in 0..10 {
+            assert_eq!(c.get(&format!("madeup{i}")).await, Answer::Missing);
+            tokio::time::advance(Duration::from_millis(10)).await;
+        }
+        assert_eq!(c.lock().missing.len(), 3);
+        // The newest are kept; the oldest was asked again.
+        c.get("madeup9").await;
+        assert_eq!(up.0.load(Ordering::SeqCst), 10);
+        c.get("madeup0").await;
+        assert_eq!(up.0.load(Ordering::SeqCst), 11);
     }
 
     #[tokio::test(start_paused = true)]

@@ -64,10 +64,23 @@ pub struct Config {
     #[arg(long, env = "RECORDINGS_CORS_ORIGINS", default_value = "*")]
     pub recordings_cors_origins: String,
 
+    /// Who may frame the watch page (its CSP `frame-ancestors`): `*`, `none`
+    /// (this site only), or hosts separated by commas (`https://a.example`,
+    /// `https://*.example.com`). This site is always allowed; the moderator
+    /// page may be framed by this site only.
+    #[arg(long, env = "FRAME_ANCESTORS", default_value = "*")]
+    pub frame_ancestors: String,
+
     /// Seconds a recordings list is fresh (one account API call per input
     /// per TTL, however many viewers).
     #[arg(long, env = "RECORDINGS_TTL_SECONDS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub recordings_ttl_seconds: u64,
+
+    /// Seconds an input the account does not have (the account API said
+    /// 404) is answered 404 without asking again; made-up ids cost one
+    /// call per input per this long, at the lowest priority.
+    #[arg(long, env = "RECORDINGS_MISSING_TTL_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub recordings_missing_ttl_seconds: u64,
 
     /// Inputs whose recordings list is kept in memory (least recently used go).
     #[arg(long, env = "RECORDINGS_CACHE_INPUTS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
@@ -193,6 +206,10 @@ pub struct Config {
 
     #[command(flatten)]
     pub qoe: crate::qoe::QoeConfig,
+
+    /// Connection cap and timeouts.
+    #[command(flatten)]
+    pub serve: http_common::limits::ServeArgs,
 }
 
 /// `--viewer-token-ttl`: 10 s to 24 h (Cloudflare's longest).
@@ -332,6 +349,44 @@ mod tests {
         let mut all = vec!["backend", "--cf-account", "acc"];
         all.extend_from_slice(args);
         Config::try_parse_from(all).unwrap()
+    }
+
+    #[test]
+    fn private_room_settings() {
+        let c = parse(&[]);
+        assert!(!c.live_require_signed_urls);
+        assert_eq!(c.viewer_access, "link");
+        assert_eq!(
+            Duration::from(c.viewer_token_ttl),
+            Duration::from_secs(3600)
+        );
+        let c = parse(&[
+            "--private-rooms",
+            "--viewer-access",
+            "participants",
+            "--viewer-token-ttl",
+            "60s",
+        ]);
+        assert!(c.live_require_signed_urls);
+        assert_eq!(c.viewer_access, "participants");
+        assert_eq!(Duration::from(c.viewer_token_ttl), Duration::from_secs(60));
+        // The old flag name still works.
+        assert!(parse(&["--live-require-signed-urls"]).live_require_signed_urls);
+        assert_eq!(
+            Duration::from(parse(&["--viewer-token-ttl", "24h"]).viewer_token_ttl),
+            Duration::from_secs(86_400)
+        );
+        // Past Cloudflare's 24 h, too short, or an unknown policy: refused at start.
+        for bad in [
+            &["--viewer-token-ttl", "25h"][..],
+            &["--viewer-token-ttl", "5s"],
+            &["--viewer-token-ttl", "soon"],
+            &["--viewer-access", "everyone"],
+        ] {
+            let mut all = vec!["backend", "--cf-account", "acc"];
+            all.extend_from_slice(bad);
+            assert!(Config::try_parse_from(all).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
-use player_core::cloudflare::ErrorBody;
+use http_common::error::PublicError;
 use player_core::qoe::{Invalid, ViewReport};
 use stream_api::Secret;
 
@@ -45,9 +45,10 @@ pub fn router(
                     return (
                         StatusCode::UNAUTHORIZED,
                         [(header::WWW_AUTHENTICATE, "Bearer")],
-                        Json(ErrorBody {
-                            error: "metrics need the metrics token".into(),
-                        }),
+                        Json(PublicError::new(
+                            StatusCode::UNAUTHORIZED,
+                            "metrics need the metrics token",
+                        )),
                     )
                         .into_response();
                 };

@@ -99,19 +99,31 @@ fn newest_first(a: &Video, b: &Video) -> Ordering {
     key(b).cmp(&key(a)).then_with(|| a.uid.cmp(&b.uid))
 }
 
+/// A recording's name is cut to this many characters.
+pub const MAX_NAME_CHARS: usize = 256;
+
 /// Builds the endpoint's answer from the input's videos: `ready` ones are
 /// recordings, `error` ones are left out, every other state (unknown ones
-/// too) is processing; videos without a state or uid are left out.
+/// too) is processing; videos without a state or a valid uid are left out.
 pub fn build(input_uid: &str, mut videos: Vec<Video>, rewrite: &Rewrite) -> RecordingList {
     videos.sort_by(newest_first);
     let mut recordings = Vec::new();
     let mut processing = Vec::new();
     for v in &videos {
         let Some(state) = v.state() else { continue };
-        if v.uid.is_empty() {
+        // The uid goes into rewritten URLs and the player's requests: only
+        // a uid's characters (an upstream's `../x?y` is left out).
+        if !crate::ids::is_valid_uid(&v.uid) {
             continue;
         }
-        let name = v.meta.name.clone().unwrap_or_default();
+        let name: String = v
+            .meta
+            .name
+            .as_deref()
+            .unwrap_or_default()
+            .chars()
+            .take(MAX_NAME_CHARS)
+            .collect();
         let created = v.created.clone().unwrap_or_default();
         if state.is_ready() {
             if recordings.len() < MAX_LISTED {

@@ -11,13 +11,12 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use player_core::cloudflare::ErrorBody;
 use serde::{Deserialize, Serialize};
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
 use crate::account_client::{AccountClient, CallStats};
 use crate::cache::{Answer, CacheStats, RecordingsCache};
-use crate::error::ApiError;
+use crate::error::{error_response, ApiError, PublicError};
 use crate::extract::PathParams;
 use crate::ids;
 use crate::recordings;
@@ -122,22 +121,25 @@ pub fn router(svc: Arc<RecordingsService>, origins: &CorsOrigins) -> Router {
         .with_state(svc)
 }
 
-fn json_error(status: StatusCode, cache_control: &str, message: String) -> Response {
-    let cc = HeaderValue::from_str(cache_control).unwrap_or(HeaderValue::from_static("no-store"));
-    (
-        status,
-        [(header::CACHE_CONTROL, cc)],
-        Json(ErrorBody { error: message }),
-    )
-        .into_response()
-}
-
+/// A 404 that caches may keep for the TTL (the id is the caller's own,
+/// checked by [`ids::is_valid_uid`] before it is echoed).
 fn no_input(input: &str, ttl: Duration) -> Response {
-    json_error(
+    let mut r = (
         StatusCode::NOT_FOUND,
-        &format!("public, max-age={}", ttl.as_secs().max(1)),
-        format!("no live input `{input}`"),
+        Json(PublicError::with_code(
+            "no_input",
+            if ids::is_valid_uid(input) {
+                format!("no live input `{input}`")
+            } else {
+                "no live input with that id".into()
+            },
+        )),
     )
+        .into_response();
+    if let Ok(cc) = HeaderValue::from_str(&format!("public, max-age={}", ttl.as_secs().max(1))) {
+        r.headers_mut().insert(header::CACHE_CONTROL, cc);
+    }
+    r
 }
 
 /// `GET /api/inputs/<input>/recordings`.
@@ -180,11 +182,16 @@ pub async fn recordings(
             resp
         }
         Answer::Missing => no_input(&input, ttl),
+        // The reason (upstream text) is in the log already: viewers get a
+        // fixed sentence.
         Answer::Unavailable {
             retry_after: Some(after),
-            reason,
+            ..
         } => {
-            let mut resp = json_error(StatusCode::SERVICE_UNAVAILABLE, "no-store", reason);
+            let mut resp = error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                PublicError::with_code("busy", "the recordings list is busy; try again shortly"),
+            );
             resp.headers_mut().insert(
                 header::RETRY_AFTER,
                 HeaderValue::from(after.as_secs().max(1)),
@@ -192,9 +199,14 @@ pub async fn recordings(
             resp
         }
         Answer::Unavailable {
-            retry_after: None,
-            reason,
-        } => json_error(StatusCode::BAD_GATEWAY, "no-store", reason),
+            retry_after: None, ..
+        } => error_response(
+            StatusCode::BAD_GATEWAY,
+            PublicError::with_code(
+                "upstream_unavailable",
+                "the recordings list cannot be fetched right now",
+            ),
+        ),
     }
 }
 

@@ -297,6 +297,16 @@ struct Views {
 
 type Flight = Arc<tokio::sync::Mutex<()>>;
 
+/// A future of a delivery id (a boxed one: the signer is a trait object).
+pub type IdFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Option<String>> + Send + 'a>>;
+
+/// Gives the id a private input is read by on the delivery side (a signed
+/// token in place of its uid): the viewer tokens, once configured.
+pub trait DeliverySigner: Send + Sync {
+    fn token_for<'a>(&'a self, uid: &'a str) -> IdFuture<'a>;
+}
+
 /// Finds or creates rooms' inputs.
 pub struct RoomsService {
     client: Arc<AccountClient>,
@@ -304,6 +314,8 @@ pub struct RoomsService {
     inputs: Mutex<HashMap<String, (Instant, RoomInput)>>,
     flights: Mutex<HashMap<String, Flight>>,
     http: reqwest::Client,
+    /// Set once viewer tokens are configured; private inputs' status needs it.
+    signer: std::sync::OnceLock<Arc<dyn DeliverySigner>>,
 }
 
 impl RoomsService {
@@ -319,6 +331,7 @@ impl RoomsService {
             inputs: Mutex::new(HashMap::new()),
             flights: Mutex::new(HashMap::new()),
             http,
+            signer: std::sync::OnceLock::new(),
         })
     }
 
@@ -490,6 +503,26 @@ impl RoomsService {
                 Err(LiveError::NoInput)
             }
             Err(e) => Err(e.into()),
+        }
+    }
+
+    /// How private inputs are read on the delivery side (set once).
+    pub fn set_signer(&self, signer: Arc<dyn DeliverySigner>) {
+        let _ = self.signer.set(signer);
+    }
+
+    /// [`RoomsService::delivery`] of a room's input: a private one is read
+    /// with a signed token (unknowns when none can be had).
+    pub async fn delivery_of(&self, input: &RoomInput) -> Delivery {
+        if !input.private {
+            return self.delivery(&input.uid).await;
+        }
+        let Some(signer) = self.signer.get() else {
+            return Delivery::default();
+        };
+        match signer.token_for(&input.uid).await {
+            Some(token) => self.delivery(&token).await,
+            None => Delivery::default(),
         }
     }
 

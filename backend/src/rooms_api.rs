@@ -18,7 +18,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use player_core::cloudflare::ErrorBody;
+use http_common::error::PublicError;
 
 use crate::auth::{token_from, AuthError, Grant, JitsiAuth};
 use crate::qoe::api::MayRead;
@@ -66,12 +66,11 @@ impl From<LiveError> for RoomsError {
 }
 
 pub(crate) fn json_error(status: StatusCode, message: String) -> Response {
-    (
-        status,
-        [(header::CACHE_CONTROL, "no-store")],
-        Json(ErrorBody { error: message }),
-    )
-        .into_response()
+    http_common::error::error_response(status, PublicError::new(status, message))
+}
+
+fn json_error_code(status: StatusCode, code: &str, message: String) -> Response {
+    http_common::error::error_response(status, PublicError::with_code(code, message))
 }
 
 fn with_retry_after(mut r: Response, wait: Duration) -> Response {
@@ -100,17 +99,24 @@ impl IntoResponse for RoomsError {
                 ),
                 wait,
             ),
-            Self::Live(e @ LiveError::NoInput) => json_error(StatusCode::NOT_FOUND, e.to_string()),
+            Self::Live(e @ LiveError::NoInput) => {
+                json_error_code(StatusCode::NOT_FOUND, "no_input", e.to_string())
+            }
             Self::Live(LiveError::Busy(wait)) => with_retry_after(
-                json_error(
+                json_error_code(
                     StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
                     LiveError::Busy(wait).to_string(),
                 ),
                 wait,
             ),
-            Self::Live(e @ LiveError::Upstream(_)) => {
-                json_error(StatusCode::BAD_GATEWAY, e.to_string())
-            }
+            // A fixed sentence from `LiveError`'s `From<AccountError>`;
+            // the upstream's own text is in the log only.
+            Self::Live(e @ LiveError::Upstream(_)) => json_error_code(
+                StatusCode::BAD_GATEWAY,
+                "upstream_unavailable",
+                e.to_string(),
+            ),
         }
     }
 }
@@ -220,7 +226,7 @@ async fn go_live(State(s): St, caller: LiveCaller, body: Bytes) -> Result<Respon
 /// `GET /api/rooms/<room>/live`: the same, plus how the input is doing.
 async fn live_status(State(s): St, caller: LiveCaller) -> Result<Response, RoomsError> {
     let input = s.rooms.status(&caller.room).await?;
-    let delivery = s.rooms.delivery(&input.uid).await;
+    let delivery = s.rooms.delivery_of(&input).await;
     let body = LiveStatusAnswer {
         input: answer(s.rooms.settings(), &caller.room, &input, false),
         status: input.status.as_ref().map(|st| st.as_str().to_string()),

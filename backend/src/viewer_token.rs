@@ -37,7 +37,7 @@ use crate::auth::{token_from, AuthError};
 use crate::cache::{Answer, RecordingsCache};
 use crate::ids;
 use crate::rate_limit::RateLimiter;
-use crate::rooms::{validate_room, LiveError};
+use crate::rooms::{validate_room, DeliverySigner, IdFuture, LiveError};
 use crate::rooms_api::{body_too_large, client_address, json_error, GoLive, MAX_BODY};
 use crate::signing_key::{KeyError, KeyStore, SigningKey};
 
@@ -201,6 +201,20 @@ impl ViewerTokens {
         }
         reuse.insert(sub.to_string(), (c.exp, token.clone()));
         Ok((token, c.exp))
+    }
+}
+
+/// The moderator's status of a private room reads lifecycle and views
+/// with a token, as a viewer would.
+impl DeliverySigner for ViewerTokens {
+    fn token_for<'a>(&'a self, uid: &'a str) -> IdFuture<'a> {
+        Box::pin(async move {
+            self.mint(uid, unix_now())
+                .await
+                .inspect_err(|e| tracing::warn!(error = %e, "status of a private room: no token"))
+                .ok()
+                .map(|(token, _)| token)
+        })
     }
 }
 

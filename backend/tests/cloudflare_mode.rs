@@ -173,11 +173,16 @@ async fn lists_the_real_file_rewritten_and_caches() {
     assert_eq!(status, 502, "{body}");
     assert_eq!(h(&headers, "cache-control"), "no-store");
     assert!(serde_json::from_str::<Value>(&body).unwrap()["error"].is_string());
-    // Bad credentials upstream: 502 saying so, the token nowhere.
+    // Bad credentials upstream: a plain 502 (Cloudflare's words go to the
+    // log only), the token nowhere.
     cf.fake.set(Reply::raw(401, &shared("api-error-auth.json")));
     let (status, _, body) = fetch(&api, &seen, "/api/inputs/fresh2/recordings", &[]).await;
     assert_eq!(status, 502);
-    assert!(body.contains("Authentication error"), "{body}");
+    assert!(!body.contains("Authentication error"), "{body}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["code"],
+        "upstream_unavailable"
+    );
     // Unknown input upstream: 404 (and cached).
     cf.fake.set(Reply::raw(
         404,
@@ -349,6 +354,12 @@ fn help_and_errors_never_show_the_token() {
         "--recordings-cors-origins",
         "--recordings-ttl-seconds",
         "--recordings-cache-inputs",
+        "--recordings-missing-ttl-seconds",
+        "--frame-ancestors",
+        "--max-connections",
+        "--header-read-timeout-seconds",
+        "--request-timeout-seconds",
+        "--idle-timeout-seconds",
     ] {
         assert!(help.contains(flag), "--help lacks {flag}");
     }
@@ -396,6 +407,20 @@ fn help_and_errors_never_show_the_token() {
     assert!(!ok);
     assert!(err.contains("--cf-api-base"), "{err}");
     assert!(!err.contains("flag-secret-token") && !out.contains("flag-secret-token"));
+    // A frame ancestor that would break out of the CSP: refused, named.
+    let (ok, _, err) = run_backend(
+        &[
+            "--cf-account",
+            "acc",
+            "--port",
+            "0",
+            "--frame-ancestors",
+            "https://a.example; script-src *",
+        ],
+        &[("CF_API_TOKEN", "t")],
+    );
+    assert!(!ok);
+    assert!(err.contains("--frame-ancestors"), "{err}");
     // An empty token file: named, and refused.
     let dir = procs::scratch_dir("empty-token");
     let empty = dir.join("token");

@@ -29,6 +29,10 @@ fn backend_for(name: &str, api_base: &str) -> Proc {
             api_base,
             "--recordings-ttl-seconds",
             "1",
+            // The stand-in forgets its inputs on a restart and the tests
+            // create them again: a 404 is not kept for long.
+            "--recordings-missing-ttl-seconds",
+            "1",
         ],
         &[("CF_API_TOKEN", LOCAL_TOKEN), ("RUST_LOG", "debug")],
     )

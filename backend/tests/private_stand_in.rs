@@ -137,6 +137,18 @@ async fn private_rooms_play_by_token_on_the_stand_in() {
         assert!(Instant::now() < until, "never live");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // The moderator's status reads the private input with a token too.
+    let r = api
+        .client
+        .get(api.url("/api/rooms/room-a/live"))
+        .bearer_auth(token("room-a"))
+        .send()
+        .await
+        .unwrap();
+    let st: Value = r.json().await.unwrap();
+    assert_eq!(st["live"], true, "{st}");
+    assert_eq!(st["videoUID"], video.as_str());
+    assert!(st["viewers"].is_u64(), "{st}");
     let master = stand.playlist(&format!("/{ta}/manifest/video.m3u8")).await;
     let media = stand
         .playlist(&format!("/{ta}/manifest/{}", uris(&master)[0]))

@@ -18,6 +18,8 @@ pub mod keys;
 pub mod machine;
 pub mod player;
 pub mod policy;
+#[cfg(test)]
+mod props;
 pub mod qoe;
 pub mod recordings;
 pub mod signed;

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use axum::handler::HandlerWithoutStateExt;
 use axum::http::header;
+use axum::middleware;
 use axum::routing::{get, post, put};
 use axum::Router;
 use tokio::net::TcpListener;
@@ -20,9 +21,10 @@ use crate::account_api::{self, StandIn, LOCAL_ACCOUNT};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::ffmpeg::Encode;
+use crate::guard::{self, Exposure};
 use crate::origin::{Origin, Settings};
 use crate::signed::{self, SigningKeys};
-use crate::{control, delivery, demo, recording, rtmp, thumbnails};
+use crate::{control, delivery, demo, recording, rtmp, thumbnails, viewers};
 use http_common::serve::shown_host;
 use stream_api::Secret;
 
@@ -40,13 +42,20 @@ pub struct Services {
     pub origin: Arc<Origin>,
     /// The account API stand-in.
     pub stand_in: Arc<StandIn>,
+    /// Who may drive it (see [`guard`]).
+    pub exposure: Exposure,
 }
 
 /// The whole HTTP surface: control API, delivery endpoints, the account API
-/// stand-in, then the player.
+/// stand-in, then the player. Only delivery and the player have CORS; the
+/// [`guard`] runs before every handler.
 pub fn router(services: Services, dist: &Path) -> Router {
-    let Services { origin, stand_in } = services;
-    let guard = signed::Guard {
+    let Services {
+        origin,
+        stand_in,
+        exposure,
+    } = services;
+    let signed_guard = signed::Guard {
         keys: Arc::clone(&stand_in.signing_keys),
         origin: Arc::clone(&origin),
     };
@@ -65,7 +74,7 @@ pub fn router(services: Services, dist: &Path) -> Router {
         .on_request(())
         .on_response(DefaultOnResponse::new().level(Level::DEBUG))
         .on_failure(());
-    let routes = Router::new()
+    let control = Router::new()
         .route("/control/health", get(control::health))
         .route("/control/stats", get(control::stats))
         .route("/control/stats/reset", post(control::reset_stats))
@@ -86,6 +95,9 @@ pub fn router(services: Services, dist: &Path) -> Router {
                 .put(control::put_faults)
                 .delete(control::delete_faults),
         )
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .with_state(Arc::clone(&origin));
+    let delivery = Router::new()
         .route("/{id}/lifecycle", get(delivery::lifecycle))
         .route("/{id}/views", get(delivery::views))
         .route("/{id}/manifest/{file}", get(delivery::manifest))
@@ -93,12 +105,39 @@ pub fn router(services: Services, dist: &Path) -> Router {
         .fallback_service(player)
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(cors)
-        .with_state(origin)
-        .merge(account_api::router(stand_in));
+        .with_state(origin);
+    let routes = delivery.merge(control).merge(account_api::router(stand_in));
     // Outside the routes: a token in place of the uid is swapped for its
     // `sub` before routing (see `signed`). The request log is inside, so it
-    // shows the uid, never a token.
-    signed::guard(guard, routes.layer(trace))
+    // shows the uid, never a token. Outermost, the [`guard`]: Host, Origin,
+    // content type and control token before anything else.
+    signed::guard(signed_guard, routes.layer(trace)).layer(middleware::from_fn_with_state(
+        Arc::new(exposure),
+        guard::enforce,
+    ))
+}
+
+/// Loopback binds accept loopback host names only; any other bind needs a
+/// control token, the given one or a random one printed once to stderr
+/// (the only place it is ever shown).
+fn exposure_for(addr: SocketAddr, given: Option<Secret>) -> Exposure {
+    if addr.ip().is_loopback() {
+        return Exposure::Loopback;
+    }
+    let control_token = given.unwrap_or_else(|| {
+        let t = Secret::random();
+        eprintln!(
+            "localcf: bound beyond loopback ({addr}); the control API needs \
+             `Authorization: Bearer {}`",
+            t.expose()
+        );
+        t
+    });
+    tracing::warn!(
+        %addr,
+        "bound beyond loopback: the control API needs its token; never expose this stand-in to the internet"
+    );
+    Exposure::Network { control_token }
 }
 
 fn find_font() -> Option<String> {
@@ -119,6 +158,7 @@ async fn bind(host: &str, port: u16, what: &str) -> Result<TcpListener, String> 
 pub async fn run(cfg: Config) -> Result<(), String> {
     // No token given: a random one nobody knows, so the account API is closed.
     let token = cfg.read_token()?.unwrap_or_else(Secret::random);
+    let caps = cfg.caps()?;
     let http = bind(&cfg.host, cfg.port, "HTTP").await?;
     let http_addr: SocketAddr = http.local_addr().map_err(|e| e.to_string())?;
     let rtmp = if cfg.no_rtmp {
@@ -199,6 +239,8 @@ pub async fn run(cfg: Config) -> Result<(), String> {
             ffmpeg: cfg.ffmpeg.clone(),
             font,
             rtmp_base: rtmp_port.map(|p| format!("rtmp://{host}:{p}/live")),
+            caps,
+            viewer_limits: cfg.viewer_limits(),
         },
         thumbnail_limits,
     ));
@@ -225,6 +267,17 @@ pub async fn run(cfg: Config) -> Result<(), String> {
     } else {
         None
     };
+    let prune_task = {
+        let origin = Arc::clone(&origin);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(viewers::PRUNE_EVERY);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                origin.prune_viewers(std::time::Instant::now());
+            }
+        })
+    };
     let rtmp_task = rtmp.map(|listener| {
         let handler = Arc::new(rtmp::IngestHandler {
             origin: Arc::clone(&origin),
@@ -237,10 +290,12 @@ pub async fn run(cfg: Config) -> Result<(), String> {
         })
     });
 
+    let exposure = exposure_for(http_addr, cfg.control_token.clone());
     let app = router(
         Services {
             origin: Arc::clone(&origin),
             stand_in,
+            exposure,
         },
         &cfg.dist,
     );
@@ -277,6 +332,7 @@ pub async fn run(cfg: Config) -> Result<(), String> {
     if let Some(t) = demo_task {
         t.abort();
     }
+    prune_task.abort();
     if let Some(t) = rtmp_task {
         t.abort();
     }
@@ -293,4 +349,32 @@ pub async fn run(cfg: Config) -> Result<(), String> {
     }
     tracing::info!("bye");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exposure_follows_the_bind() {
+        for loopback in ["127.0.0.1:8080", "[::1]:8080", "127.0.0.2:1"] {
+            let e = exposure_for(loopback.parse().unwrap(), None);
+            assert!(matches!(e, Exposure::Loopback), "{loopback}");
+        }
+        // Beyond loopback: a token, random when none is given...
+        let a = exposure_for("0.0.0.0:8080".parse().unwrap(), None);
+        let b = exposure_for("0.0.0.0:8080".parse().unwrap(), None);
+        match (a, b) {
+            (Exposure::Network { control_token: a }, Exposure::Network { control_token: b }) => {
+                assert!(a.expose().len() >= 32);
+                assert_ne!(a.expose(), b.expose());
+            }
+            other => panic!("{other:?}"),
+        }
+        // ...or the given one.
+        let given = exposure_for("192.0.2.1:80".parse().unwrap(), Some(Secret::new("mine")));
+        assert!(
+            matches!(given, Exposure::Network { control_token } if control_token.expose() == "mine")
+        );
+    }
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Parser};
 
+use crate::caps::Caps;
 use crate::ffmpeg::{self, VideoSize};
 use stream_api::Secret;
 
@@ -121,6 +122,48 @@ pub struct Config {
     #[arg(long, env = "CF_API_TOKEN_FILE", conflicts_with = "cf_api_token")]
     pub cf_api_token_file: Option<PathBuf>,
 
+    /// The token the control API (/control) needs when bound beyond
+    /// loopback (`Authorization: Bearer <token>`). Default: a random one,
+    /// printed once to stderr at start. Ignored on loopback, where only
+    /// loopback Host names are accepted.
+    #[arg(long, env = "CONTROL_TOKEN", hide_env_values = true)]
+    pub control_token: Option<Secret>,
+
+    /// Broadcasts (synthetic and RTMP) that may run at once.
+    #[arg(long, env = "MAX_BROADCASTS", default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub max_broadcasts: u64,
+
+    /// Largest picture a synthetic broadcast may have, WxH (each side).
+    #[arg(long, env = "MAX_VIDEO_SIZE", default_value = "1920x1080")]
+    pub max_video_size: VideoSize,
+
+    /// Slowest x264 preset a broadcast may use (slower ones cost many
+    /// times the CPU and memory for nothing a test can see).
+    #[arg(long, env = "SLOWEST_PRESET", default_value = "medium", value_parser = ffmpeg::parse_preset)]
+    pub slowest_preset: String,
+
+    /// A broadcast is stopped cleanly after this many seconds.
+    #[arg(long, env = "MAX_BROADCAST_SECONDS", default_value_t = 4 * 3600, value_parser = clap::value_parser!(u64).range(1..=7 * 86_400))]
+    pub max_broadcast_seconds: u64,
+
+    /// Free space (MB) the data directory must have for a broadcast to
+    /// start; 0 turns the check off.
+    #[arg(long, env = "MIN_FREE_DISK_MB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(0..=1 << 40))]
+    pub min_free_disk_mb: u64,
+
+    /// Live inputs that may exist at once.
+    #[arg(long, env = "MAX_INPUTS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub max_inputs: u64,
+
+    /// Viewer counting: clients one IP address may add to one input's
+    /// count (`?viewer=` ids or connections).
+    #[arg(long, env = "MAX_VIEWERS_PER_IP", default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_viewers_per_ip: u64,
+
+    /// Viewer counting: clients remembered, all inputs together.
+    #[arg(long, env = "MAX_VIEWERS", default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub max_viewers: u64,
+
     /// Local stand-in: seconds between a broadcast's end and its recording
     /// turning `ready` (Cloudflare takes about 60).
     #[arg(long, env = "RECORDING_READY_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=86_400))]
@@ -128,6 +171,35 @@ pub struct Config {
 }
 
 impl Config {
+    /// The bounds of viewer counting.
+    pub fn viewer_limits(&self) -> crate::viewers::Limits {
+        crate::viewers::Limits {
+            per_ip: usize::try_from(self.max_viewers_per_ip).unwrap_or(usize::MAX),
+            total: usize::try_from(self.max_viewers).unwrap_or(usize::MAX),
+        }
+    }
+
+    /// The caps on broadcasts and inputs; an error when the defaults of a
+    /// synthetic broadcast (--video-size, --preset) exceed them.
+    pub fn caps(&self) -> Result<Caps, String> {
+        let caps = Caps {
+            max_broadcasts: usize::try_from(self.max_broadcasts).unwrap_or(usize::MAX),
+            max_video_size: self.max_video_size,
+            slowest_preset: self.slowest_preset.clone(),
+            max_duration: std::time::Duration::from_secs(self.max_broadcast_seconds),
+            min_free_disk_bytes: self.min_free_disk_mb.saturating_mul(1_000_000),
+            max_inputs: usize::try_from(self.max_inputs).unwrap_or(usize::MAX),
+        };
+        caps.check_encode(&crate::ffmpeg::Encode {
+            size: self.video_size,
+            preset: self.preset.clone(),
+            fps: self.fps,
+            abr: self.abr,
+        })
+        .map_err(|e| format!("--video-size/--preset: {e}"))?;
+        Ok(caps)
+    }
+
     /// The token from --cf-api-token / CF_API_TOKEN or the token file.
     pub fn read_token(&self) -> Result<Option<Secret>, String> {
         if self.cf_api_token.is_some() && self.cf_api_token_file.is_some() {
@@ -217,6 +289,47 @@ mod tests {
         assert_eq!(c.recording_ready_seconds, 10);
         assert!(c.cf_api_token.is_none() && c.cf_api_token_file.is_none());
         assert_eq!(c.read_token().unwrap(), None);
+    }
+
+    #[test]
+    fn caps_from_flags() {
+        let c = parse(&[]).caps().unwrap();
+        assert_eq!(c, Caps::default());
+        let c = parse(&[
+            "--max-broadcasts",
+            "1",
+            "--max-video-size",
+            "640x360",
+            "--video-size",
+            "320x180",
+            "--slowest-preset",
+            "ultrafast",
+            "--preset",
+            "ultrafast",
+            "--max-broadcast-seconds",
+            "60",
+            "--min-free-disk-mb",
+            "0",
+            "--max-inputs",
+            "5",
+        ])
+        .caps()
+        .unwrap();
+        assert_eq!(c.max_broadcasts, 1);
+        assert_eq!(c.max_duration.as_secs(), 60);
+        assert_eq!(c.min_free_disk_bytes, 0);
+        assert_eq!(c.max_inputs, 5);
+        // The defaults of a synthetic broadcast must fit the caps.
+        assert!(parse(&["--video-size", "3840x2160"]).caps().is_err());
+        assert!(parse(&["--preset", "placebo"]).caps().is_err());
+        for bad in [
+            &["localcf", "--max-broadcasts", "0"][..],
+            &["localcf", "--max-broadcast-seconds", "0"],
+            &["localcf", "--slowest-preset", "warp"],
+            &["localcf", "--max-inputs", "0"],
+        ] {
+            assert!(Config::try_parse_from(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -4,7 +4,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::Value;
 
@@ -23,8 +24,23 @@ pub async fn health() -> Json<Health> {
     Json(Health { ok: true })
 }
 
-pub async fn list_inputs(State(o): AppState) -> Json<Vec<InputStatus>> {
-    Json(o.list_inputs(Instant::now()))
+/// Built and serialized off the async workers, one list at a time: with
+/// thousands of inputs a list is megabytes of JSON, and clients listing in
+/// a loop must not take the workers that answer viewers' lifecycle polls.
+pub async fn list_inputs(State(o): AppState) -> ApiResult<Response> {
+    let _one_at_a_time = o
+        .list_permits
+        .acquire()
+        .await
+        .map_err(|_| ApiError::ShuttingDown)?;
+    let origin = Arc::clone(&o);
+    let json = tokio::task::spawn_blocking(move || {
+        serde_json::to_vec(&origin.list_inputs(Instant::now()))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("listing failed: {e}")))?
+    .map_err(|e| ApiError::Internal(format!("listing failed: {e}")))?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }
 
 pub async fn create_input(

@@ -181,7 +181,13 @@ pub fn parse(text: &str) -> Result<MediaPlaylist, ParseError> {
             pl.ended = true;
         } else if let Some(v) = tag_value(line, "#EXTINF") {
             let d = v.split(',').next().unwrap_or_default();
-            duration = Some(num(line, d)?);
+            let d: f64 = num(line, d)?;
+            // `inf`, `NaN` and negatives parse as f64 but are no duration
+            // (a tampered playlist in the data dir is read at recovery).
+            if !d.is_finite() || d < 0.0 {
+                return Err(ParseError::BadTag(line.to_string()));
+            }
+            duration = Some(d);
             pending.push(line.to_string());
         } else if let Some(v) = tag_value(line, "#EXT-X-PROGRAM-DATE-TIME") {
             // ffmpeg writes local time with a `+hhmm` offset; players parse

@@ -21,6 +21,12 @@ pub fn is_valid_viewer_id(s: &str) -> bool {
     is_token(s, 64)
 }
 
+/// A rendition name (from `meta.json`): `[A-Za-z0-9_-]{1,64}`, so that
+/// `<name>.m3u8` stays a plain file name in the broadcast's directory.
+pub fn is_valid_rendition_name(s: &str) -> bool {
+    is_token(s, 64)
+}
+
 fn is_token(s: &str, max: usize) -> bool {
     !s.is_empty()
         && s.len() <= max

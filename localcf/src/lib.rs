@@ -12,6 +12,7 @@
 pub mod account_api;
 pub mod api;
 pub mod app;
+pub mod caps;
 pub mod config;
 pub mod control;
 pub mod delivery;
@@ -19,6 +20,7 @@ pub mod demo;
 pub use http_common::{error, extract};
 pub mod faults;
 pub mod ffmpeg;
+pub mod guard;
 pub mod hls;
 pub mod ids;
 pub mod origin;

@@ -4,7 +4,8 @@
 //! Methods take the lock briefly and never across an `.await`; file and
 //! process work happens outside it (in the handlers and the supervisor).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::Bound;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -14,12 +15,13 @@ use bytes::Bytes;
 use player_core::cloudflare::{Lifecycle, Views};
 use stream_api::account::RecordingSettings;
 use tokio::process::Command;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Semaphore};
 
 use crate::api::{
     AccountCall, AccountCalls, CreateInput, InputCreated, InputState, InputStatus, RequestCounts,
     Source, StartBroadcast, Stats, StopMode, ViewerStatus,
 };
+use crate::caps::{self, Caps};
 use crate::error::{ApiError, ApiResult};
 use crate::faults::{self, Faults};
 use crate::ffmpeg::{self, Encode, Rendition, VideoSize};
@@ -50,6 +52,10 @@ pub struct Settings {
     pub font: Option<String>,
     /// `rtmp://host:port/live` when RTMP ingest is on.
     pub rtmp_base: Option<String>,
+    /// What broadcasts and inputs may cost.
+    pub caps: Caps,
+    /// Bounds on the clients viewer counting remembers.
+    pub viewer_limits: viewers::Limits,
 }
 
 /// A broadcast's progress.
@@ -115,6 +121,10 @@ struct State {
     past: HashMap<String, Vec<String>>,
     closing: bool,
     account_calls: AccountCalls,
+    /// Broadcasts whose ffmpeg runs (for `--max-broadcasts`).
+    running: HashSet<String>,
+    /// Viewer-counting clients remembered, all inputs together.
+    viewers_tracked: usize,
 }
 
 /// A live input as the account API stand-in shows it.
@@ -239,6 +249,8 @@ pub struct Origin {
     state: Mutex<State>,
     /// Thumbnail cache, single flight and job limits.
     pub thumbnails: Arc<Thumbnails>,
+    /// One input list built at a time (see `control::list_inputs`).
+    pub list_permits: Semaphore,
 }
 
 fn not_ready(id: &str) -> ApiError {
@@ -255,6 +267,7 @@ impl Origin {
             settings,
             state: Mutex::new(State::default()),
             thumbnails: Thumbnails::new(limits),
+            list_permits: Semaphore::new(1),
         }
     }
 
@@ -351,13 +364,22 @@ impl Origin {
     }
 
     /// `GET /<id>/views`: records the poll of `client`, returns the count.
-    pub fn views(&self, id: &str, client: String, now: Instant) -> ApiResult<(Views, Faults)> {
-        let mut st = self.lock();
-        let t = Self::target(&mut st, id, Endpoint::Views)?;
-        let faults = Self::faults_of(&st, &t);
+    pub fn views(
+        &self,
+        id: &str,
+        client: viewers::Client,
+        now: Instant,
+    ) -> ApiResult<(Views, Faults)> {
+        let mut guard = self.lock();
+        let st = &mut *guard;
+        let t = Self::target(st, id, Endpoint::Views)?;
+        let faults = Self::faults_of(st, &t);
+        let limits = self.settings.viewer_limits;
         let live_viewers = match st.inputs.get_mut(t.input_uid()) {
             Some(input) => {
-                input.viewers.touch(client, now);
+                input
+                    .viewers
+                    .touch(client, now, limits, &mut st.viewers_tracked);
                 viewers::live_viewers(input.fixed_viewers, input.viewers.count(now))
             }
             None => 0,
@@ -516,6 +538,10 @@ impl Origin {
         if st.inputs.values().any(|i| i.stream_key == stream_key) {
             return Err(ApiError::Conflict("streamKey is already in use".into()));
         }
+        self.settings
+            .caps
+            .check_inputs(st.inputs.len())
+            .map_err(ApiError::Conflict)?;
         st.inputs.insert(
             uid.clone(),
             Input {
@@ -570,12 +596,29 @@ impl Origin {
         }
     }
 
+    /// Every input's status, in uid order. Built in chunks, the lock taken
+    /// per chunk, so that delivery requests are not held up behind a long
+    /// list (each chunk is consistent; the list as a whole may not be).
     pub fn list_inputs(&self, now: Instant) -> Vec<InputStatus> {
-        let st = self.lock();
-        st.inputs
-            .iter()
-            .map(|(uid, i)| self.status_of(&st, uid, i, now))
-            .collect()
+        const CHUNK: usize = 128;
+        let mut out: Vec<InputStatus> = Vec::new();
+        loop {
+            let st = self.lock();
+            let rest = match out.last() {
+                Some(last) => st
+                    .inputs
+                    .range::<str, _>((Bound::Excluded(last.uid.as_str()), Bound::Unbounded)),
+                None => st.inputs.range::<str, _>(..),
+            };
+            let before = out.len();
+            out.extend(
+                rest.take(CHUNK)
+                    .map(|(uid, i)| self.status_of(&st, uid, i, now)),
+            );
+            if out.len() - before < CHUNK {
+                return out;
+            }
+        }
     }
 
     pub fn input_status(&self, uid: &str, now: Instant) -> ApiResult<InputStatus> {
@@ -595,11 +638,24 @@ impl Origin {
             Err(e) => return Err(e),
         }
         let mut st = self.lock();
-        st.inputs
+        let gone = st
+            .inputs
             .remove(uid)
             .ok_or_else(|| ApiError::unknown_input(uid))?;
+        st.viewers_tracked = st.viewers_tracked.saturating_sub(gone.viewers.tracked());
         tracing::info!(input = %uid, "live input deleted");
         Ok(())
+    }
+
+    /// Forgets the viewers that left, of every input (run on a timer, so
+    /// that inputs nobody polls any more free their memory too).
+    pub fn prune_viewers(&self, now: Instant) {
+        let mut guard = self.lock();
+        let st = &mut *guard;
+        for input in st.inputs.values_mut() {
+            let n = input.viewers.prune(now);
+            st.viewers_tracked = st.viewers_tracked.saturating_sub(n);
+        }
     }
 
     pub fn set_viewers(
@@ -826,16 +882,16 @@ impl Origin {
             Some(p) => ffmpeg::parse_preset(&p).map_err(ApiError::BadRequest)?,
             None => d.preset.clone(),
         };
-        let fps = req.fps.unwrap_or(d.fps);
-        if !ffmpeg::FPS_RANGE.contains(&fps) {
-            return Err(ApiError::BadRequest("fps must be between 1 and 60".into()));
-        }
         let encode = Encode {
             size: req.size.unwrap_or(d.size),
             preset,
-            fps,
+            fps: req.fps.unwrap_or(d.fps),
             abr: req.abr.unwrap_or(d.abr),
         };
+        self.settings
+            .caps
+            .check_encode(&encode)
+            .map_err(ApiError::BadRequest)?;
         let now = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.as_secs_f64())
@@ -892,12 +948,22 @@ impl Origin {
         let video_uid = ids::random_uid();
         let dir = recording::videos_dir(&self.settings.data_dir).join(&video_uid);
         let (stop_tx, stop_rx) = mpsc::unbounded_channel();
+        let deadline_tx = stop_tx.clone();
         let created = SystemTime::now();
+        let caps = &self.settings.caps;
+        if caps.min_free_disk_bytes > 0 {
+            // A data dir that cannot be measured (not created yet) is let
+            // through: creating the recording's directory reports it.
+            if let Ok(free) = caps::free_disk_bytes(&self.settings.data_dir) {
+                caps.check_free_disk(free).map_err(ApiError::Conflict)?;
+            }
+        }
         let (name, require_signed_urls) = {
             let mut st = self.lock();
             if st.closing {
                 return Err(ApiError::ShuttingDown);
             }
+            let running = st.running.len();
             let input = st
                 .inputs
                 .get_mut(uid)
@@ -907,6 +973,7 @@ impl Origin {
                     "input `{uid}` is already live (video {cur})"
                 )));
             }
+            caps.check_running(running).map_err(ApiError::Conflict)?;
             input.current = Some(video_uid.clone());
             input.publisher_left = None;
             input.history.push(video_uid.clone());
@@ -930,6 +997,7 @@ impl Origin {
                     require_signed_urls,
                 },
             );
+            st.running.insert(video_uid.clone());
             (name, require_signed_urls)
         };
         let meta = RecordingMeta {
@@ -953,6 +1021,7 @@ impl Origin {
             Err(e) => {
                 let mut st = self.lock();
                 st.videos.remove(&video_uid);
+                st.running.remove(&video_uid);
                 if let Some(input) = st.inputs.get_mut(uid) {
                     input.current = None;
                     input.history.retain(|v| v != &video_uid);
@@ -967,6 +1036,27 @@ impl Origin {
             input = %uid, video = %video_uid, source = ?launch.source,
             pid = child.id().unwrap_or_default(), "broadcast starting"
         );
+        // Nobody's broadcast runs for ever: a clean stop at the cap.
+        let max = caps.max_duration;
+        let (uid_log, video_log) = (uid.to_string(), video_uid.clone());
+        tokio::spawn(async move {
+            tokio::select! {
+                () = tokio::time::sleep(max) => {}
+                // The broadcast ended first (its supervisor is gone).
+                () = deadline_tx.closed() => return,
+            }
+            let (done, _) = oneshot::channel();
+            let stop = StopRequest {
+                mode: StopMode::Clean,
+                done,
+            };
+            if deadline_tx.send(stop).is_ok() {
+                tracing::info!(
+                    input = %uid_log, video = %video_log, seconds = max.as_secs(),
+                    "broadcast reached --max-broadcast-seconds: stopping it"
+                );
+            }
+        });
         tokio::spawn(supervisor::supervise(
             Arc::clone(self) as Arc<dyn supervisor::BroadcastEvents>,
             supervisor::Broadcast {
@@ -1086,6 +1176,7 @@ impl Origin {
         outcome: Option<(f64, RecordingState)>,
     ) {
         let mut st = self.lock();
+        st.running.remove(video_uid);
         let Some(v) = st.videos.get_mut(video_uid) else {
             return;
         };
@@ -1138,7 +1229,13 @@ mod tests {
             ffmpeg: "ffmpeg".into(),
             font: None,
             rtmp_base: Some("rtmp://127.0.0.1:1935/live".into()),
+            caps: Caps::default(),
+            viewer_limits: viewers::Limits::default(),
         }))
+    }
+
+    fn cl(id: &str) -> viewers::Client {
+        viewers::client_key(Some(id), "127.0.0.1:9".parse().unwrap())
     }
 
     fn create(o: &Origin, uid: &str) {
@@ -1464,14 +1561,51 @@ mod tests {
         create(&o, "in");
         fake_video(&o, "in", "v1", Phase::Live);
         let now = Instant::now();
-        assert_eq!(o.views("in", "a".into(), now).unwrap().0.live_viewers, 1);
-        assert_eq!(o.views("v1", "b".into(), now).unwrap().0.live_viewers, 2);
-        assert_eq!(o.views("in", "a".into(), now).unwrap().0.live_viewers, 2);
+        assert_eq!(o.views("in", cl("a"), now).unwrap().0.live_viewers, 1);
+        assert_eq!(o.views("v1", cl("b"), now).unwrap().0.live_viewers, 2);
+        assert_eq!(o.views("in", cl("a"), now).unwrap().0.live_viewers, 2);
         assert_eq!(o.set_viewers("in", Some(500), now).unwrap().counted, 2);
-        assert_eq!(o.views("in", "a".into(), now).unwrap().0.live_viewers, 500);
+        assert_eq!(o.views("in", cl("a"), now).unwrap().0.live_viewers, 500);
         o.set_viewers("in", None, now).unwrap();
-        assert_eq!(o.views("in", "a".into(), now).unwrap().0.live_viewers, 2);
+        assert_eq!(o.views("in", cl("a"), now).unwrap().0.live_viewers, 2);
         assert_eq!(o.stats().inputs["in"].views, 5);
+    }
+
+    #[test]
+    fn viewers_are_pruned_and_their_total_kept() {
+        let o = origin();
+        create(&o, "a");
+        create(&o, "b");
+        let t0 = Instant::now();
+        o.views("a", cl("x"), t0).unwrap();
+        o.views("b", cl("x"), t0).unwrap();
+        o.views("b", cl("y"), t0 + Duration::from_secs(20)).unwrap();
+        assert_eq!(o.lock().viewers_tracked, 3);
+        // The timer forgets those gone, in inputs nobody polls too.
+        o.prune_viewers(t0 + Duration::from_secs(31));
+        assert_eq!(o.lock().viewers_tracked, 1);
+        assert_eq!(o.lock().inputs["a"].viewers.tracked(), 0);
+        let _ = block_on(o.delete_input("b"));
+        assert_eq!(o.lock().viewers_tracked, 0);
+    }
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    #[test]
+    fn listing_many_inputs_in_chunks_keeps_them_all() {
+        let o = origin();
+        for i in 0..300 {
+            create(&o, &format!("in-{i:03}"));
+        }
+        let list = o.list_inputs(Instant::now());
+        assert_eq!(list.len(), 300);
+        assert!(list.windows(2).all(|w| w[0].uid < w[1].uid));
     }
 
     #[tokio::test]

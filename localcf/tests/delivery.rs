@@ -75,14 +75,13 @@ async fn unknown_ids_are_404_json() {
 }
 
 #[tokio::test]
-async fn cors_everywhere_and_preflight() {
+async fn cors_on_delivery_and_preflight() {
     let api = server().api();
     api.create_input("cors").await;
     for path in [
         "/cors/lifecycle",
         "/cors/views",
         "/cors/manifest/video.m3u8",
-        "/control/health",
     ] {
         let r = api
             .client
@@ -111,6 +110,16 @@ async fn cors_everywhere_and_preflight() {
     assert!(r.status().is_success(), "{}", r.status());
     assert_eq!(header(&r, "access-control-allow-origin"), "*");
     assert!(!header(&r, "access-control-allow-methods").is_empty());
+    // The control API is for the developer's tools, not for web pages.
+    let r = api
+        .client
+        .get(api.url("/control/health"))
+        .header("Origin", "http://elsewhere.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(header(&r, "access-control-allow-origin"), "");
 }
 
 #[tokio::test]

@@ -2,6 +2,19 @@
 let pending = null;
 export function load_hls(src) {
   if (window.Hls) return Promise.resolve(window.Hls);
+  // The watch page's loader (index.html) started it already; if that
+  // failed, the next call tries again on its own.
+  const early = window.__jlpHls;
+  if (!pending && early) {
+    window.__jlpHls = null;
+    pending = early.then(
+      () => window.Hls || Promise.reject(new Error("hls.js did not define Hls")),
+      () => {
+        pending = null;
+        throw new Error("hls.js could not be loaded");
+      },
+    );
+  }
   if (!pending) {
     pending = new Promise((resolve, reject) => {
       const s = document.createElement("script");

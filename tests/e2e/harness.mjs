@@ -158,8 +158,12 @@ export async function startServer({ name = 'server', args = [], videoSize = '640
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `e2e-${name}-`));
   const argv = ['--port', '0', '--rtmp-port', '0', '--data-dir', dataDir, '--dist', dist,
     '--video-size', videoSize, '--preset', preset, ...args];
+  // Specs that run their tests concurrently (16) may have more broadcasts
+  // at once than the stand-in's default cap of 3, and test broadcasts are
+  // small, so a nearly full /tmp may still take them (envs, not flags, so
+  // that an older binary ignores them).
   const server = await spawnReady({ bin, argv, name, logName: `${name}.server.log`, dataDir,
-    env: { CF_API_TOKEN: TEST_CF_TOKEN } });
+    env: { CF_API_TOKEN: TEST_CF_TOKEN, MAX_BROADCASTS: '8', MIN_FREE_DISK_MB: '64' } });
   server.control = new Control(server.url);
   return server;
 }

@@ -5,4 +5,6 @@
 
 pub mod error;
 pub mod extract;
+pub mod headers;
+pub mod limits;
 pub mod serve;

@@ -15,7 +15,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use player_core::cloudflare::ErrorBody;
+use http_common::error::PublicError;
 use player_core::qoe::{Batch, MAX_BODY_BYTES};
 use tower_http::cors::{Any, CorsLayer};
 
@@ -28,7 +28,7 @@ fn error(status: StatusCode, text: &str) -> Response {
     (
         status,
         [(header::CACHE_CONTROL, "no-store")],
-        Json(ErrorBody { error: text.into() }),
+        Json(PublicError::new(status, text)),
     )
         .into_response()
 }

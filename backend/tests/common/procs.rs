@@ -161,6 +161,30 @@ fn dist_in(dir: &Path) -> PathBuf {
 
 /// Starts the backend on a free loopback port with `args` and `envs`.
 pub fn backend(name: &str, args: &[&str], envs: &[(&str, &str)]) -> Proc {
+    let (cmd, log) = backend_command(name, args);
+    Proc::spawn(cmd, envs, log)
+}
+
+/// [`backend`] with its open-file limit (soft and hard) set to `nofile`.
+pub fn backend_with_nofile(name: &str, args: &[&str], envs: &[(&str, &str)], nofile: u64) -> Proc {
+    let (mut cmd, log) = backend_command(name, args);
+    // SAFETY: setrlimit is async-signal-safe and nothing is allocated.
+    unsafe {
+        cmd.pre_exec(move || {
+            let lim = libc::rlimit {
+                rlim_cur: nofile as libc::rlim_t,
+                rlim_max: nofile as libc::rlim_t,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    Proc::spawn(cmd, envs, log)
+}
+
+fn backend_command(name: &str, args: &[&str]) -> (Command, PathBuf) {
     let dir = scratch_dir(name);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_backend"));
     // Its own data dir: the viewing figures' SQLite file is per backend.
@@ -169,7 +193,7 @@ pub fn backend(name: &str, args: &[&str], envs: &[(&str, &str)]) -> Proc {
         .arg("--data-dir")
         .arg(dir.join("data"))
         .args(args);
-    Proc::spawn(cmd, envs, dir.join("backend.log"))
+    (cmd, dir.join("backend.log"))
 }
 
 /// How to start the stand-in.

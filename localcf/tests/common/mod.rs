@@ -68,6 +68,8 @@ fn spawn(name: &str, args: &[&str], envs: &[(&str, &str)], death_signal: i32) ->
         // of a test that gave none.
         .env_remove("CF_API_TOKEN")
         .env_remove("CF_API_TOKEN_FILE")
+        // Test broadcasts are small; a nearly full disk still takes them.
+        .env("MIN_FREE_DISK_MB", "64")
         .envs(envs.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
