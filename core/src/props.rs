@@ -31,26 +31,34 @@ fn text() -> impl Strategy<Value = String> {
 
 fn raw() -> impl Strategy<Value = RawConfig> {
     let f = || proptest::option::of(text());
-    ((f(), f(), f(), f(), f(), f()), (f(), f(), f(), f(), f())).prop_map(
-        |(
-            (input, video, customer, base, token, autoplay),
-            (muted, engine, recordings, qoe, lang),
-        )| {
-            RawConfig {
-                input,
-                video,
-                customer,
-                base,
-                token,
-                autoplay,
-                muted,
-                engine,
-                recordings,
-                qoe,
-                lang,
-            }
-        },
+    (
+        (f(), f(), f(), f(), f(), f()),
+        (f(), f(), f(), f(), f()),
+        (f(), f()),
     )
+        .prop_map(
+            |(
+                (input, video, customer, base, token, autoplay),
+                (muted, engine, recordings, qoe, lang),
+                (token_url, jwt),
+            )| {
+                RawConfig {
+                    input,
+                    video,
+                    customer,
+                    base,
+                    token,
+                    autoplay,
+                    muted,
+                    engine,
+                    recordings,
+                    qoe,
+                    lang,
+                    token_url,
+                    jwt,
+                }
+            },
+        )
 }
 
 /// Characters no URL we build may hold.
@@ -80,6 +88,10 @@ fn json() -> impl Strategy<Value = Value> {
         Just("thumbnail".to_string()),
         Just("durationSeconds".to_string()),
         Just("views".to_string()),
+        Just("signed".to_string()),
+        Just("token".to_string()),
+        Just("sub".to_string()),
+        Just("ttl".to_string()),
         ".{0,6}",
     ];
     let leaf = prop_oneof![
@@ -122,6 +134,11 @@ proptest! {
         if let Some(q) = &c.qoe {
             prop_assert!(is_url(q), "{:?}", q);
         }
+        if let Some(t) = &c.token_url {
+            prop_assert!(is_url(t), "{:?}", t);
+        }
+        // The viewer's Jitsi token only goes with a token service.
+        prop_assert!(c.jwt.is_none() || c.token_url.is_some());
     }
 
     #[test]
@@ -134,9 +151,15 @@ proptest! {
     fn delivery_readers_never_panic(v in json()) {
         let _ = lifecycle(&v);
         let _ = views(&v);
+        if let Ok(a) = crate::signed::token_answer(&v) {
+            prop_assert!(uid_ok(&a.sub), "{:?}", a.sub);
+            prop_assert!(a.token.len() <= 4096 && a.token.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)));
+            prop_assert!((1_000..=86_400_000).contains(&a.ttl_ms), "{}", a.ttl_ms);
+        }
         if let Ok(list) = recording_list(&v) {
             for r in &list.recordings {
-                prop_assert!(is_url(&r.hls), "{:?}", r.hls);
+                // Empty: a private recording, played with a token of its own.
+                prop_assert!(r.hls.is_empty() || is_url(&r.hls), "{:?}", r.hls);
                 prop_assert!(r.thumbnail.is_empty() || is_url(&r.thumbnail), "{:?}", r.thumbnail);
             }
         }
