@@ -6,7 +6,7 @@
 //! The algorithm is fixed by the mode, so neither `alg: none` nor an HS256
 //! token signed with an RS256 deployment's public key gets through. What a
 //! valid token may do is decided by the pure [`permit`]. Refusals are
-//! [`AuthError`]s answered as `401`/`403`/`503` with `{"error": "..."}`; the
+//! [`AuthError`]s answered as `401`/`403`/`503` with `{"error": "...", "code": "..."}`; the
 //! token itself never reaches a log line or an error body.
 
 use std::collections::HashMap;

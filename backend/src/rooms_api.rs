@@ -43,7 +43,7 @@ pub struct GoLive {
 
 type St = State<Arc<GoLive>>;
 
-/// Every refusal and failure of the go-live API, as `{"error": "..."}`.
+/// Every refusal and failure of the go-live API, as `{"error": "...", "code": "..."}`.
 #[derive(Debug)]
 pub enum RoomsError {
     BadRequest(String),

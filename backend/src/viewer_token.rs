@@ -14,7 +14,7 @@
 //! link (the request names the room's input uid, `?input=` in the
 //! `tokenUrl` the go-live answer gives: room names are guessable), or participants (a Jitsi token valid for the room, verified as the
 //! go-live API does, without the livestreaming permission). Refusals are
-//! `{"error": "..."}`: 400, 401, 403, 404, 413, 429 (+ `Retry-After`),
+//! `{"error": "...", "code": "..."}`: 400, 401, 403, 404, 413, 429 (+ `Retry-After`),
 //! 502/503 when Cloudflare cannot be asked. A public room gets a token too
 //! (`"private": false`): tokens play public videos as well, so a watch link
 //! made before a room went public keeps working.
