@@ -12,7 +12,6 @@ use std::time::Duration;
 use axum::routing::get;
 use axum::Router;
 use backend::account_client::{AccountClient, ClientConfig};
-use backend::auth::{AuthSettings, JitsiAuth, KeyMode};
 use backend::rate_limit::{Limit, RateLimiter};
 use backend::rooms::{LiveSettings, RoomsService};
 use backend::rooms_api::{self, GoLive};
@@ -21,7 +20,7 @@ use jsonwebtoken::{encode, get_current_timestamp, Algorithm, EncodingKey, Header
 use serde_json::{json, Value};
 use stream_api::Secret;
 
-use common::jitsi::{token, ACCOUNT, APP, CF_TOKEN, INPUT, SECRET};
+use common::jitsi::{self, token, ACCOUNT, APP, CF_TOKEN, INPUT, SECRET};
 
 fn signed(claims: &Value, secret: &str) -> String {
     encode(
@@ -84,15 +83,7 @@ async fn backend(fake: &FakeServer, limit: Limit, delivery_base: Option<String>)
         },
     )
     .unwrap();
-    let auth = JitsiAuth::new(AuthSettings {
-        app_id: APP.into(),
-        mode: KeyMode::Secret(Secret::new(SECRET)),
-        issuers: vec![APP.into()],
-        audiences: vec![APP.into()],
-        domain: Some("meet.example.com".into()),
-        leeway_seconds: 30,
-    })
-    .unwrap();
+    let auth = jitsi::auth(30);
     let state = Arc::new(GoLive {
         rooms: Arc::new(rooms),
         auth: Arc::new(auth),

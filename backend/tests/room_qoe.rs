@@ -12,7 +12,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use backend::account_client::{AccountClient, ClientConfig};
-use backend::auth::{AuthSettings, JitsiAuth, KeyMode};
 use backend::metrics::Metrics;
 use backend::qoe::store::{sqlite_url, Store};
 use backend::qoe::{QoeService, Settings};
@@ -24,7 +23,7 @@ use jsonwebtoken::{encode, get_current_timestamp, Algorithm, EncodingKey, Header
 use serde_json::{json, Value};
 use stream_api::Secret;
 
-use common::jitsi::{token, ACCOUNT, APP, CF_TOKEN, INPUT, SECRET};
+use common::jitsi::{self, token, ACCOUNT, APP, CF_TOKEN, INPUT, SECRET};
 
 /// A valid token for `room` whose holder may not stream.
 fn guest_token(room: &str) -> String {
@@ -91,15 +90,7 @@ async fn backend(fake: &FakeServer, store: Store, dir: Option<tempfile::TempDir>
         },
     )
     .unwrap();
-    let auth = JitsiAuth::new(AuthSettings {
-        app_id: APP.into(),
-        mode: KeyMode::Secret(Secret::new(SECRET)),
-        issuers: vec![APP.into()],
-        audiences: vec![APP.into()],
-        domain: Some("meet.example.com".into()),
-        leeway_seconds: 30,
-    })
-    .unwrap();
+    let auth = jitsi::auth(30);
     let limit = Limit {
         per_minute: 10_000,
         burst: 1_000,

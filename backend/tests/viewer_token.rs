@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use backend::account_client::{AccountClient, ClientConfig};
-use backend::auth::{AuthSettings, JitsiAuth, KeyMode};
 use backend::cache::{CacheSettings, RecordingsCache};
 use backend::rate_limit::{Limit, RateLimiter};
 use backend::recordings::Rewrite;
@@ -22,7 +21,7 @@ use backend::rooms_api::{self, GoLive};
 use backend::signing_key::KeyStore;
 use backend::viewer_token::{self, Access, ViewerClaims, ViewerTokens};
 use common::fake_cloudflare::{self, FakeServer, SIGNING_KEY_ID, SIGNING_PUBLIC_PEM};
-use common::jitsi::{token, ACCOUNT, APP, CF_TOKEN, INPUT, SECRET};
+use common::jitsi::{self, token, ACCOUNT, APP, CF_TOKEN, INPUT, SECRET};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{json, Value};
 use stream_api::Secret;
@@ -70,15 +69,7 @@ async fn backend(
         },
     )
     .unwrap();
-    let auth = JitsiAuth::new(AuthSettings {
-        app_id: APP.into(),
-        mode: KeyMode::Secret(Secret::new(SECRET)),
-        issuers: vec![APP.into()],
-        audiences: vec![APP.into()],
-        domain: Some("meet.example.com".into()),
-        leeway_seconds: 0,
-    })
-    .unwrap();
+    let auth = jitsi::auth(0);
     let live = Arc::new(GoLive {
         rooms: Arc::new(rooms),
         auth: Arc::new(auth),

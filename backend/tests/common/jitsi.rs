@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use backend::auth::{mint_hs256, MintRequest};
+use backend::auth::{mint_hs256, AuthSettings, JitsiAuth, KeyMode, MintRequest};
 use stream_api::Secret;
 
 pub const CF_TOKEN: &str = "cf-test-token-0123456789abcdef";
@@ -25,5 +25,19 @@ pub fn token(room: &str) -> String {
             ttl: Duration::from_secs(600),
         },
     )
+    .unwrap()
+}
+
+/// The check of this app's tokens (HS256 with [`SECRET`], tenant
+/// `meet.example.com`), allowing `leeway_seconds` of clock skew.
+pub fn auth(leeway_seconds: u64) -> JitsiAuth {
+    JitsiAuth::new(AuthSettings {
+        app_id: APP.into(),
+        mode: KeyMode::Secret(Secret::new(SECRET)),
+        issuers: vec![APP.into()],
+        audiences: vec![APP.into()],
+        domain: Some("meet.example.com".into()),
+        leeway_seconds,
+    })
     .unwrap()
 }
