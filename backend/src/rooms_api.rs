@@ -73,11 +73,25 @@ fn json_error_code(status: StatusCode, code: &str, message: String) -> Response 
     http_common::error::error_response(status, PublicError::with_code(code, message))
 }
 
-fn with_retry_after(mut r: Response, wait: Duration) -> Response {
+pub(crate) fn with_retry_after(mut r: Response, wait: Duration) -> Response {
     if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
         r.headers_mut().insert(header::RETRY_AFTER, v);
     }
     r
+}
+
+/// A client over its rate: 429 with when to come back, in the body too.
+pub(crate) fn too_many(wait: Duration) -> Response {
+    with_retry_after(
+        json_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "too many requests; try again in {} s",
+                wait.as_secs().max(1)
+            ),
+        ),
+        wait,
+    )
 }
 
 impl IntoResponse for RoomsError {
@@ -89,16 +103,7 @@ impl IntoResponse for RoomsError {
                 format!("the request body is over {MAX_BODY} bytes"),
             ),
             Self::Auth(e) => e.into_response(),
-            Self::TooMany(wait) => with_retry_after(
-                json_error(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    format!(
-                        "too many requests; try again in {} s",
-                        wait.as_secs().max(1)
-                    ),
-                ),
-                wait,
-            ),
+            Self::TooMany(wait) => too_many(wait),
             Self::Live(e @ LiveError::NoInput) => {
                 json_error_code(StatusCode::NOT_FOUND, "no_input", e.to_string())
             }

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -38,7 +38,9 @@ use crate::cache::{Answer, RecordingsCache};
 use crate::ids;
 use crate::rate_limit::RateLimiter;
 use crate::rooms::{validate_room, DeliverySigner, IdFuture, LiveError};
-use crate::rooms_api::{body_too_large, client_address, json_error, GoLive, MAX_BODY};
+use crate::rooms_api::{
+    body_too_large, client_address, json_error, too_many, with_retry_after, GoLive, MAX_BODY,
+};
 use crate::signing_key::{KeyError, KeyStore, SigningKey};
 
 /// Clock skew allowed to viewers: `nbf` this far back.
@@ -233,35 +235,20 @@ enum Refusal {
 
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
-        let retry = |mut r: Response, wait: Duration| {
-            if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
-                r.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            r
-        };
         match self {
             Self::BadRequest(m) => json_error(StatusCode::BAD_REQUEST, m),
             Self::TooLarge => json_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("the request body is over {MAX_BODY} bytes"),
             ),
-            Self::TooMany(wait) => retry(
-                json_error(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    format!(
-                        "too many requests; try again in {} s",
-                        wait.as_secs().max(1)
-                    ),
-                ),
-                wait,
-            ),
+            Self::TooMany(wait) => too_many(wait),
             Self::Auth(e) => e.into_response(),
             Self::NotFound(m) => json_error(StatusCode::NOT_FOUND, m),
             Self::Live(LiveError::NoInput) => json_error(
                 StatusCode::NOT_FOUND,
                 "this room has no live input (nothing to watch yet)".into(),
             ),
-            Self::Live(LiveError::Busy(wait)) => retry(
+            Self::Live(LiveError::Busy(wait)) => with_retry_after(
                 json_error(
                     StatusCode::SERVICE_UNAVAILABLE,
                     LiveError::Busy(wait).to_string(),
@@ -271,7 +258,7 @@ impl IntoResponse for Refusal {
             Self::Live(e @ LiveError::Upstream(_)) => {
                 json_error(StatusCode::BAD_GATEWAY, e.to_string())
             }
-            Self::Key(e @ KeyError::Upstream(_)) => retry(
+            Self::Key(e @ KeyError::Upstream(_)) => with_retry_after(
                 json_error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
                 Duration::from_secs(5),
             ),
@@ -284,7 +271,7 @@ impl IntoResponse for Refusal {
                     StatusCode::SERVICE_UNAVAILABLE,
                     "the room's recordings cannot be checked right now".into(),
                 );
-                retry(r, retry_after.unwrap_or(Duration::from_secs(5)))
+                with_retry_after(r, retry_after.unwrap_or(Duration::from_secs(5)))
             }
         }
     }
