@@ -32,7 +32,7 @@ if (!moduleKey) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), "minify-wasm-"));
-let map;
+let map, wasm;
 try {
   const out = join(dir, "out.wasm");
   // Only renames: the module was optimised already. The features are the
@@ -54,7 +54,7 @@ try {
     { encoding: "utf8", maxBuffer: 16 << 20 },
   );
   map = JSON.parse(printed.slice(printed.indexOf("{")));
-  var wasm = readFileSync(out);
+  wasm = readFileSync(out);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
