@@ -11,14 +11,12 @@ use std::time::Duration;
 
 use axum::routing::get;
 use axum::Router;
-use backend::account_client::{AccountClient, ClientConfig};
 use backend::rate_limit::{Limit, RateLimiter};
 use backend::rooms::{LiveSettings, RoomsService};
 use backend::rooms_api::{self, GoLive};
 use common::fake_cloudflare::{self, shared, FakeServer, Reply};
 use jsonwebtoken::{encode, get_current_timestamp, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
-use stream_api::Secret;
 
 use common::jitsi::{self, token, ACCOUNT, APP, CF_TOKEN, INPUT, SECRET};
 
@@ -62,15 +60,7 @@ struct Backend {
 }
 
 async fn backend(fake: &FakeServer, limit: Limit, delivery_base: Option<String>) -> Backend {
-    let client = Arc::new(
-        AccountClient::new(ClientConfig {
-            base: fake.base.clone(),
-            account: ACCOUNT.into(),
-            token: Secret::new(CF_TOKEN),
-            timeout: Duration::from_secs(5),
-        })
-        .unwrap(),
-    );
+    let client = Arc::new(jitsi::account_client(&fake.base));
     let rooms = RoomsService::new(
         client,
         LiveSettings {

@@ -11,7 +11,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use backend::account_client::{AccountClient, ClientConfig};
 use backend::metrics::Metrics;
 use backend::qoe::store::{sqlite_url, Store};
 use backend::qoe::{QoeService, Settings};
@@ -21,7 +20,6 @@ use backend::rooms_api::{self, GoLive};
 use common::fake_cloudflare::{self, FakeServer};
 use jsonwebtoken::{encode, get_current_timestamp, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
-use stream_api::Secret;
 
 use common::jitsi::{self, token, ACCOUNT, APP, CF_TOKEN, INPUT, SECRET};
 
@@ -69,15 +67,7 @@ async fn store() -> Vec<(&'static str, Store, Option<tempfile::TempDir>)> {
 }
 
 async fn backend(fake: &FakeServer, store: Store, dir: Option<tempfile::TempDir>) -> Backend {
-    let client = Arc::new(
-        AccountClient::new(ClientConfig {
-            base: fake.base.clone(),
-            account: ACCOUNT.into(),
-            token: Secret::new(CF_TOKEN),
-            timeout: Duration::from_secs(5),
-        })
-        .unwrap(),
-    );
+    let client = Arc::new(jitsi::account_client(&fake.base));
     let rooms = RoomsService::new(
         client,
         LiveSettings {

@@ -12,7 +12,6 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::sync::Arc;
 use std::time::Duration;
 
-use backend::account_client::{AccountClient, ClientConfig};
 use backend::cache::{CacheSettings, RecordingsCache};
 use backend::rate_limit::{Limit, RateLimiter};
 use backend::recordings::Rewrite;
@@ -24,7 +23,6 @@ use common::fake_cloudflare::{self, FakeServer, SIGNING_KEY_ID, SIGNING_PUBLIC_P
 use common::jitsi::{self, token, ACCOUNT, APP, CF_TOKEN, INPUT, SECRET};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{json, Value};
-use stream_api::Secret;
 
 /// The ready recording of the real live-input-videos.json.
 const READY_VIDEO: &str = "2ba59740c897a197df70814fd5ad991";
@@ -48,15 +46,7 @@ async fn backend(
     ttl: Duration,
     limit: Limit,
 ) -> Backend {
-    let client = Arc::new(
-        AccountClient::new(ClientConfig {
-            base: fake.base.clone(),
-            account: ACCOUNT.into(),
-            token: Secret::new(CF_TOKEN),
-            timeout: Duration::from_secs(5),
-        })
-        .unwrap(),
-    );
+    let client = Arc::new(jitsi::account_client(&fake.base));
     let rooms = RoomsService::new(
         Arc::clone(&client),
         LiveSettings {

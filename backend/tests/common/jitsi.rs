@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use backend::account_client::{AccountClient, ClientConfig};
 use backend::auth::{mint_hs256, AuthSettings, JitsiAuth, KeyMode, MintRequest};
 use stream_api::Secret;
 
@@ -38,6 +39,18 @@ pub fn auth(leeway_seconds: u64) -> JitsiAuth {
         audiences: vec![APP.into()],
         domain: Some("meet.example.com".into()),
         leeway_seconds,
+    })
+    .unwrap()
+}
+
+/// The account API client of [`ACCOUNT`] with [`CF_TOKEN`], against `base`
+/// (a fake Cloudflare's).
+pub fn account_client(base: &str) -> AccountClient {
+    AccountClient::new(ClientConfig {
+        base: base.into(),
+        account: ACCOUNT.into(),
+        token: Secret::new(CF_TOKEN),
+        timeout: Duration::from_secs(5),
     })
     .unwrap()
 }
