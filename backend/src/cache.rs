@@ -108,6 +108,10 @@ pub struct View {
     /// How long upstream calls for it are still held off (rate limit or a
     /// recent failure), if they are.
     pub held_for: Option<Duration>,
+    /// The copy lists something processing: once past its TTL it is not
+    /// served stale while calls are allowed, the request joins the refresh
+    /// (still one call per TTL), so a recording ready meanwhile shows now.
+    pub settling: bool,
 }
 
 /// What to do with a request.
@@ -127,7 +131,7 @@ pub fn decide(v: View, ttl: Duration, stale_while_revalidate: Duration) -> Decis
     match (v.age, v.held_for) {
         (Some(age), _) if age < ttl => Decision::Fresh,
         (Some(_), Some(_)) => Decision::Stale { refresh: false },
-        (Some(age), None) if age <= ttl + stale_while_revalidate => {
+        (Some(age), None) if age <= ttl + stale_while_revalidate && !v.settling => {
             Decision::Stale { refresh: true }
         }
         (Some(_), None) | (None, None) => Decision::Wait,
@@ -435,6 +439,7 @@ impl<U: Upstream> RecordingsCache<U> {
                         .as_ref()
                         .map(|(_, at)| now.saturating_duration_since(*at)),
                     held_for: held.map(|t| t - now),
+                    settling: matches!(&e.copy, Some((Copy::Found(p), _)) if p.settling),
                 };
                 // Only a list makes an input known: a 404 is not one.
                 let known = matches!(e.copy, Some((Copy::Found(_), _)));
@@ -444,6 +449,7 @@ impl<U: Upstream> RecordingsCache<U> {
                 View {
                     age: None,
                     held_for: limited.map(|t| t - now),
+                    settling: false,
                 },
                 false,
             ),
@@ -694,22 +700,33 @@ mod tests {
     fn decisions() {
         let swr = s(30);
         let cases = [
-            // (age, held, want)
-            (Some(0), None, Decision::Fresh),
-            (Some(14), None, Decision::Fresh),
-            (Some(14), Some(100), Decision::Fresh),
-            (Some(15), None, Decision::Stale { refresh: true }),
-            (Some(45), None, Decision::Stale { refresh: true }),
-            (Some(46), None, Decision::Wait),
-            (Some(15), Some(5), Decision::Stale { refresh: false }),
-            (Some(4000), Some(5), Decision::Stale { refresh: false }),
-            (None, None, Decision::Wait),
-            (None, Some(5), Decision::Fail),
+            // (age, held, settling, want)
+            (Some(0), None, false, Decision::Fresh),
+            (Some(14), None, false, Decision::Fresh),
+            (Some(14), None, true, Decision::Fresh),
+            (Some(14), Some(100), false, Decision::Fresh),
+            (Some(15), None, false, Decision::Stale { refresh: true }),
+            (Some(45), None, false, Decision::Stale { refresh: true }),
+            (Some(46), None, false, Decision::Wait),
+            // A list about to change joins the refresh instead.
+            (Some(15), None, true, Decision::Wait),
+            // Unless calls are held off: then the copy is all there is.
+            (Some(15), Some(5), true, Decision::Stale { refresh: false }),
+            (Some(15), Some(5), false, Decision::Stale { refresh: false }),
+            (
+                Some(4000),
+                Some(5),
+                false,
+                Decision::Stale { refresh: false },
+            ),
+            (None, None, false, Decision::Wait),
+            (None, Some(5), false, Decision::Fail),
         ];
-        for (age, held, want) in cases {
+        for (age, held, settling, want) in cases {
             let v = View {
                 age: age.map(s),
                 held_for: held.map(s),
+                settling,
             };
             assert_eq!(decide(v, TTL, swr), want, "{v:?}");
         }

@@ -19,12 +19,23 @@ pub struct Page {
     pub body: Bytes,
     /// With its quotes, e.g. `"9f0c2a..."`.
     pub etag: String,
+    /// Something is processing (on air, or a recording on its way): the
+    /// list is about to change, so it is never served stale.
+    pub settling: bool,
 }
 
 impl Page {
     pub fn new(body: Bytes) -> Self {
         let etag = etag_of(&body);
-        Self { body, etag }
+        Self {
+            body,
+            etag,
+            settling: false,
+        }
+    }
+
+    fn settling(self, settling: bool) -> Self {
+        Self { settling, ..self }
     }
 }
 
@@ -49,10 +60,14 @@ pub fn if_none_match(header: &str, etag: &str) -> bool {
 }
 
 /// `Cache-Control` of a good answer: shared caches keep it `ttl`, may serve
-/// it stale for `2 × ttl` while they revalidate, and for 5 minutes more
-/// when the server fails.
-pub fn cache_control(ttl: Duration) -> String {
+/// it stale for `2 × ttl` while they revalidate (not a `settling` list: a
+/// recording ready meanwhile would show up to 45 s late), and for 5 minutes
+/// more when the server fails.
+pub fn cache_control(ttl: Duration, settling: bool) -> String {
     let ttl = ttl.as_secs().max(1);
+    if settling {
+        return format!("public, max-age={ttl}, stale-if-error=300");
+    }
     format!(
         "public, max-age={ttl}, stale-while-revalidate={}, stale-if-error=300",
         ttl * 2
@@ -167,6 +182,7 @@ pub fn page_of(input_uid: &str, videos: Vec<Video>, rewrite: &Rewrite) -> Page {
         .map(|v| v.uid.clone())
         .collect();
     let list = build(input_uid, videos, rewrite);
+    let settling = !list.processing.is_empty();
     if signed.is_empty() {
         return page(&list);
     }
@@ -188,7 +204,7 @@ pub fn page_of(input_uid: &str, videos: Vec<Video>, rewrite: &Rewrite) -> Page {
         obj.insert("signed".into(), true.into());
     }
     let body = serde_json::to_vec(&v).unwrap_or_else(|_| b"{}".to_vec());
-    Page::new(Bytes::from(body))
+    Page::new(Bytes::from(body)).settling(settling)
 }
 
 /// The JSON page of a list.
@@ -196,7 +212,7 @@ pub fn page(list: &RecordingList) -> Page {
     // Serialising plain strings and numbers cannot fail; an empty object
     // would still be valid JSON for the player.
     let body = serde_json::to_vec(list).unwrap_or_else(|_| b"{}".to_vec());
-    Page::new(Bytes::from(body))
+    Page::new(Bytes::from(body)).settling(!list.processing.is_empty())
 }
 
 #[cfg(test)]
@@ -360,10 +376,14 @@ mod tests {
     #[test]
     fn cache_control_header() {
         assert_eq!(
-            cache_control(Duration::from_secs(15)),
+            cache_control(Duration::from_secs(15), false),
             "public, max-age=15, stale-while-revalidate=30, stale-if-error=300"
         );
-        assert!(cache_control(Duration::ZERO).contains("max-age=1,"));
+        assert_eq!(
+            cache_control(Duration::from_secs(15), true),
+            "public, max-age=15, stale-if-error=300"
+        );
+        assert!(cache_control(Duration::ZERO, false).contains("max-age=1,"));
     }
 
     #[test]

@@ -154,7 +154,7 @@ pub async fn recordings(
     }
     match svc.cache.get(&input).await {
         Answer::Found { page, .. } => {
-            let cc = HeaderValue::from_str(&recordings::cache_control(ttl))
+            let cc = HeaderValue::from_str(&recordings::cache_control(ttl, page.settling))
                 .unwrap_or(HeaderValue::from_static("no-cache"));
             let etag = HeaderValue::from_str(&page.etag).ok();
             let matched = headers

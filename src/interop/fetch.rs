@@ -18,7 +18,7 @@ use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, RequestInit, Response};
+use web_sys::{AbortController, RequestCache, RequestInit, Response};
 
 /// Aborts the request when dropped: a request nobody waits for any more
 /// does not keep a connection busy.
@@ -78,6 +78,11 @@ pub fn get_json(
         };
         let init = RequestInit::new();
         init.set_signal(signal.as_ref());
+        // Every GET here is a poll for news: the HTTP cache may answer only
+        // after revalidating (a 304 when nothing changed). A recordings list
+        // is public for 15 s plus 30 s stale-while-revalidate, so served from
+        // the cache it showed a ready recording 40 s late.
+        init.set_cache(RequestCache::NoCache);
         let posting = post.is_some();
         if let Some(post) = post {
             init.set_method("POST");

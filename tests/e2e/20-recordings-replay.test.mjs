@@ -34,6 +34,7 @@ test('broadcast → stop → "available shortly" → listed without reload → r
   assert.equal(list.shown, false, 'no list while nothing was recorded yet');
 
   await env.control.stop(uid, 'clean');
+  const stoppedAt = Date.now();
   await p.waitForState('ended', 45_000);
   const shortly = await waitFor(async () => {
     const l = await p.peek(peekList);
@@ -45,6 +46,7 @@ test('broadcast → stop → "available shortly" → listed without reload → r
     const l = await p.peek(peekList);
     return l.items.length === 1 && l;
   }, { timeout: 60_000, what: 'the recording listed' });
+  console.log(`# recording listed ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s after the stop (ready after 12 s)`);
   assert.equal(list.items[0].uid, first.videoUID, 'the ended broadcast is the recording');
   assert.ok(list.notes.every((n) => !/available shortly/i.test(n)), 'the note goes once it is ready');
   assert.ok(await p.markerSurvived(), 'no page reload');
