@@ -13,10 +13,28 @@ const root = new URL('..', import.meta.url);
 const html = fs.readFileSync(new URL('index.html', root), 'utf8');
 const script = html.match(/<script id="jlp-loader">([\s\S]*?)<\/script>/)[1];
 const table = JSON.parse(fs.readFileSync(new URL('core/tests/start-cases.json', root), 'utf8'));
+// The page's JSON block with hls.js's live config (core checks it is
+// HlsConfig::live()).
+const hlsConfig = html.match(/<script type="application\/json" id="jlp-hls-live">([\s\S]*?)<\/script>/)[1];
+
+/** A stand-in for hls.js's class: records what the loader does with it. */
+function fakeHls({ supported = true } = {}) {
+  const made = [];
+  class Hls {
+    static isSupported() { return supported; }
+    static Events = { ERROR: 'hlsError' };
+    constructor(config) { this.config = config; this.calls = []; this.on_ = {}; made.push(this); }
+    on(event, f) { this.on_[event] = f; }
+    attachMedia(v) { this.calls.push(['attachMedia', v]); }
+    loadSource(url) { this.calls.push(['loadSource', url]); }
+    destroy() { this.calls.push(['destroy']); }
+  }
+  return { Hls, made };
+}
 
 /** Runs the loader in a page at `search` on a browser with `caps`. */
 function load({ search = '', nativeHls = true, mse = true, vendor = 'Google Inc.', answer = { isInput: true, videoUID: 'v', live: true }, status = 200 } = {}) {
-  const fetched = [], appended = [], videos = [];
+  const fetched = [], appended = [], videos = [], host = { children: [], appendChild(el) { this.children.push(el); } };
   const response = { status, clone: () => ({ json: async () => answer }), json: async () => answer };
   const document = {
     createElement: (tag) => {
@@ -28,11 +46,13 @@ function load({ search = '', nativeHls = true, mse = true, vendor = 'Google Inc.
       return el;
     },
     head: { appendChild: (el) => appended.push(el) },
+    getElementById: (id) => (id === 'jlp-hls-live' ? { textContent: hlsConfig } : id === 'player' ? host : null),
   };
-  const timers = [], mounts = [];
+  const timers = [], mounts = [], frames = [];
   const window = {
     addEventListener(type, f) { if (type === 'TrunkApplicationStarted') window.appStarted = f; },
     setTimeout: (f, ms) => timers.push({ f, ms }),
+    requestAnimationFrame: (f) => frames.push(f),
     wasmBindings: { start_watch_page: () => mounts.push(true) },
     document,
     location: { search, origin: table.origin },
@@ -44,7 +64,7 @@ function load({ search = '', nativeHls = true, mse = true, vendor = 'Google Inc.
   window.window = window;
   vm.createContext(window);
   vm.runInContext(script, window);
-  return { window, fetched, appended, videos, timers, mounts, settle: () => new Promise((r) => setTimeout(r, 0)) };
+  return { window, fetched, appended, videos, host, timers, mounts, frames, settle: () => new Promise((r) => setTimeout(r, 0)) };
 }
 
 test('URLs: the loader builds what core builds, and leaves the rest to the player', () => {
@@ -76,6 +96,7 @@ test('native HLS (Safari), live: one lifecycle request, then the <video> loads t
   assert.equal(start.lifecycle, `${table.origin}/abc/lifecycle`);
   assert.equal(start.video.src, `${table.origin}/abc/manifest/video.m3u8`);
   assert.equal(start.video.preload, 'auto');
+  assert.equal(l.host.children.length, 0, 'natively kept out of the page until the player has it');
   assert.deepEqual([start.video.autoplay, start.video.muted], [true, false]);
   const m = load({ search: '?input=abc&autoplay=0&muted', vendor: 'Apple Computer, Inc.' });
   await m.settle();
@@ -95,15 +116,68 @@ test('native HLS, not live or failed, or the player already took over: no source
   assert.equal(l.videos[0].src, undefined, 'nothing starts after the player took over');
 });
 
-test('hls.js (Chromium, Firefox): lifecycle asked, hls.js loaded beside the wasm, no native source', async () => {
+test('hls.js (Chromium, Firefox), live: hls.js loaded beside the wasm, then started with core\'s config on the <video>', async () => {
   for (const c of [{ vendor: 'Google Inc.' }, { vendor: '', nativeHls: false }]) {
-    const l = load({ search: '?input=abc', ...c });
+    const l = load({ search: '?input=abc&muted', ...c });
     assert.deepEqual(l.fetched, [`${table.origin}/abc/lifecycle`]);
     assert.deepEqual(l.appended.map((e) => [e.tag, e.src, e.async]), [['script', 'hls.min.js', true]]);
     assert.equal(typeof l.window.__jlpHls.then, 'function', 'the player takes the promise');
     await l.settle();
-    assert.equal(l.videos[0].src, undefined);
+    assert.equal(l.window.__jlpStart.hls, undefined, 'not before hls.js has run');
+    const { Hls, made } = fakeHls();
+    l.window.Hls = Hls;
+    l.appended[0].onload();
+    await l.settle();
+    const start = l.window.__jlpStart;
+    assert.equal(made.length, 1);
+    assert.deepEqual(JSON.parse(JSON.stringify(made[0].config)), JSON.parse(hlsConfig));
+    assert.equal(made[0].config.liveSyncDuration, 6);
+    assert.deepEqual(made[0].calls, [['attachMedia', l.videos[0]], ['loadSource', `${table.origin}/abc/manifest/video.m3u8`]]);
+    assert.equal(start.hls, made[0]);
+    assert.equal(start.video, l.videos[0]);
+    assert.equal(start.src, `${table.origin}/abc/manifest/video.m3u8`);
+    assert.equal(l.videos[0].src, undefined, 'hls.js sets the source (MSE), not the loader');
+    assert.deepEqual([start.video.autoplay, start.video.muted], [true, true], 'as the page asks');
+    assert.deepEqual(l.host.children, [l.videos[0]], 'in the page at once, where the player will be');
+    assert.equal(l.videos[0].className, 'jlp-early');
   }
+});
+
+test('hls.js: not live, unsupported, or the player took over first: no instance; a fatal error before the player: destroyed', async () => {
+  for (const [opts, supported, closed] of [[{ answer: { isInput: true, videoUID: null, live: false } }, true, false], [{}, false, false], [{}, true, true]]) {
+    const l = load({ search: '?input=abc', ...opts });
+    if (closed) l.window.__jlpStart.closed = true;
+    const { Hls, made } = fakeHls({ supported });
+    l.window.Hls = Hls;
+    l.appended[0].onload();
+    await l.settle();
+    assert.equal(made.length, 0, JSON.stringify([opts, supported, closed]));
+    assert.equal(l.window.__jlpStart.video, undefined);
+  }
+  const l = load({ search: '?input=abc' });
+  const { Hls, made } = fakeHls();
+  l.window.Hls = Hls;
+  l.appended[0].onload();
+  l.window.appStarted();
+  await l.settle();
+  assert.equal(l.mounts.length, 0, 'held while hls.js starts');
+  made[0].on_.hlsError('hlsError', { fatal: false });
+  assert.equal(l.mounts.length, 0, 'a recoverable error is hls.js\'s own business');
+  made[0].on_.hlsError('hlsError', { fatal: true });
+  assert.deepEqual(made[0].calls.at(-1), ['destroy']);
+  assert.equal(l.window.__jlpStart.hls, undefined, 'nothing for the player to adopt');
+  assert.equal(l.window.__jlpStart.video, undefined);
+  assert.equal(l.mounts.length, 1, 'the player starts on its own');
+});
+
+test('hls.js: hls.js failing to load mounts the player, which tries again', async () => {
+  const l = load({ search: '?input=abc' });
+  l.window.appStarted();
+  l.appended[0].onerror(new Error('offline'));
+  await l.settle();
+  await l.settle();
+  assert.equal(l.mounts.length, 1);
+  assert.equal(l.window.__jlpStart.video, undefined);
 });
 
 test('a configuration the loader does not take on: nothing asked; hls.js loaded as the engine says', () => {
@@ -126,8 +200,21 @@ test('the player mounts once the wasm is ready and the native start has decoded 
   assert.equal(l.mounts.length, 1, 'mounted once the first frame is decoded');
   l.videos[0].on.error();
   assert.equal(l.mounts.length, 1, 'once');
-  // Not live, or the hls.js path, or a configuration left to the player: at once.
-  for (const opts of [{ answer: { isInput: true, videoUID: null, live: false } }, { vendor: 'Google Inc.' }, { search: '?input=a&video=b' }]) {
+  // hls.js, live: the same, once hls.js has decoded the first frame.
+  const j = load({ search: '?input=abc' });
+  j.window.Hls = fakeHls().Hls;
+  j.appended[0].onload();
+  j.window.appStarted();
+  await j.settle();
+  assert.equal(j.mounts.length, 0, 'held while hls.js starts');
+  j.videos[0].on.loadeddata();
+  assert.equal(j.mounts.length, 0, 'not in the task that presents the frame');
+  j.frames.shift()();
+  assert.equal(j.mounts.length, 0);
+  j.frames.shift()();
+  assert.equal(j.mounts.length, 1, 'two frames later');
+  // Not live, or a configuration left to the player: at once.
+  for (const opts of [{ answer: { isInput: true, videoUID: null, live: false } }, { vendor: 'Google Inc.', answer: { isInput: true, videoUID: null, live: false } }, { search: '?input=a&video=b' }]) {
     const m = load({ search: '?input=abc', vendor: 'Apple Computer, Inc.', ...opts });
     await m.settle();
     m.window.appStarted();

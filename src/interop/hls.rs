@@ -34,6 +34,8 @@ extern "C" {
     fn new_hls(class: &JsValue, config: &JsValue, signed: &JsValue) -> Result<Hls, JsValue>;
     #[wasm_bindgen(catch)]
     fn hls_supported(class: &JsValue) -> Result<bool, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn watch_hls(hls: &Hls) -> Result<Hls, JsValue>;
 }
 
 #[wasm_bindgen]
@@ -59,6 +61,10 @@ extern "C" {
     fn set_current_level(this: &Hls, level: i32);
     #[wasm_bindgen(method, getter, js_name = liveSyncPosition)]
     fn live_sync_position(this: &Hls) -> Option<f64>;
+    #[wasm_bindgen(method, getter)]
+    fn levels(this: &Hls) -> JsValue;
+    #[wasm_bindgen(method, getter, js_name = currentLevel)]
+    fn current_level(this: &Hls) -> f64;
 }
 
 /// Loads hls.js from `src` (once per page) and resolves to its class.
@@ -91,24 +97,41 @@ impl HlsInstance {
         media: &HtmlMediaElement,
         url: &str,
         signed: Option<&JsValue>,
-        mut on_error: impl FnMut(HlsError) + 'static,
+        on_error: impl FnMut(HlsError) + 'static,
     ) -> Result<Self, JsValue> {
         let config = js_sys::JSON::parse(&config.to_json())?;
         let hls = new_hls(class, &config, signed.unwrap_or(&JsValue::UNDEFINED))?;
+        let mut instance = HlsInstance {
+            hls,
+            handlers: Vec::new(),
+        };
+        instance.on_error(on_error);
+        instance.hls.attach_media(media)?;
+        instance.hls.load_source(url)?;
+        Ok(instance)
+    }
+
+    /// Takes over an instance the page's loader started (index.html):
+    /// attached and loading already, with the live config. Dropping it
+    /// destroys it, as any other.
+    pub fn adopt(hls: JsValue) -> Self {
+        let hls: Hls = hls.unchecked_into();
+        let _ = watch_hls(&hls);
+        HlsInstance {
+            hls,
+            handlers: Vec::new(),
+        }
+    }
+
+    pub fn on_error(&mut self, mut on_error: impl FnMut(HlsError) + 'static) {
         let error: Handler = Closure::new(move |_event: JsValue, data: JsValue| {
             let kind = field(&data, "type").as_string().unwrap_or_default();
             let details = field(&data, "details").as_string().unwrap_or_default();
             let fatal = field(&data, "fatal").as_bool().unwrap_or(false);
             on_error(classify(&kind, &details, fatal));
         });
-        hls.on("hlsError", error.as_ref().unchecked_ref());
-        let instance = HlsInstance {
-            hls,
-            handlers: vec![("hlsError", error)],
-        };
-        instance.hls.attach_media(media)?;
-        instance.hls.load_source(url)?;
-        Ok(instance)
+        self.hls.on("hlsError", error.as_ref().unchecked_ref());
+        self.handlers.push(("hlsError", error));
     }
 
     pub fn recover_media_error(&self) {
@@ -116,34 +139,27 @@ impl HlsInstance {
     }
 
     /// Reports the stream's renditions once hls.js has read them, and each
-    /// switch between them. At most 32 renditions are read.
+    /// switch between them (at once for what an adopted instance did
+    /// before). At most 32 renditions are read.
     pub fn watch_levels(
         &mut self,
         on_levels: impl Fn(Vec<Level>) + 'static,
         on_switched: impl Fn(usize) + 'static,
     ) {
+        let known = read_levels(&self.hls.levels());
+        if !known.is_empty() {
+            on_levels(known);
+        }
+        let level = |n: f64| (n.is_finite() && n >= 0.0).then_some(n as usize);
+        if let Some(l) = level(self.hls.current_level()) {
+            on_switched(l);
+        }
         let parsed: Handler = Closure::new(move |_event: JsValue, data: JsValue| {
-            let levels = js_sys::Array::from(&field(&data, "levels"));
-            let number = |v: &JsValue, name: &str| {
-                field(v, name)
-                    .as_f64()
-                    .filter(|n| n.is_finite() && *n >= 0.0)
-                    .map_or(0, |n| n.min(u32::MAX as f64) as u32)
-            };
-            on_levels(
-                levels
-                    .iter()
-                    .take(32)
-                    .map(|l| Level {
-                        height: number(&l, "height"),
-                        bitrate: number(&l, "bitrate"),
-                    })
-                    .collect(),
-            );
+            on_levels(read_levels(&field(&data, "levels")));
         });
         let switched: Handler = Closure::new(move |_event: JsValue, data: JsValue| {
-            if let Some(level) = field(&data, "level").as_f64().filter(|l| *l >= 0.0) {
-                on_switched(level as usize);
+            if let Some(l) = field(&data, "level").as_f64().and_then(level) {
+                on_switched(l);
             }
         });
         for (event, handler) in [
@@ -169,6 +185,27 @@ impl HlsInstance {
     pub fn live_sync_position(&self) -> Option<f64> {
         self.hls.live_sync_position().filter(|p| p.is_finite())
     }
+}
+
+/// hls.js's `levels` (an array, or anything else: none), at most 32.
+fn read_levels(levels: &JsValue) -> Vec<Level> {
+    if !js_sys::Array::is_array(levels) {
+        return Vec::new();
+    }
+    let number = |v: &JsValue, name: &str| {
+        field(v, name)
+            .as_f64()
+            .filter(|n| n.is_finite() && *n >= 0.0)
+            .map_or(0, |n| n.min(u32::MAX as f64) as u32)
+    };
+    js_sys::Array::from(levels)
+        .iter()
+        .take(32)
+        .map(|l| Level {
+            height: number(&l, "height"),
+            bitrate: number(&l, "bitrate"),
+        })
+        .collect()
 }
 
 impl Drop for HlsInstance {

@@ -42,12 +42,17 @@ export function new_hls(Hls, config, signed) {
       }
     };
   }
-  const hls = new Hls(config), E = Hls.Events, KEY = Symbol.for("jitsi-live-player.hls-sample");
+  return watch_hls(new Hls(config));
+}
+// The moderator preview's sampler (hls.rs), on this instance's <video>;
+// also for the instance the page's loader started (index.html).
+export function watch_hls(hls) {
+  const KEY = Symbol.for("jitsi-live-player.hls-sample");
   let loads, media;
   const sample = () => {
     if (!loads) {
       loads = [];
-      hls.on(E.FRAG_LOADED, (_, d) => {
+      hls.on("hlsFragLoaded", (_, d) => {
         const s = d.frag.type == "main" && d.frag.stats;
         if (s && s.loaded > 0) loads.push(s.loaded, s.loading.start, s.loading.end) > 12 && loads.splice(0, 3);
       });
@@ -55,11 +60,13 @@ export function new_hls(Hls, config, signed) {
     const l = (hls.levels || [])[hls.currentLevel], d = hls.playingDate;
     return { bitrate: l ? l.bitrate : null, playingDate: d ? +d : null, loads: loads.slice() };
   };
-  hls.on(E.MEDIA_ATTACHING, (_, d) => (media = d.media)[KEY] = sample);
-  hls.on(E.MEDIA_DETACHING, () => {
+  const attach = (m) => (media = m)[KEY] = sample;
+  hls.on("hlsMediaAttaching", (_, d) => attach(d.media));
+  hls.on("hlsMediaDetaching", () => {
     if (media && media[KEY] === sample) delete media[KEY];
     media = null;
   });
+  if (hls.media) attach(hls.media);
   return hls;
 }
 export function hls_supported(Hls) {

@@ -37,19 +37,31 @@ pub struct Playback {
     _listeners: Vec<EventListener>,
 }
 
+/// What plays the URL.
+pub enum Engine<'a> {
+    /// The browser's HLS; `loading`: the element already loads the URL (the
+    /// page's loader set it): listen, and report what it has done so far.
+    Native { loading: bool },
+    /// A new instance of this hls.js class.
+    Hlsjs(&'a JsValue),
+    /// The instance the page's loader started on the element, as above.
+    Adopted(HlsInstance),
+}
+
 impl Playback {
-    /// Starts playing `url`; `hls_class` is hls.js, or `None` for native HLS.
-    /// `loading`: natively, the element already loads `url` (the page's
-    /// loader set it): listen, and report what it has done so far.
+    /// Starts playing `url` on `engine`.
     pub fn start(
         video: &HtmlVideoElement,
-        hls_class: Option<&JsValue>,
+        engine: Engine,
         url: &str,
         live: bool,
-        loading: bool,
         signed: Option<&JsValue>,
         sink: Sink,
     ) -> Result<Self, JsValue> {
+        let loading = matches!(
+            engine,
+            Engine::Native { loading: true } | Engine::Adopted(_)
+        );
         let first_frame = Rc::new(Cell::new(false));
         let latency = Rc::new(Cell::new(None::<u32>));
         let mut listeners = Vec::new();
@@ -86,48 +98,55 @@ impl Playback {
             let sink = sink.clone();
             on("ended", Box::new(move |_| sink(MediaSignal::Ended)));
         }
-        let hls =
-            match hls_class {
-                None => {
-                    let sink = sink.clone();
-                    // Native playback reports failures on the element.
-                    {
-                        let (sink, video) = (sink.clone(), video.clone());
-                        on("error", Box::new(move |_| sink(media_issue(&video))));
-                    }
-                    if !loading {
-                        video.set_src(url);
-                    } else if video.error().is_some() {
-                        sink(media_issue(video));
-                    } else if video.ready_state() >= 2 && !first_frame.replace(true) {
-                        // HAVE_CURRENT_DATA: `loadeddata` came before we listened.
-                        sink(MediaSignal::FirstFrame);
-                    }
-                    None
+        let on_error = sink.clone();
+        let on_error = move |error| match error {
+            HlsError::Fatal(issue) => on_error(MediaSignal::Issue(issue)),
+            HlsError::Stalled => on_error(MediaSignal::Buffering(true)),
+            HlsError::Transient => {}
+        };
+        let hls = match engine {
+            Engine::Native { loading } => {
+                // Native playback reports failures on the element.
+                {
+                    let (sink, video) = (sink.clone(), video.clone());
+                    on("error", Box::new(move |_| sink(media_issue(&video))));
                 }
-                Some(class) => {
-                    let config = if live {
-                        HlsConfig::live()
-                    } else {
-                        HlsConfig::vod()
-                    };
-                    let on_error = sink.clone();
-                    let mut hls =
-                        HlsInstance::new(class, &config, video, url, signed, move |error| {
-                            match error {
-                                HlsError::Fatal(issue) => on_error(MediaSignal::Issue(issue)),
-                                HlsError::Stalled => on_error(MediaSignal::Buffering(true)),
-                                HlsError::Transient => {}
-                            }
-                        })?;
-                    let (on_levels, on_switch) = (sink.clone(), sink.clone());
-                    hls.watch_levels(
-                        move |levels| on_levels(MediaSignal::Levels(levels)),
-                        move |level| on_switch(MediaSignal::LevelPlaying(level)),
-                    );
-                    Some(hls)
+                if !loading {
+                    video.set_src(url);
                 }
-            };
+                None
+            }
+            Engine::Hlsjs(class) => {
+                let config = if live {
+                    HlsConfig::live()
+                } else {
+                    HlsConfig::vod()
+                };
+                Some(HlsInstance::new(
+                    class, &config, video, url, signed, on_error,
+                )?)
+            }
+            Engine::Adopted(mut hls) => {
+                hls.on_error(on_error);
+                Some(hls)
+            }
+        };
+        let hls = hls.map(|mut hls| {
+            let (on_levels, on_switch) = (sink.clone(), sink.clone());
+            hls.watch_levels(
+                move |levels| on_levels(MediaSignal::Levels(levels)),
+                move |level| on_switch(MediaSignal::LevelPlaying(level)),
+            );
+            hls
+        });
+        if loading {
+            if hls.is_none() && video.error().is_some() {
+                sink(media_issue(video));
+            } else if video.ready_state() >= 2 && !first_frame.replace(true) {
+                // HAVE_CURRENT_DATA: `loadeddata` came before we listened.
+                sink(MediaSignal::FirstFrame);
+            }
+        }
         // A recording gets the browser's controls (its seek bar); live, the player's.
         video.set_controls(!live);
         let mut playback = Playback {

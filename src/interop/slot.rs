@@ -3,8 +3,8 @@
 //! carries out the player's playback commands and reports back through its
 //! outbox; whatever an old playback reports late is dropped here.
 
-use super::hls;
-use super::playback::{MediaSignal, Playback};
+use super::hls::{self, HlsInstance};
+use super::playback::{Engine, MediaSignal, Playback};
 use super::{mse_available, native_hls, vendor};
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
@@ -43,9 +43,10 @@ pub struct Slot {
     playback: Option<Playback>,
     out: Outbox,
     prefetch: Option<Timeout>,
-    /// The source the loader set on the `<video>`, until the first load
-    /// takes it over (same URL, native) or replaces it.
-    adopted: Option<String>,
+    /// The manifest the loader started on the `<video>` (with the hls.js
+    /// instance, on that path), until the first load takes it over (same
+    /// URL, same engine) or replaces it.
+    adopted: Option<(String, Option<HlsInstance>)>,
     /// Where delivery URLs start (`<base>/`), and, for a private broadcast,
     /// `{prefix, token}`: hls.js's loader reads the current token from it
     /// on every request (`hls_loader.js`).
@@ -72,7 +73,8 @@ impl Slot {
         // The loader's <video>, already loading, takes the view's place (and
         // its attributes) before anything listens to it.
         let (video, adopted) = match super::start::take_video() {
-            Some((loaded, src)) => {
+            Some(started) => {
+                let loaded = started.video;
                 let names = video.get_attribute_names();
                 for name in names.iter().filter_map(|n| n.as_string()) {
                     if let Some(value) = video.get_attribute(&name) {
@@ -80,8 +82,9 @@ impl Slot {
                     }
                 }
                 match video.replace_with_with_node_1(&loaded) {
-                    Ok(()) => (loaded, Some(src)),
+                    Ok(()) => (loaded, Some((started.src, started.hls))),
                     Err(_) => {
+                        drop(started.hls);
                         stop(&loaded);
                         (video, None)
                     }
@@ -257,13 +260,17 @@ impl Slot {
 
     pub fn load(&mut self, url: String, live: bool) {
         // The loader started this very load: carry on with it.
-        let adopt = self.native && live && self.adopted.as_deref() == Some(url.as_str());
-        if adopt {
-            self.adopted = None;
-        }
+        let adopt = live
+            && matches!(&self.adopted, Some((src, hls)) if *src == url && hls.is_none() == self.native);
+        let adopted_hls = if adopt {
+            self.adopted.take().and_then(|(_, hls)| hls)
+        } else {
+            None
+        };
         self.unload();
         let class = match (&self.hlsjs, self.native) {
             (_, true) => None,
+            _ if adopted_hls.is_some() => None,
             (Some(class), false) => Some(class.clone()),
             (None, false) => {
                 self.pending = Some((url, live));
@@ -285,15 +292,12 @@ impl Slot {
                     .is_some_and(|rest| rest.starts_with('/'))
             })
             .map(JsValue::from);
-        match Playback::start(
-            &self.video,
-            class.as_ref(),
-            &url,
-            live,
-            adopt,
-            signed.as_ref(),
-            sink,
-        ) {
+        let engine = match (adopted_hls, class.as_ref()) {
+            (Some(hls), _) => Engine::Adopted(hls),
+            (None, Some(class)) => Engine::Hlsjs(class),
+            (None, None) => Engine::Native { loading: adopt },
+        };
+        match Playback::start(&self.video, engine, &url, live, signed.as_ref(), sink) {
             Ok(playback) => {
                 self.playback = Some(playback);
                 if adopt {
@@ -324,7 +328,8 @@ impl Slot {
         self.generation += 1;
         self.pending = None;
         self.playback = None;
-        if self.adopted.take().is_some() {
+        if let Some((_, hls)) = self.adopted.take() {
+            drop(hls);
             stop(&self.video);
         }
     }

@@ -1,11 +1,13 @@
 //! What the watch page's loader (index.html) started before the wasm
 //! arrived, for the player to take over: the first lifecycle request and,
-//! on native HLS once it said live, the `<video>` already loading the
-//! manifest. The loader makes core's decisions (the URLs, the engine), and
-//! the player still checks each against its own before it uses it: a wrong
-//! guess costs one request, never a wrong stream. Hosts that embed the
+//! once it said live, the `<video>` already loading the manifest (natively,
+//! or through the hls.js instance it started). The loader makes core's
+//! decisions (the URLs, the engine, hls.js's config), and the player still
+//! checks each against its own before it uses it: a wrong guess costs one
+//! request, never a wrong stream. Hosts that embed the
 //! player have no loader: then there is nothing to take.
 
+use super::hls::HlsInstance;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::HtmlVideoElement;
 
@@ -29,24 +31,42 @@ pub fn take_answer(url: &str) -> Option<js_sys::Promise> {
     (field(&start, "lifecycle").as_string()? == url).then_some(answer)
 }
 
-/// Ends the loader's part (it starts nothing after this) and takes the
-/// `<video>` it set a source on, with that source.
-pub fn take_video() -> Option<(HtmlVideoElement, String)> {
+/// What the loader started: its `<video>`, the manifest it loads, and on
+/// the hls.js path the instance loading it (dropped: destroyed).
+pub struct Started {
+    pub video: HtmlVideoElement,
+    pub src: String,
+    pub hls: Option<HlsInstance>,
+}
+
+/// Ends the loader's part (it starts nothing after this) and takes what it
+/// started, if anything.
+pub fn take_video() -> Option<Started> {
     let start = start()?;
     let _ = js_sys::Reflect::set(&start, &"closed".into(), &JsValue::TRUE);
-    let video = field(&start, "video").dyn_into::<HtmlVideoElement>().ok()?;
-    let _ = js_sys::Reflect::set(&start, &"video".into(), &JsValue::UNDEFINED);
-    let src = video.get_attribute("src")?;
-    Some((video, src))
+    let take = |key: &str| {
+        let value = field(&start, key);
+        let _ = js_sys::Reflect::set(&start, &key.into(), &JsValue::UNDEFINED);
+        value
+    };
+    let (video, src, hls) = (take("video"), take("src"), take("hls"));
+    let hls = hls.is_object().then(|| HlsInstance::adopt(hls));
+    let video = video.dyn_into::<HtmlVideoElement>().ok()?;
+    Some(Started {
+        video,
+        src: src.as_string()?,
+        hls,
+    })
 }
 
 /// Ends the loader's part when the player refused its configuration (so
 /// no playback slot takes the `<video>`): that one must neither play nor
 /// stay on the page.
 pub fn discard() {
-    let Some((video, _)) = take_video() else {
+    let Some(Started { video, hls, .. }) = take_video() else {
         return;
     };
+    drop(hls);
     video.remove_attribute("src").ok();
     video.load();
     video.remove();

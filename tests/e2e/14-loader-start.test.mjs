@@ -2,7 +2,8 @@
 // the page's loader (index.html) asks lifecycle and sets the <video>'s
 // source before the wasm arrives, and the player takes both over (no second
 // lifecycle request, no second manifest load, the same element). On hls.js
-// the loader's lifecycle answer is taken over the same way.
+// the loader starts hls.js itself, with the <video> in the page, and the
+// player takes over that instance the same way.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { useEnv, assertNoPanic } from './harness.mjs';
@@ -34,12 +35,18 @@ describe('the loader starts, the player takes over', { concurrency: true }, () =
     assertNoPanic(assert, p);
   });
 
-  it('hls.js: one lifecycle request before the manifest', { timeout: 120_000 }, async () => {
+  it('hls.js: one lifecycle request, one manifest load, the loader\'s hls.js instance and <video>', { timeout: 120_000 }, async () => {
     const { p, playing } = await openLive('hlsjs');
     assert.equal(playing.video.engine, 'mse');
     const first = p.requestsOf('manifest')[0];
     assert.equal(p.requestsOf('lifecycle').filter((r) => r.t <= first.t).length, 1, 'the player used the loader\'s lifecycle answer');
-    assert.equal(await p.peek('window.__jlpStart.video === undefined'), true, 'no native source on the hls.js path');
+    assert.equal(p.requestsOf('manifest').length, 1, 'the player carried on with the loader\'s hls.js instance');
+    const took = await p.peek(`(() => { const s = window.__jlpStart; const v = document.querySelector('[data-player-state] video');
+      return { closed: s.closed, left: s.video === undefined && s.hls === undefined, cls: v.className, part: v.getAttribute('part'),
+        same: window.__e2eHls.hls.media === v, made: window.__e2eHls.made, byPlayer: window.__e2eHls.byPlayer, sampler: typeof v[Symbol.for('jitsi-live-player.hls-sample')],
+        early: document.querySelectorAll('#player > video').length }; })()`);
+    assert.deepEqual(took, { closed: true, left: true, cls: 'jlp-video', part: 'video', same: true, made: 1, byPlayer: false, sampler: 'function', early: 0 },
+      'the loader\'s element and instance, with the view\'s attributes, in the player; the moderator preview\'s sampler on it');
     assertNoPanic(assert, p);
   });
 });

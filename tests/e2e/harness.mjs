@@ -458,9 +458,10 @@ export const HIDE_NATIVE_HLS = `(() => {
   HTMLMediaElement.prototype.canPlayType = function (t) { return /mpegurl/i.test(String(t)) ? '' : orig.call(this, t); };
 })();`;
 
-// Records the config the player passes to `new Hls(...)` and the instance
-// (window.__e2eHls = { config, hls }), by wrapping the class when the hls.js
-// script assigns window.Hls. Installed with engine: 'hlsjs'.
+// Records the config the player passes to `new Hls(...)`, the instance and
+// how many were made (window.__e2eHls = { config, hls, made, byPlayer }:
+// made by the wasm's glue or the page's loader), by wrapping the class when
+// the hls.js script assigns window.Hls. Installed with engine: 'hlsjs'.
 export const HLS_SPY = `(() => {
   let H;
   Object.defineProperty(window, 'Hls', { configurable: true, enumerable: true,
@@ -470,7 +471,9 @@ export const HLS_SPY = `(() => {
       H = class extends v {
         constructor(cfg) {
           super(cfg);
-          window.__e2eHls = { arg: JSON.parse(JSON.stringify(cfg || {})), hls: this };
+          const made = (window.__e2eHls ? window.__e2eHls.made : 0) + 1;
+          const byPlayer = /hls_loader\.js/.test(String(new Error().stack));
+          window.__e2eHls = { arg: JSON.parse(JSON.stringify(cfg || {})), hls: this, made, byPlayer };
         }
       };
     } });
