@@ -34,7 +34,12 @@ function fakeHls({ supported = true } = {}) {
 
 /** Runs the loader in a page at `search` on a browser with `caps`. */
 function load({ search = '', nativeHls = true, mse = true, vendor = 'Google Inc.', answer = { isInput: true, videoUID: 'v', live: true }, status = 200 } = {}) {
-  const fetched = [], appended = [], videos = [], host = { children: [], appendChild(el) { this.children.push(el); } };
+  const fetched = [], appended = [], videos = [];
+  const host = {
+    children: [],
+    appendChild(el) { this.children.push(el); el.parentNode = this; },
+    removeChild(el) { this.children = this.children.filter((c) => c !== el); el.parentNode = null; },
+  };
   const response = { status, clone: () => ({ json: async () => answer }), json: async () => answer };
   const document = {
     createElement: (tag) => {
@@ -98,6 +103,10 @@ test('native HLS (Safari), live: one lifecycle request, then the <video> loads t
   assert.equal(start.video.preload, 'auto');
   assert.equal(l.host.children.length, 0, 'natively kept out of the page until the player has it');
   assert.deepEqual([start.video.autoplay, start.video.muted], [true, false]);
+  assert.equal(l.frames.length, 0);
+  l.window.appStarted();
+  start.video.on.loadeddata();
+  assert.equal(l.mounts.length, 1, 'detached: the player mounts at its first frame and shows it');
   const m = load({ search: '?input=abc&autoplay=0&muted', vendor: 'Apple Computer, Inc.' });
   await m.settle();
   assert.deepEqual([m.window.__jlpStart.video.autoplay, m.window.__jlpStart.video.muted], [false, true], 'as the page asks');
@@ -167,6 +176,7 @@ test('hls.js: not live, unsupported, or the player took over first: no instance;
   assert.deepEqual(made[0].calls.at(-1), ['destroy']);
   assert.equal(l.window.__jlpStart.hls, undefined, 'nothing for the player to adopt');
   assert.equal(l.window.__jlpStart.video, undefined);
+  assert.equal(l.host.children.length, 0, 'its <video> gone from the page');
   assert.equal(l.mounts.length, 1, 'the player starts on its own');
 });
 
