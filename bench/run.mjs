@@ -7,7 +7,7 @@
 //        native HLS: (a) the watch page  vs (e) a bare <video src=m3u8>;
 //        hls.js:     (a2) the watch page with native HLS hidden (as in
 //                    browsers without it) vs (b) bare hls.js with the
-//                    player's hls.js config (pages/hls-config.json).
+//                    player's hls.js config (index.html's `jlp-hls-live` block, bench/hls-config.mjs).
 //      Where the browser has no native HLS, (a) is itself the hls.js path
 //      and is compared with (b). Optional: (c) Video.js, (d) Mux Player.
 //   2. bytes shipped per dist asset (raw / gzip / brotli) and what the
@@ -29,6 +29,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer, launchBrowser, sleep, waitFor, classify, REPO, DIST } from '../tests/e2e/harness.mjs';
 import { measureDist, sizesOf, fmt } from '../scripts/check-budget.mjs';
+import { hlsLiveConfig } from './hls-config.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -204,7 +205,7 @@ async function main() {
     const manifest = `${server.url}/${uid}/manifest/video.m3u8`;
     const hlsFile = fs.readdirSync(DIST).find((f) => /^hls.*\.js$/.test(f));
     const hlsUrl = hlsFile ? `${S}/dist/${hlsFile}` : `${S}/node_modules/hls.js/dist/hls.light.min.js`;
-    const { $comment, ...hlsConfig } = JSON.parse(fs.readFileSync(path.join(HERE, 'pages/hls-config.json'), 'utf8'));
+    const hlsConfig = hlsLiveConfig();
     const enc = encodeURIComponent;
     const nativeHls = await (async () => {
       const ctx = await browser.newContext();

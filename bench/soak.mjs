@@ -15,7 +15,7 @@
 //
 // Engines: native and hlsjs are the watch page (engine=native; engine=hlsjs
 // with native HLS hidden); bare-native (<video src=m3u8>) and bare-hlsjs
-// (hls.js with the player's config, pages/hls-config.json) are the floors:
+// (hls.js with the player's config, index.html's `jlp-hls-live` block) are the floors:
 // what the browser and hls.js do without our player.
 //
 //   node bench/soak.mjs [--minutes 60] [--interval 30]
@@ -30,6 +30,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer, launchBrowser, sleep, waitFor, HIDE_NATIVE_HLS, DIST } from '../tests/e2e/harness.mjs';
+import { hlsLiveConfig } from './hls-config.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -98,7 +99,7 @@ function pageUrl(engine, server, uid, statics) {
   const S = statics && `http://127.0.0.1:${statics.address().port}`;
   if (engine === 'bare-native') return `${S}/pages/bare-native.html?src=${enc(manifest)}`;
   if (engine === 'bare-hlsjs') {
-    const { $comment, ...config } = JSON.parse(fs.readFileSync(path.join(HERE, 'pages/hls-config.json'), 'utf8'));
+    const config = hlsLiveConfig();
     const hls = fs.readdirSync(DIST).find((f) => /^hls.*\.js$/.test(f));
     return `${S}/pages/bare-hlsjs.html?src=${enc(manifest)}&hls=${enc(`${S}/dist/${hls}`)}&config=${enc(JSON.stringify(config))}`;
   }

@@ -33,12 +33,13 @@ function fakeHls({ supported = true } = {}) {
 }
 
 /** Runs the loader in a page at `search` on a browser with `caps`. */
-function load({ search = '', nativeHls = true, mse = true, vendor = 'Google Inc.', answer = { isInput: true, videoUID: 'v', live: true }, status = 200 } = {}) {
+function load({ search = '', nativeHls = true, mse = true, vendor = 'Google Inc.', answer = { isInput: true, videoUID: 'v', live: true }, status = 200, moveBefore = true, frameCallback = true } = {}) {
   const fetched = [], appended = [], videos = [];
   const host = {
     children: [],
     appendChild(el) { this.children.push(el); el.parentNode = this; },
     removeChild(el) { this.children = this.children.filter((c) => c !== el); el.parentNode = null; },
+    ...(moveBefore ? { moveBefore() {} } : {}),
   };
   const response = { status, clone: () => ({ json: async () => answer }), json: async () => answer };
   const document = {
@@ -46,6 +47,7 @@ function load({ search = '', nativeHls = true, mse = true, vendor = 'Google Inc.
       const el = {
         tag, canPlayType: (t) => (nativeHls && /mpegurl/.test(t) ? 'maybe' : ''),
         on: {}, addEventListener(type, f) { this.on[type] = f; },
+        ...(frameCallback ? { requestVideoFrameCallback(f) { this.frame = f; } } : {}),
       };
       if (tag === 'video') videos.push(el);
       return el;
@@ -53,12 +55,11 @@ function load({ search = '', nativeHls = true, mse = true, vendor = 'Google Inc.
     head: { appendChild: (el) => appended.push(el) },
     getElementById: (id) => (id === 'jlp-hls-live' ? { textContent: hlsConfig } : id === 'player' ? host : null),
   };
-  const timers = [], mounts = [], frames = [];
+  const timers = [], mounts = [];
   const window = {
     addEventListener(type, f) { if (type === 'TrunkApplicationStarted') window.appStarted = f; },
     setTimeout: (f, ms) => timers.push({ f, ms }),
-    requestAnimationFrame: (f) => frames.push(f),
-    wasmBindings: { start_watch_page: () => mounts.push(true) },
+        wasmBindings: { start_watch_page: () => mounts.push(true) },
     document,
     location: { search, origin: table.origin },
     navigator: { vendor },
@@ -69,7 +70,7 @@ function load({ search = '', nativeHls = true, mse = true, vendor = 'Google Inc.
   window.window = window;
   vm.createContext(window);
   vm.runInContext(script, window);
-  return { window, fetched, appended, videos, host, timers, mounts, frames, settle: () => new Promise((r) => setTimeout(r, 0)) };
+  return { window, fetched, appended, videos, host, timers, mounts, settle: () => new Promise((r) => setTimeout(r, 0)) };
 }
 
 test('URLs: the loader builds what core builds, and leaves the rest to the player', () => {
@@ -93,7 +94,7 @@ test('engine: the loader picks what core/src/engine.rs picks', () => {
 });
 
 test('native HLS (Safari), live: one lifecycle request, then the <video> loads the manifest', async () => {
-  const l = load({ search: '?input=abc', vendor: 'Apple Computer, Inc.' });
+  const l = load({ search: '?input=abc', vendor: 'Apple Computer, Inc.', moveBefore: false });
   assert.deepEqual(l.fetched, [`${table.origin}/abc/lifecycle`]);
   assert.equal(l.appended.length, 0, 'no hls.js where the player plays natively');
   await l.settle();
@@ -101,15 +102,31 @@ test('native HLS (Safari), live: one lifecycle request, then the <video> loads t
   assert.equal(start.lifecycle, `${table.origin}/abc/lifecycle`);
   assert.equal(start.video.src, `${table.origin}/abc/manifest/video.m3u8`);
   assert.equal(start.video.preload, 'auto');
-  assert.equal(l.host.children.length, 0, 'natively kept out of the page until the player has it');
+  assert.equal(l.host.children.length, 0, 'without moveBefore, kept out of the page until the player has it');
   assert.deepEqual([start.video.autoplay, start.video.muted], [true, false]);
-  assert.equal(l.frames.length, 0);
   l.window.appStarted();
   start.video.on.loadeddata();
   assert.equal(l.mounts.length, 1, 'detached: the player mounts at its first frame and shows it');
   const m = load({ search: '?input=abc&autoplay=0&muted', vendor: 'Apple Computer, Inc.' });
   await m.settle();
   assert.deepEqual([m.window.__jlpStart.video.autoplay, m.window.__jlpStart.video.muted], [false, true], 'as the page asks');
+});
+
+test('native HLS where the player can move it without a reload (moveBefore): in the page at once, the player mounted after its first frame is on screen', async () => {
+  const l = load({ search: '?input=abc', vendor: 'Apple Computer, Inc.' });
+  l.window.appStarted();
+  await l.settle();
+  const start = l.window.__jlpStart;
+  assert.equal(start.video.src, `${table.origin}/abc/manifest/video.m3u8`);
+  assert.deepEqual(l.host.children, [start.video]);
+  assert.equal(start.video.className, 'jlp-early');
+  assert.equal(l.mounts.length, 0, 'held until the first frame');
+  start.video.on.loadeddata();
+  assert.equal(l.mounts.length, 0, 'decoded is not yet on screen');
+  start.video.frame();
+  assert.equal(l.mounts.length, 0, 'not in the task that presents the frame');
+  l.timers.at(-1).f();
+  assert.equal(l.mounts.length, 1);
 });
 
 test('native HLS, not live or failed, or the player already took over: no source set', async () => {
@@ -191,17 +208,24 @@ test('hls.js: hls.js failing to load mounts the player, which tries again', asyn
 });
 
 test('a configuration the loader does not take on: nothing asked; hls.js loaded as the engine says', () => {
-  let l = load({ search: '?input=abc&base=https%3A%2F%2Fvideodelivery.net' });
+  let l = load({ search: '?input=abc&tokenUrl=%2Fapi%2Frooms%2Fr%2Fviewer-token' });
   assert.deepEqual(l.fetched, []);
   assert.equal(l.window.__jlpStart, undefined);
   assert.equal(l.appended.length, 1, 'Chromium: hls.js');
-  l = load({ search: '?input=abc&base=https%3A%2F%2Fvideodelivery.net&engine=native' });
+  l = load({ search: '?input=abc&tokenUrl=%2Ft&engine=native' });
   assert.equal(l.appended.length, 0, 'engine=native: no hls.js');
+});
+
+test('a delivery base (the demo\'s local stand-in, a CDN in front of Cloudflare): the loader starts from there', async () => {
+  const l = load({ search: '?input=abc&base=http%3A%2F%2F127.0.0.1%3A9401', vendor: 'Apple Computer, Inc.' });
+  assert.deepEqual(l.fetched, ['http://127.0.0.1:9401/abc/lifecycle']);
+  await l.settle();
+  assert.equal(l.window.__jlpStart.video.src, 'http://127.0.0.1:9401/abc/manifest/video.m3u8');
 });
 
 test('the player mounts once the wasm is ready and the native start has decoded its first frame', async () => {
   // Native, live: not at the wasm's arrival, but at the first frame.
-  const l = load({ search: '?input=abc', vendor: 'Apple Computer, Inc.' });
+  const l = load({ search: '?input=abc', vendor: 'Apple Computer, Inc.', moveBefore: false });
   l.window.appStarted();
   await l.settle();
   assert.equal(l.mounts.length, 0, 'held while the <video> starts');
@@ -218,11 +242,26 @@ test('the player mounts once the wasm is ready and the native start has decoded 
   await j.settle();
   assert.equal(j.mounts.length, 0, 'held while hls.js starts');
   j.videos[0].on.loadeddata();
+  assert.equal(j.mounts.length, 0, 'decoded is not yet on screen');
+  j.videos[0].frame();
   assert.equal(j.mounts.length, 0, 'not in the task that presents the frame');
-  j.frames.shift()();
-  assert.equal(j.mounts.length, 0);
-  j.frames.shift()();
-  assert.equal(j.mounts.length, 1, 'two frames later');
+  assert.equal(j.timers.at(-1).ms, 0);
+  j.timers.at(-1).f();
+  assert.equal(j.mounts.length, 1, 'in a task of its own after it');
+  // No frame callback, or no frame presented (autoplay refused): 200 ms
+  // after the first frame is decoded.
+  for (const opts of [{ frameCallback: false }, {}]) {
+    const k = load({ search: '?input=abc', ...opts });
+    k.window.Hls = fakeHls().Hls;
+    k.appended[0].onload();
+    k.window.appStarted();
+    await k.settle();
+    k.videos[0].on.loadeddata();
+    assert.equal(k.mounts.length, 0);
+    assert.equal(k.timers.at(-1).ms, 200, JSON.stringify(opts));
+    k.timers.at(-1).f();
+    assert.equal(k.mounts.length, 1);
+  }
   // Not live, or a configuration left to the player: at once.
   for (const opts of [{ answer: { isInput: true, videoUID: null, live: false } }, { vendor: 'Google Inc.', answer: { isInput: true, videoUID: null, live: false } }, { search: '?input=a&video=b' }]) {
     const m = load({ search: '?input=abc', vendor: 'Apple Computer, Inc.', ...opts });

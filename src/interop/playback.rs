@@ -88,10 +88,18 @@ impl Playback {
             );
         }
         {
-            let sink = sink.clone();
+            let (sink, first_frame) = (sink.clone(), first_frame.clone());
+            // Playing with no first frame reported: an adopted element that
+            // had its `loadeddata` before we listened and was rebuffering
+            // (HAVE_METADATA) when we looked.
             on(
                 "playing",
-                Box::new(move |_| sink(MediaSignal::Buffering(false))),
+                Box::new(move |_| {
+                    if !first_frame.replace(true) {
+                        sink(MediaSignal::FirstFrame);
+                    }
+                    sink(MediaSignal::Buffering(false))
+                }),
             );
         }
         {

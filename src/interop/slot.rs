@@ -81,7 +81,7 @@ impl Slot {
                         let _ = loaded.set_attribute(&name, &value);
                     }
                 }
-                match video.replace_with_with_node_1(&loaded) {
+                match super::start::put_in_place(&video, &loaded) {
                     Ok(()) => (loaded, Some((started.src, started.hls))),
                     Err(_) => {
                         drop(started.hls);

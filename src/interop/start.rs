@@ -59,6 +59,42 @@ pub fn take_video() -> Option<Started> {
     })
 }
 
+/// Puts the loader's `loaded` element where the view's `placeholder` is.
+/// One the loader showed already stays in the page: the view is built
+/// before it is mounted, so it moves a microtask later (same task, nothing
+/// painted between), once the view is in the page, with `moveBefore`,
+/// which keeps its playback: Chromium's HLS fails a stream whose element
+/// left the document even for one task. MSE does not mind a plain move
+/// (browsers without `moveBefore`), and the loader keeps a native
+/// `<video>` out of the page where `moveBefore` is missing.
+pub fn put_in_place(
+    placeholder: &HtmlVideoElement,
+    loaded: &HtmlVideoElement,
+) -> Result<(), JsValue> {
+    if !loaded.is_connected() {
+        return placeholder.replace_with_with_node_1(loaded);
+    }
+    let (placeholder, loaded) = (placeholder.clone(), loaded.clone());
+    wasm_bindgen_futures::spawn_local(async move {
+        let moved = placeholder
+            .parent_node()
+            .filter(|_| placeholder.is_connected())
+            .and_then(|parent| {
+                let move_before = field(&parent, "moveBefore")
+                    .dyn_into::<js_sys::Function>()
+                    .ok()?;
+                move_before.call2(&parent, &loaded, &placeholder).ok()
+            });
+        match moved {
+            Some(_) => placeholder.remove(),
+            None => {
+                let _ = placeholder.replace_with_with_node_1(&loaded);
+            }
+        }
+    });
+    Ok(())
+}
+
 /// Ends the loader's part when the player refused its configuration (so
 /// no playback slot takes the `<video>`): that one must neither play nor
 /// stay on the page.

@@ -29,9 +29,47 @@ describe('the loader starts, the player takes over', { concurrency: true }, () =
     assert.equal(lifecycle.length, 1, 'the player used the loader\'s lifecycle answer');
     assert.equal(p.requestsOf('manifest').length, 1, 'the player carried on with the loader\'s load');
     const took = await p.peek(`(() => { const s = window.__jlpStart; const v = document.querySelector('[data-player-state] video');
-      return { closed: s.closed, left: s.video === undefined, cls: v.className, part: v.getAttribute('part'), inline: v.hasAttribute('playsinline'), controls: v.controls }; })()`);
-    assert.deepEqual(took, { closed: true, left: true, cls: 'jlp-video', part: 'video', inline: true, controls: false },
+      return { closed: s.closed, left: s.video === undefined, cls: v.className, part: v.getAttribute('part'), inline: v.hasAttribute('playsinline'), controls: v.controls,
+        early: document.querySelectorAll('#player > video').length }; })()`);
+    // Chromium has moveBefore: the loader showed the <video> at once and the
+    // player moved it into its stage without a reload (one manifest load,
+    // still native: a plain move fails Chromium's HLS, and the player would
+    // have fallen back to hls.js).
+    assert.deepEqual(took, { closed: true, left: true, cls: 'jlp-video', part: 'video', inline: true, controls: false, early: 0 },
       'the loader\'s element, with the view\'s attributes, in the player');
+    assertNoPanic(assert, p);
+  });
+
+  it('an element that played, then rebuffered, before the player took it: live at its next `playing`', { timeout: 120_000 }, async () => {
+    // The loader mounts the player once the first frame is on screen; a
+    // live stream often rebuffers right after it (`waiting`, readyState
+    // HAVE_METADATA). Forced here: the element says HAVE_METADATA while the
+    // player takes it, so `loadeddata` is in the past and no frame is
+    // current; the next `playing` must count as the first frame, or the
+    // page says "starting" over a playing video.
+    const { uid } = await env.input('rebuffer');
+    await env.control.startBroadcast(uid);
+    const hold = `(() => {
+      let b;
+      Object.defineProperty(window, 'wasmBindings', { configurable: true, get: () => b, set: (real) => {
+        b = { ...real, start_watch_page: () => {
+          const v = window.__jlpStart && window.__jlpStart.video;
+          if (v) { Object.defineProperty(v, 'readyState', { configurable: true, get: () => 1 }); window.__e2eHeld = v; }
+          real.start_watch_page();
+        } };
+      } });
+      // Until the test lets go, the element's own 'playing' events do not
+      // reach the player (a capture listener on window runs first).
+      addEventListener('playing', (e) => { if (e.target === window.__e2eHeld && e.isTrusted) e.stopImmediatePropagation(); }, true);
+    })()`;
+    const p = await env.open({ query: { input: uid, engine: 'native' }, id: uid, name: 'rebuffer', engine: 'native', initScripts: [hold] });
+    await p.waitForState('starting', 30_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    const held = await p.peek(`(() => { const v = window.__e2eHeld; if (!v) return null;
+      const s = document.querySelector('[data-player-state]').dataset.playerState;
+      delete v.readyState; window.__e2eHeld = null; v.dispatchEvent(new Event('playing')); return s; })()`);
+    assert.equal(held, 'starting', 'the player took the held element and waits for a frame');
+    await p.waitForState('live', 10_000);
     assertNoPanic(assert, p);
   });
 
