@@ -106,7 +106,8 @@ pub fn start(
     let qoe = config
         .qoe
         .clone()
-        .map(|endpoint| Qoe::new(slot.video(), endpoint));
+        // What the page's loader started began at navigation (0).
+        .map(|endpoint| Qoe::new(slot.video(), endpoint, slot.adopted().then_some(0)));
     let (player, commands) = Player::new(config, slot.caps(), now_ms());
     let host = Host::new(slot.video().clone());
     let page = {

@@ -306,6 +306,10 @@ impl Player {
         match event {
             Event::FirstFrame => {
                 self.media.shown = true;
+                // Also for the viewing figures: the element's `loadeddata`
+                // came before they listened when the player took over what
+                // the page's loader started (a second one is ignored).
+                out.push(Command::Qoe(QoeEv::FirstFrame));
                 out.push(Command::Metric(Metric::FirstFrame {
                     ms: ctx.now_ms.saturating_sub(self.load_asked_ms),
                     hlsjs: !self.native,
@@ -892,10 +896,10 @@ mod tests {
         type Case = (&'static str, &'static str, Vec<(u64, Event)>, Vec<QoeEv>);
         let cases: Vec<Case> = vec![
             (
-                "a broadcast that is live at once: one source",
+                "a broadcast that is live at once: one source, its first frame",
                 "auto",
                 vec![(0, live("a")), (10, Event::FirstFrame)],
-                vec![live_a.clone()],
+                vec![live_a.clone(), QoeEv::FirstFrame],
             ),
             (
                 "waiting first: start-up is timed from live",
@@ -919,7 +923,7 @@ mod tests {
                     (6_000, Event::RetryDue),
                     (7_000, Event::FirstFrame),
                 ],
-                vec![live_a.clone()],
+                vec![live_a.clone(), QoeEv::FirstFrame, QoeEv::FirstFrame],
             ),
             (
                 "a failure the player gives up on, then its retry: a new attempt",
@@ -943,6 +947,7 @@ mod tests {
                 ],
                 vec![
                     live_a.clone(),
+                    QoeEv::FirstFrame,
                     QoeEv::Paused,
                     source("b", Kind::Live, EngineName::Native),
                 ],

@@ -602,6 +602,13 @@ impl Session {
         }
     }
 
+    /// The page opened before the session: the watch page's loader started
+    /// playback before the player (and this session) existed, so a first
+    /// view's start-up counts from the page's opening, not from here.
+    pub fn opened_at(&mut self, ms: u64) {
+        self.opened = self.opened.min(ms);
+    }
+
     pub fn on(&mut self, ev: Ev, now: u64) {
         let visible = self.visible;
         match ev {
@@ -909,6 +916,18 @@ mod tests {
             assert!(b.views[0].start);
             assert_eq!(b.views[0].startup_ms, Some(want), "{script:?}");
         }
+    }
+
+    #[test]
+    fn startup_from_the_page_opening_when_playback_began_before_the_session() {
+        // The loader's frame came before the player mounted at 700 ms; the
+        // player reports its first frame at 760 ms after navigation (0).
+        let mut s = Session::new(PAGE.into(), Browser::Chrome, 700);
+        s.opened_at(0);
+        s.opened_at(500); // never later than it was
+        run(&mut s, &[(740, live()), (760, Ev::FirstFrame)]);
+        let b = s.flush(Trigger::Tick, 760).expect("first frame flushes");
+        assert_eq!(b.views[0].startup_ms, Some(760));
     }
 
     #[test]

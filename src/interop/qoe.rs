@@ -130,7 +130,9 @@ fn beacon(endpoint: &str, batch: &Batch) -> bool {
 
 impl Qoe {
     /// Starts counting this page's viewing on `video`, sending to `endpoint`.
-    pub fn new(video: &HtmlVideoElement, endpoint: String) -> Qoe {
+    /// `opened`: when the page opened, where playback began before the
+    /// player (the watch page's loader), in `now_ms` time.
+    pub fn new(video: &HtmlVideoElement, endpoint: String, opened: Option<u64>) -> Qoe {
         let window = web_sys::window();
         let browser = window
             .as_ref()
@@ -138,6 +140,9 @@ impl Qoe {
             .map_or(Browser::Other, |ua| Browser::from_user_agent(&ua));
         let now = now_ms();
         let mut session = Session::new(page_id(), browser, now);
+        if let Some(ms) = opened {
+            session.opened_at(ms);
+        }
         let document = window.as_ref().and_then(|w| w.document());
         if document.as_ref().is_some_and(|d| d.hidden()) {
             session.on(Ev::Visible(false), now);
@@ -221,7 +226,20 @@ impl Qoe {
     /// A fact only the player knows (a source, a failure, ...).
     pub fn on(&self, ev: Ev) {
         if let Ok(mut inner) = self.inner.try_borrow_mut() {
+            let source = matches!(ev, Ev::Source { .. });
+            let first_frame = ev == Ev::FirstFrame;
             inner.on(ev);
+            // What the element did before we listened, when the player
+            // took over what the page's loader started: the rendition it
+            // shows (a new source's element has no size yet), and a first
+            // frame while autoplay was refused is not watching yet.
+            let height = inner.video.video_height();
+            if source && height > 0 {
+                inner.on(Ev::Quality(height));
+            }
+            if first_frame && inner.video.paused() {
+                inner.on(Ev::Paused);
+            }
         }
     }
 }

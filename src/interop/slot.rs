@@ -175,6 +175,12 @@ impl Slot {
         }
     }
 
+    /// Whether it took over what the page's loader started (until it
+    /// carries on with it).
+    pub fn adopted(&self) -> bool {
+        self.adopted.is_some()
+    }
+
     /// The `<video>` it plays on (the loader's, when it took that one).
     pub fn video(&self) -> &HtmlVideoElement {
         &self.video
