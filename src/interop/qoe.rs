@@ -64,7 +64,13 @@ fn latency_ms(video: &HtmlVideoElement) -> Option<u32> {
 
 impl Inner {
     fn on(&mut self, ev: Ev) {
+        let first_frame = ev == Ev::FirstFrame;
         self.session.on(ev, now_ms());
+        // A first frame shown while autoplay was refused is not watching
+        // yet (whether the element or the player reported it).
+        if first_frame && self.video.paused() {
+            self.session.on(Ev::Paused, now_ms());
+        }
         self.send(Trigger::Tick);
     }
 
@@ -179,13 +185,7 @@ impl Qoe {
                 let Ok(mut inner) = inner.try_borrow_mut() else {
                     return;
                 };
-                let first_frame = ev == Ev::FirstFrame;
                 inner.on(ev);
-                // A first frame shown while autoplay was refused is not
-                // watching yet.
-                if first_frame && v.paused() {
-                    inner.on(Ev::Paused);
-                }
             }));
         }
         if let Some(document) = document {
@@ -227,18 +227,13 @@ impl Qoe {
     pub fn on(&self, ev: Ev) {
         if let Ok(mut inner) = self.inner.try_borrow_mut() {
             let source = matches!(ev, Ev::Source { .. });
-            let first_frame = ev == Ev::FirstFrame;
             inner.on(ev);
-            // What the element did before we listened, when the player
-            // took over what the page's loader started: the rendition it
-            // shows (a new source's element has no size yet), and a first
-            // frame while autoplay was refused is not watching yet.
+            // The rendition shown before we listened, when the player took
+            // over what the page's loader started (a new source's element
+            // has no size yet).
             let height = inner.video.video_height();
             if source && height > 0 {
                 inner.on(Ev::Quality(height));
-            }
-            if first_frame && inner.video.paused() {
-                inner.on(Ev::Paused);
             }
         }
     }
