@@ -17,6 +17,10 @@ const table = JSON.parse(fs.readFileSync(new URL('core/tests/start-cases.json', 
 // HlsConfig::live()).
 const hlsConfig = html.match(/<script type="application\/json" id="jlp-hls-live">([\s\S]*?)<\/script>/)[1];
 
+// The English name of the player's <video> (core's catalogue), which the
+// loader's element carries until the player takes it.
+const videoLabel = fs.readFileSync(new URL('core/src/i18n.rs', root), 'utf8').match(/VideoLabel "video-label" "([^"]+)"/)[1];
+
 /** A stand-in for hls.js's class: records what the loader does with it. */
 function fakeHls({ supported = true } = {}) {
   const made = [];
@@ -47,6 +51,7 @@ function load({ search = '', nativeHls = true, mse = true, vendor = 'Google Inc.
       const el = {
         tag, canPlayType: (t) => (nativeHls && /mpegurl/.test(t) ? 'maybe' : ''),
         on: {}, addEventListener(type, f) { this.on[type] = f; },
+        attrs: {}, setAttribute(k, v) { this.attrs[k] = String(v); },
         ...(frameCallback ? { requestVideoFrameCallback(f) { this.frame = f; } } : {}),
       };
       if (tag === 'video') videos.push(el);
@@ -102,6 +107,7 @@ test('native HLS (Safari), live: one lifecycle request, then the <video> loads t
   assert.equal(start.lifecycle, `${table.origin}/abc/lifecycle`);
   assert.equal(start.video.src, `${table.origin}/abc/manifest/video.m3u8`);
   assert.equal(start.video.preload, 'auto');
+  assert.deepEqual(start.video.attrs, { playsinline: '', 'aria-label': videoLabel }, "inline on iPhones, named as the player's own");
   assert.equal(l.host.children.length, 0, 'without moveBefore, kept out of the page until the player has it');
   assert.deepEqual([start.video.autoplay, start.video.muted], [true, false]);
   l.window.appStarted();
@@ -166,6 +172,7 @@ test('hls.js (Chromium, Firefox), live: hls.js loaded beside the wasm, then star
     assert.deepEqual([start.video.autoplay, start.video.muted], [true, true], 'as the page asks');
     assert.deepEqual(l.host.children, [l.videos[0]], 'in the page at once, where the player will be');
     assert.equal(l.videos[0].className, 'jlp-early');
+    assert.equal(l.videos[0].attrs['aria-label'], videoLabel);
   }
 });
 
