@@ -24,8 +24,7 @@ use std::rc::Rc;
 use wasm_bindgen::JsValue;
 use web_sys::HtmlVideoElement;
 
-/// The player's timers; the first five end in a request of the same kind
-/// (a private recording's token is asked at once, never by a timer).
+/// The player's timers; the first five end in a request of the same kind.
 #[derive(Clone, Copy)]
 enum Timer {
     Lifecycle,
@@ -74,6 +73,8 @@ struct Driver {
     tx: UnboundedSender<Input>,
     timers: [Option<Timeout>; 7],
     requests: [Option<InFlight>; 5],
+    /// The private recording whose token [`Timer::VideoToken`] asks for.
+    video_token_for: Option<String>,
     _clock: Interval,
     _page: Option<EventListener>,
 }
@@ -123,6 +124,7 @@ pub fn start(
         tx: tx.clone(),
         timers: Default::default(),
         requests: Default::default(),
+        video_token_for: None,
         _clock: Interval::new(1_000, move || {
             now.try_set(now_ms());
         }),
@@ -151,7 +153,7 @@ impl Driver {
             Input::Event(event) => event,
             Input::Due(Timer::Retry) => Event::RetryDue,
             Input::Due(Timer::Stall) => Event::StallDue,
-            Input::Due(timer) => return self.fetch(timer, None),
+            Input::Due(timer) => return self.fetch(timer),
             Input::Fetched(timer, result) => {
                 self.cancel_request(timer);
                 match timer {
@@ -215,7 +217,18 @@ impl Driver {
                 Command::SetLevel(level) => self.slot.set_level(level),
                 Command::FetchToken { in_ms } => self.set(Timer::Token, in_ms),
                 Command::SetToken(token) => self.slot.set_token(&token),
-                Command::FetchVideoToken(uid) => self.fetch(Timer::VideoToken, Some(uid)),
+                Command::FetchVideoToken { uid, in_ms } => {
+                    self.video_token_for = Some(uid);
+                    match in_ms {
+                        0 => self.fetch(Timer::VideoToken),
+                        _ => self.set(Timer::VideoToken, in_ms),
+                    }
+                }
+                Command::SetVideoToken(token) => self.slot.set_video_token(&token),
+                Command::StopVideoToken => {
+                    self.cancel(Timer::VideoToken);
+                    self.video_token_for = None;
+                }
                 Command::Metric(metric) => self.host.metric(&metric),
                 Command::Qoe(fact) => {
                     if let Some(qoe) = &self.qoe {
@@ -249,8 +262,7 @@ impl Driver {
     }
 
     /// GETs what `timer` polls; the answer comes back as `Input::Fetched`.
-    /// `video`: the private recording a [`Timer::VideoToken`] asks for.
-    fn fetch(&mut self, timer: Timer, video: Option<String>) {
+    fn fetch(&mut self, timer: Timer) {
         self.timers[timer as usize] = None;
         let config = self.player.machine().config();
         let mut post = None;
@@ -259,9 +271,10 @@ impl Driver {
             Timer::Views => config.views_url(),
             Timer::Token | Timer::VideoToken => match &config.token_url {
                 Some(url) => {
-                    let source = match video {
-                        Some(uid) => Source::Video(uid),
-                        None => config.source.clone(),
+                    let source = match (timer, &self.video_token_for) {
+                        (Timer::VideoToken, Some(uid)) => Source::Video(uid.clone()),
+                        (Timer::VideoToken, None) => return,
+                        _ => config.source.clone(),
                     };
                     // The viewer's Jitsi token goes here and nowhere else.
                     post = Some(fetch::Post {

@@ -312,8 +312,19 @@ pub enum Command {
     /// this token (hls.js: its next playlist and segment requests; native
     /// HLS: the source is set again).
     SetToken(String),
-    /// Ask the token service now for this private recording's token.
-    FetchVideoToken(String),
+    /// Ask the token service for this private recording's token in
+    /// `in_ms`, replacing any pending request: at once when it is chosen,
+    /// then well before each token expires while it is replayed.
+    FetchVideoToken {
+        uid: String,
+        in_ms: u64,
+    },
+    /// The replayed private recording's token, before its first load and
+    /// at each refresh: its delivery requests carry it from now on, as
+    /// [`Command::SetToken`] does for the broadcast.
+    SetVideoToken(String),
+    /// The replay is over: no more tokens for it.
+    StopVideoToken,
     /// Tell the host (see `events::Metric`).
     Metric(Metric),
     /// A fact for the viewing figures (`qoe::Session::on`): what the player
@@ -444,15 +455,29 @@ impl Machine {
     }
 
     /// Delivery URLs carry `token` from now on, the committed playback's
-    /// too (its retries reload it).
+    /// too (its retries reload it), unless that is a recording's replay,
+    /// which has its own uid or token.
     pub fn set_token(&mut self, token: String) {
+        if self.replaying.is_none() {
+            self.swap_session_token(&token);
+        }
+        self.config.token = Some(token);
+    }
+
+    /// The replayed recording's next token, for its retries.
+    pub fn set_replay_token(&mut self, token: &str) {
+        if self.replaying.is_some() {
+            self.swap_session_token(token);
+        }
+    }
+
+    fn swap_session_token(&mut self, token: &str) {
         let prefix = self.config.delivery_prefix();
         if let Some(session) = &mut self.session {
-            if let Some(url) = crate::signed::swap_token(&session.url, &prefix, &token) {
+            if let Some(url) = crate::signed::swap_token(&session.url, &prefix, token) {
                 session.url = url;
             }
         }
-        self.config.token = Some(token);
     }
 
     /// No token could be had for a private broadcast: with nothing playing,

@@ -225,6 +225,9 @@ pub struct Player {
     access: Option<Access>,
     /// The private recording whose token is on its way.
     pending_replay: Option<String>,
+    /// The private recording being replayed and its tokens, refreshed as
+    /// the broadcast's are: a replay may outlast one (an hour by default).
+    replay_access: Option<(String, Access)>,
 }
 
 impl Player {
@@ -277,6 +280,7 @@ impl Player {
             qoe_source: None,
             access: signed.then(Access::default),
             pending_replay: None,
+            replay_access: None,
         };
         (player, out)
     }
@@ -301,6 +305,14 @@ impl Player {
             };
             if refetch {
                 out.push(Command::FetchToken { in_ms: 0 });
+            }
+        }
+        if let (Event::Visible, Some((uid, access))) = (&event, &self.replay_access) {
+            if access.overdue(ctx.now_ms) {
+                out.push(Command::FetchVideoToken {
+                    uid: uid.clone(),
+                    in_ms: 0,
+                });
             }
         }
         match event {
@@ -378,19 +390,7 @@ impl Player {
             Event::TogglePlay { latency } => self.toggle_play(latency, ctx, &mut out),
             Event::Action(action) => self.on_action(action, ctx, &mut out),
             Event::Token(answer) => self.on_token(answer, ctx, &mut out),
-            Event::VideoToken(answer) => {
-                // Replayed with its own token, which lives long enough for
-                // a recording watched at once (an hour by default); a
-                // failure leaves the viewer where they were, to choose again.
-                let uid = self.pending_replay.take();
-                if let (Some(uid), Ok(answer)) = (uid, answer) {
-                    if answer.sub == uid {
-                        let url = self.machine.config().video_manifest_url(&answer.token);
-                        let event = Event::PlayRecording { uid, url };
-                        out.extend(self.machine.step(event, ctx));
-                    }
-                }
-            }
+            Event::VideoToken(answer) => self.on_video_token(answer, ctx, &mut out),
             event => out.extend(self.machine.step(event, ctx)),
         }
         self.follow(before, ctx, &mut out);
@@ -400,6 +400,63 @@ impl Player {
             out.retain(|c| !matches!(c, Command::PollLifecycle { .. } | Command::PollViews { .. }));
         }
         out
+    }
+
+    /// A private recording's token: the first replays it (a failure leaves
+    /// the viewer where they were, to choose again); later ones, asked as
+    /// the broadcast's are, well before the last expires, go into its
+    /// delivery requests, so that a replay longer than a token's lifetime
+    /// plays on.
+    fn on_video_token(
+        &mut self,
+        answer: Result<crate::signed::TokenAnswer, FetchError>,
+        ctx: Ctx,
+        out: &mut Vec<Command>,
+    ) {
+        let (uid, mut access, first) = match (self.pending_replay.take(), self.replay_access.take())
+        {
+            (Some(uid), replaying) => {
+                // Asking for it replaced the refresh of the replay on screen.
+                self.replay_access = replaying;
+                (uid, Access::default(), true)
+            }
+            (None, Some((uid, access))) if self.machine.replaying() == Some(uid.as_str()) => {
+                (uid, access, false)
+            }
+            // The viewer left that replay meanwhile.
+            (None, _) => return,
+        };
+        let source = crate::config::Source::Video(uid.clone());
+        let step = access.on_answer(answer, &source, ctx.now_ms, ctx.rand01);
+        if first && step.token.is_none() {
+            if let Some((uid, access)) = &self.replay_access {
+                out.push(Command::FetchVideoToken {
+                    uid: uid.clone(),
+                    in_ms: access.due_in(ctx.now_ms),
+                });
+            }
+            return;
+        }
+        match step.token {
+            Some(token) if first => {
+                let url = self.machine.config().video_manifest_url(&token);
+                let event = Event::PlayRecording {
+                    uid: uid.clone(),
+                    url,
+                };
+                out.extend(self.machine.step(event, ctx));
+            }
+            Some(token) => {
+                self.machine.set_replay_token(&token);
+                out.push(Command::SetVideoToken(token));
+            }
+            None => {}
+        }
+        out.push(Command::FetchVideoToken {
+            uid: uid.clone(),
+            in_ms: step.next_in_ms,
+        });
+        self.replay_access = Some((uid, access));
     }
 
     /// The token service answered: use the new token everywhere, start or
@@ -449,6 +506,12 @@ impl Player {
             self.load_asked_ms = ctx.now_ms;
         }
         self.follow_qoe(before, out);
+        if let Some((uid, _)) = &self.replay_access {
+            if self.machine.replaying() != Some(uid.as_str()) {
+                self.replay_access = None;
+                out.push(Command::StopVideoToken);
+            }
+        }
         let phase = self.machine.phase();
         if phase == Phase::Ended && before != Phase::Ended && self.has_recordings() {
             // A broadcast just ended: its recording will appear shortly.
@@ -641,7 +704,7 @@ impl Player {
                     // a token service).
                     Some(url) if url.is_empty() && self.access.is_some() => {
                         self.pending_replay = Some(uid.clone());
-                        out.push(Command::FetchVideoToken(uid));
+                        out.push(Command::FetchVideoToken { uid, in_ms: 0 });
                     }
                     Some(url) if url.is_empty() => {}
                     Some(url) => {
@@ -1998,7 +2061,13 @@ mod tests {
         };
         let base = vec![(0, token("t1")), (10, idle()), (20, listed), (30, choose)];
         let (p, cmds) = run(private(), NATIVE, &base);
-        assert_eq!(cmds, vec![Command::FetchVideoToken("v9".into())]);
+        assert_eq!(
+            cmds,
+            vec![Command::FetchVideoToken {
+                uid: "v9".into(),
+                in_ms: 0
+            }]
+        );
         assert_eq!(
             p.view().phase,
             Phase::Waiting,
@@ -2016,6 +2085,11 @@ mod tests {
         );
         assert_eq!(p.view().phase, Phase::Replay);
         assert_eq!(p.view().replaying.as_deref(), Some("v9"));
+        // The next token asked at 80 % of its lifetime (± 5 %).
+        assert!(cmds.contains(&Command::FetchVideoToken {
+            uid: "v9".into(),
+            in_ms: 2_880_000
+        }));
         // A token for another video, or a failure: the viewer stays.
         for answer in [
             video_token("v1"),
@@ -2050,6 +2124,110 @@ mod tests {
                 (30, Event::Action(Action::PlayRecording("v9".into()))),
             ],
         );
+        assert_eq!(cmds, vec![]);
+    }
+
+    /// A replay that outlasts its token (an hour by default) plays on: the
+    /// next one is asked before it expires and goes into the playback;
+    /// failures are retried quietly; leaving the replay stops it.
+    #[test]
+    fn a_private_replay_refreshes_its_token() {
+        let mut a = recording("v9");
+        a.hls = String::new();
+        let mut b = recording("v8");
+        b.hls = String::new();
+        let listed = Event::Recordings(Ok(RecordingList {
+            input_uid: "in1".into(),
+            recordings: vec![a, b],
+            processing: vec![],
+        }));
+        let answer = |token: &str, sub: &str| {
+            Event::VideoToken(Ok(crate::signed::TokenAnswer {
+                token: token.into(),
+                sub: sub.into(),
+                ttl_ms: 60_000,
+            }))
+        };
+        let fetch = |uid: &str, in_ms| Command::FetchVideoToken {
+            uid: uid.into(),
+            in_ms,
+        };
+        let choose = |uid: &str| Event::Action(Action::PlayRecording(uid.into()));
+        let replaying = vec![
+            (0, token("t1")),
+            (10, idle()),
+            (20, listed),
+            (30, choose("v9")),
+            (40, answer("tv1", "v9")),
+        ];
+        let (_, cmds) = run(private(), NATIVE, &replaying);
+        assert!(cmds.contains(&fetch("v9", 48_000)), "{cmds:?}");
+        let then = |more: Vec<(u64, Event)>| {
+            let mut events = replaying.clone();
+            events.extend(more);
+            run(private(), NATIVE, &events)
+        };
+        // The next token: into the playback, no new load; the one after
+        // asked as the first was.
+        let (p, cmds) = then(vec![(48_040, answer("tv2", "v9"))]);
+        assert_eq!(
+            cmds,
+            vec![Command::SetVideoToken("tv2".into()), fetch("v9", 48_000)]
+        );
+        assert_eq!(p.view().phase, Phase::Replay);
+        // A retry of the replay loads it with the newest token; the
+        // broadcast's own refresh meanwhile leaves it alone.
+        let replay_url = |token: &str| Command::Load {
+            url: format!("http://o/{token}/manifest/video.m3u8"),
+            live: false,
+        };
+        let (_, cmds) = then(vec![
+            (48_040, answer("tv2", "v9")),
+            (50_000, Event::RetryDue),
+        ]);
+        assert!(cmds.contains(&replay_url("tv2")), "{cmds:?}");
+        let (_, cmds) = then(vec![(30_000, token("t2")), (50_000, Event::RetryDue)]);
+        assert!(cmds.contains(&replay_url("tv1")), "{cmds:?}");
+        // A refresh that fails, or names another video: the token in use
+        // still works; asked again quickly (1 s ± 20 %), nothing else.
+        for failed in [
+            Event::VideoToken(Err(FetchError::Status(500))),
+            answer("tx", "v1"),
+        ] {
+            let (p, cmds) = then(vec![(48_040, failed)]);
+            assert_eq!(cmds, vec![fetch("v9", 1_000)]);
+            assert_eq!(p.view().replaying.as_deref(), Some("v9"));
+        }
+        // A tab asleep past the refresh asks as soon as it shows again.
+        let (_, cmds) = then(vec![(200_000, Event::Visible)]);
+        assert!(cmds.contains(&fetch("v9", 0)), "{cmds:?}");
+        let (_, cmds) = then(vec![(20_000, Event::Visible)]);
+        assert!(!cmds
+            .iter()
+            .any(|c| matches!(c, Command::FetchVideoToken { .. })));
+        // Another private recording chosen, whose token fails: the replay
+        // on screen stays, and so does its refresh (due at 48.04 s).
+        let (p, cmds) = then(vec![(1_000, choose("v8"))]);
+        assert_eq!(cmds, vec![fetch("v8", 0)]);
+        assert_eq!(p.view().replaying.as_deref(), Some("v9"));
+        let (p, cmds) = then(vec![
+            (1_000, choose("v8")),
+            (1_040, Event::VideoToken(Err(FetchError::Status(404)))),
+        ]);
+        assert_eq!(cmds, vec![fetch("v9", 47_000)]);
+        assert_eq!(p.view().replaying.as_deref(), Some("v9"));
+        // ... and when it comes, that one plays and refreshes instead.
+        let (p, cmds) = then(vec![(1_000, choose("v8")), (1_040, answer("tw", "v8"))]);
+        assert!(cmds.contains(&fetch("v8", 48_000)), "{cmds:?}");
+        assert!(!cmds.contains(&Command::StopVideoToken), "{cmds:?}");
+        assert_eq!(p.view().replaying.as_deref(), Some("v8"));
+        // Leaving the replay stops its tokens; a late answer is dropped.
+        let (_, cmds) = then(vec![(5_000, Event::Action(Action::LeaveReplay))]);
+        assert!(cmds.contains(&Command::StopVideoToken), "{cmds:?}");
+        let (_, cmds) = then(vec![
+            (5_000, Event::Action(Action::LeaveReplay)),
+            (6_000, answer("tv2", "v9")),
+        ]);
         assert_eq!(cmds, vec![]);
     }
 }

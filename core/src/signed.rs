@@ -178,6 +178,11 @@ impl Access {
         self.token.is_some() && now_ms >= self.due_ms
     }
 
+    /// How long until the next request is due (0: overdue).
+    pub fn due_in(&self, now_ms: u64) -> u64 {
+        self.due_ms.saturating_sub(now_ms)
+    }
+
     /// The answer to the last request for `source`. A token for another
     /// uid (another room's `tokenUrl`) is refused as the service would
     /// refuse this viewer: it would play the wrong broadcast.

@@ -34,6 +34,8 @@ pub struct Playback {
     url: String,
     hls: Option<HlsInstance>,
     live: bool,
+    /// After a native source swap of a recording: back to where it was.
+    resume: Option<EventListener>,
     _listeners: Vec<EventListener>,
 }
 
@@ -162,6 +164,7 @@ impl Playback {
             url: url.to_string(),
             hls,
             live,
+            resume: None,
             _listeners: Vec::new(),
         };
         if live {
@@ -221,15 +224,31 @@ impl Playback {
         self.hls.is_none()
     }
 
-    /// Natively: the same stream with a new token, from the live edge. The
-    /// element's load algorithm pauses it, so it is played again if it
-    /// played.
+    /// Whether it plays a delivery URL whose path starts with `segment`
+    /// (a uid or a token) after `prefix`.
+    pub fn plays_under(&self, prefix: &str, segment: &str) -> bool {
+        self.url
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split_once('/'))
+            .is_some_and(|(first, _)| first == segment)
+    }
+
+    /// Natively: the same stream with a new token, a live one from the
+    /// live edge, a recording from where it was. The element's load
+    /// algorithm pauses it, so it is played again if it played.
     pub fn swap_token(&mut self, prefix: &str, token: &str) {
         let Some(url) = player_core::signed::swap_token(&self.url, prefix, token) else {
             return;
         };
         let playing = !self.video.paused();
         self.url = url;
+        // A recording goes on where it was (a live stream starts at live).
+        self.resume = (!self.live).then(|| {
+            let (video, at) = (self.video.clone(), self.video.current_time());
+            EventListener::once(&self.video, "loadedmetadata", move |_| {
+                video.set_current_time(at)
+            })
+        });
         self.video.set_src(&self.url);
         if playing {
             // As in go_live: a refusal shows as the element's own state.

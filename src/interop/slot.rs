@@ -53,7 +53,24 @@ pub struct Slot {
     prefix: String,
     signed: Option<js_sys::Object>,
     token: String,
+    /// Once a private broadcast's token is in use: the same for the
+    /// current playback of anything else under `prefix` (a recording, by
+    /// its own token or uid), which the player refreshes on its own
+    /// ([`Slot::set_video_token`]).
+    other_signed: Option<js_sys::Object>,
     _listeners: Vec<EventListener>,
+}
+
+fn set_field(o: &js_sys::Object, key: &str, value: &str) {
+    let _ = js_sys::Reflect::set(o, &key.into(), &value.into());
+}
+
+/// `{prefix, token}`, which hls.js's loader reads on every request.
+fn signed_object(prefix: &str, token: &str) -> js_sys::Object {
+    let o = js_sys::Object::new();
+    set_field(&o, "prefix", prefix);
+    set_field(&o, "token", token);
+    o
 }
 
 /// Stops a `<video>`'s loading: no connection or decoder stays alive.
@@ -144,6 +161,7 @@ impl Slot {
             prefix,
             signed: None,
             token: String::new(),
+            other_signed: None,
             _listeners: listeners,
         }
     }
@@ -158,18 +176,34 @@ impl Slot {
             // The service handed out the same token again: nothing to swap.
             return;
         }
-        let set = |o: &js_sys::Object, k: &str, v: &str| {
-            let _ = js_sys::Reflect::set(o, &k.into(), &v.into());
-        };
-        let signed = self.signed.get_or_insert_with(|| {
-            let o = js_sys::Object::new();
-            set(&o, "prefix", &self.prefix);
-            o
-        });
-        set(signed, "token", token);
-        self.token = token.to_string();
+        let signed = self
+            .signed
+            .get_or_insert_with(|| signed_object(&self.prefix, ""));
+        set_field(signed, "token", token);
+        let old = std::mem::replace(&mut self.token, token.to_string());
         if let Some(playback) = &mut self.playback {
-            if playback.is_native() && playback.is_live() {
+            if playback.is_native() && playback.plays_under(&self.prefix, &old) {
+                playback.swap_token(&self.prefix, token);
+            }
+        }
+    }
+
+    /// The next token of the private recording being replayed, as
+    /// [`Slot::set_token`] for the broadcast's.
+    pub fn set_video_token(&mut self, token: &str) {
+        let Some(signed) = &self.other_signed else {
+            return;
+        };
+        let old = js_sys::Reflect::get(signed, &"token".into())
+            .ok()
+            .and_then(|t| t.as_string())
+            .unwrap_or_default();
+        if old == token {
+            return;
+        }
+        set_field(signed, "token", token);
+        if let Some(playback) = &mut self.playback {
+            if playback.is_native() && playback.plays_under(&self.prefix, &old) {
                 playback.swap_token(&self.prefix, token);
             }
         }
@@ -287,17 +321,23 @@ impl Slot {
         let (out, generation) = (self.out.clone(), self.generation);
         let sink = Rc::new(move |signal| out(Note::Media(generation, signal)));
         // Only a playback of the token's own stream follows its token: a
-        // recording replayed meanwhile has its own uid in its URL, which
-        // must not be rewritten to the live input's token.
-        let signed = self
-            .signed
-            .as_ref()
-            .filter(|_| {
-                url.strip_prefix(self.prefix.as_str())
-                    .and_then(|rest| rest.strip_prefix(self.token.as_str()))
-                    .is_some_and(|rest| rest.starts_with('/'))
-            })
-            .map(JsValue::from);
+        // recording replayed meanwhile has its own uid or token in its URL,
+        // which must not be rewritten to the live input's token; it gets
+        // an object of its own, for its own refreshes.
+        let segment = url
+            .strip_prefix(self.prefix.as_str())
+            .and_then(|rest| rest.split_once('/'))
+            .map(|(first, _)| first);
+        self.other_signed = None;
+        let signed = match (&self.signed, segment) {
+            (Some(signed), Some(first)) if first == self.token => Some(JsValue::from(signed)),
+            (Some(_), Some(first)) => {
+                let own = signed_object(&self.prefix, first);
+                self.other_signed = Some(own.clone());
+                Some(JsValue::from(own))
+            }
+            _ => None,
+        };
         let engine = match (adopted_hls, class.as_ref()) {
             (Some(hls), _) => Engine::Adopted(hls),
             (None, Some(class)) => Engine::Hlsjs(class),

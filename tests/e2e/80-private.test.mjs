@@ -9,7 +9,9 @@
 // and one on native HLS watch for 4 minutes at once across at least 3
 // refreshes each: no delivery request refused, no `waiting`→`playing`
 // longer than 1 s (figures printed: the native source swaps too). Room A's
-// broadcast, once recorded, replays through a token of its own.
+// broadcast, once recorded, replays through a token of its own; the
+// 4-minute one replays on both engines for longer than a token lives,
+// through its refreshes, from where it was.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { useEnv, assertNoPanic, waitFor, sleep, jwtHS256, publishLikeJibri, startBackend } from './harness.mjs';
@@ -82,12 +84,16 @@ async function saysPrivate(p, timeout = 8_000) {
 const refused = (p) => p.requests.filter((r) => r.url.startsWith(env.server.url) && r.status >= 400);
 // POSTs to a viewer-token endpoint.
 const tokenRequests = (p) => p.allRequests.filter((r) => r.url.includes('/viewer-token'));
+// Those for one recording (`{"video": uid}`), not the broadcast's.
+const videoTokenRequests = (p) => tokenRequests(p).filter((r) => /"video"/.test(r.body || ''));
 // The distinct first path segments (uid or token) of playlist and segment requests.
 const ids = (p) => new Set(p.requests.filter((r) => r.url.startsWith(env.server.url) && ['playlist', 'segment', 'manifest'].includes(r.kind))
   .map((r) => new URL(r.url).pathname.split('/')[1]));
 
 // Room A of the first test: its broadcast is a private recording afterwards.
 let roomA = null;
+// The long broadcast's room (the fourth test), replayed in the fifth.
+let allHands = null;
 
 test('private room: no tokenUrl → the plain message; with it, it plays; room A\'s tokenUrl on room B\'s page → the message', { timeout: 180_000 }, async () => {
   const a = roomA = await goLivePrivate(env.backend, 'lesson-a');
@@ -160,7 +166,7 @@ test('a private room\'s recording replays through a token of its own', { timeout
 });
 
 test(`60 s tokens: hls.js and native HLS watch ${WATCH_MS / 60_000} min across ≥ 3 refreshes, nothing refused, no stall > 1 s`, { timeout: WATCH_MS + 180_000 }, async () => {
-  const d = await goLivePrivate(env.backend, 'all-hands');
+  const d = allHands = await goLivePrivate(env.backend, 'all-hands');
   const jibri = publishLikeJibri(d.streamId, { seconds: Math.ceil(WATCH_MS / 1000) + 120 });
   try {
     const pages = await Promise.all([
@@ -207,4 +213,61 @@ test(`60 s tokens: hls.js and native HLS watch ${WATCH_MS / 60_000} min across �
   } finally {
     jibri.kill('SIGINT');
   }
+});
+
+// A replay that outlasts its token (60 s here, an hour by default) plays on:
+// the player asks for the recording's next token before the last expires;
+// hls.js's loader puts it in the next requests, the browser's HLS gets its
+// source again, from where it was.
+const REPLAY_WATCH_MS = 75_000;
+test(`a private recording replayed for ${REPLAY_WATCH_MS / 1000} s, longer than its ${TTL_S} s token, on hls.js and natively: refreshed, nothing refused, never back to the start`, { timeout: REPLAY_WATCH_MS + 180_000 }, async () => {
+  assert.ok(allHands, 'the 4-minute broadcast (previous test) ran');
+  const pages = await Promise.all([
+    env.open({ base: env.backend.url, query: query(allHands.watch), engine: 'hlsjs', name: 'replay-hlsjs', initScripts: [MEDIA_LOG] }),
+    env.open({ base: env.backend.url, query: query(allHands.watch, { engine: 'native' }), name: 'replay-native', initScripts: [MEDIA_LOG] }),
+  ]);
+  const clicked = [];
+  for (const p of pages) {
+    await waitFor(() => p.peek(`!!document.querySelector('[data-action="play-recording"]')`),
+      { timeout: 90_000, what: `${p.name}: the private recording listed`, describe: () => p.describe() });
+    clicked.push(Date.now());
+    await p.page.click('[data-action="play-recording"]');
+  }
+  await Promise.all(pages.map((p) => p.waitForState('replay', 20_000)));
+  await Promise.all(pages.map((p) => p.waitForPlaying({ timeout: 30_000 })));
+  const engines = await Promise.all(pages.map(async (p) => (await p.snapshot()).video.engine));
+  assert.deepEqual(engines, ['mse', 'native']);
+  const tokens0 = pages.map((p) => videoTokenRequests(p).length);
+  const positions = pages.map(() => []);
+  const start = Date.now();
+  while (Date.now() - start < REPLAY_WATCH_MS) {
+    await sleep(Math.min(15_000, REPLAY_WATCH_MS - (Date.now() - start)));
+    for (const [i, p] of pages.entries()) {
+      const s = await p.snapshot();
+      assert.equal(s.state, 'replay', `${p.name} at ${Math.round((Date.now() - start) / 1000)} s`);
+      positions[i].push(Math.round(s.video.currentTime));
+    }
+    const moving = await Promise.all(pages.map(async (p) => (await p.isPlaying(1500, 0.5)) || p.isPlaying(1500, 0.5)));
+    assert.deepEqual(moving, [true, true], `both playing at ${Math.round((Date.now() - start) / 1000)} s`);
+  }
+  for (const [i, p] of pages.entries()) {
+    const refreshes = videoTokenRequests(p).length - tokens0[i];
+    const replay = p.requests.filter((r) => r.url.startsWith(env.server.url) && r.t >= clicked[i]
+      && ['manifest', 'playlist', 'segment'].includes(r.kind));
+    const late = replay.filter((r) => r.t >= start + TTL_S * 1000);
+    const tokens = new Set(replay.map((r) => new URL(r.url).pathname.split('/')[1]));
+    const bad = refused(p).map((r) => `${r.kind} ${r.status}`);
+    const { swaps } = breaks(await p.peek('window.__media'));
+    console.log(`${p.name}: ${refreshes} refresh(es) in ${REPLAY_WATCH_MS / 1000} s, ${tokens.size} tokens in ${replay.length} replay requests `
+      + `(${late.length} after the first token expired), positions every 15 s [${positions[i].join(', ')}] s, `
+      + `source swaps emptied→playing ms [${swaps.join(', ')}], refused ${bad.length}`);
+    assert.equal(tokens0[i], 1, `${p.name}: one token asked for the recording to start it`);
+    assert.ok(refreshes >= 1, `${p.name}: the recording's token refreshed (${refreshes})`);
+    assert.ok(tokens.size >= 2, `${p.name}: the new token reached the delivery requests (${[...tokens].length})`);
+    assert.ok(late.length > 0, `${p.name}: still fetching after the first token expired`);
+    assert.deepEqual(bad, [], `${p.name}: nothing refused`);
+    assert.ok(positions[i].every((t, k) => k === 0 || t > positions[i][k - 1]), `${p.name}: always further on: ${positions[i]}`);
+    assert.ok(positions[i].at(-1) >= REPLAY_WATCH_MS / 1000 - 10, `${p.name}: played through (${positions[i].at(-1)} s)`);
+  }
+  assertNoPanic(assert, ...pages);
 });

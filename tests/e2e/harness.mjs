@@ -391,7 +391,7 @@ function firefoxPage(page) {
   const req = (r) => {
     let w = wrapped.get(r);
     if (!w) {
-      w = { url: () => r.url(), resourceType: () => 'other', failure: () => r.failure() };
+      w = { url: () => r.url(), resourceType: () => 'other', failure: () => r.failure(), postData: () => null };
       wrapped.set(r, w);
     }
     return w;
@@ -604,7 +604,7 @@ export class PlayerPage {
     p.net = [];
     const netOf = new Map();
     page.on('request', (r) => {
-      p.allRequests.push({ url: r.url(), type: r.resourceType(), t: Date.now() });
+      p.allRequests.push({ url: r.url(), type: r.resourceType(), t: Date.now(), body: r.postData() });
       const e = { url: r.url(), t: Date.now(), done: null };
       p.net.push(e);
       netOf.set(r, e);
