@@ -13,16 +13,16 @@ scripts/setup.sh
 step "format and lints"
 cargo fmt --all --check
 cargo fmt --manifest-path localcf/Cargo.toml --all --check
-cargo clippy --quiet -p player-core -p stream-api -p http-common -p backend --all-targets -- -D warnings
+cargo clippy --quiet -p player-core -p stream-api -p http-common -p backend -p send_wrapper --all-targets -- -D warnings
 cargo clippy --quiet --manifest-path localcf/Cargo.toml --workspace --all-targets -- -D warnings
-cargo clippy --quiet -p player -p moderator --target wasm32-unknown-unknown -- -D warnings
+cargo clippy --quiet -p player -p moderator -p send_wrapper --target wasm32-unknown-unknown -- -D warnings
 
 step "native tests (core, local stand-in, RTMP ingest, backend)"
 # The backend's tests run the stand-in's binary (localcf/target/debug/localcf):
 # build it first, and test the stand-in before what stands on it.
 cargo build --quiet --manifest-path localcf/Cargo.toml --bin localcf
 cargo test --quiet --manifest-path localcf/Cargo.toml --workspace
-cargo test --quiet -p player-core -p stream-api -p http-common -p backend -p moderator
+cargo test --quiet -p player-core -p stream-api -p http-common -p backend -p moderator -p send_wrapper
 # The watch page's loader against the start-up table it shares with core.
 node --test tests/loader.test.mjs
 
