@@ -80,8 +80,19 @@ pub fn start_watch_page() {
     }));
     // The viewer's Jitsi token only from the fragment (`#jwt=<token>`),
     // which browsers never send to a server nor put in a `Referer`.
-    let hash = location.and_then(|l| l.hash().ok()).unwrap_or_default();
+    let hash = location
+        .as_ref()
+        .and_then(|l| l.hash().ok())
+        .unwrap_or_default();
     raw.jwt = hash.strip_prefix("#jwt=").map(str::to_string);
+    if let (Some(_), Some(location)) = (&raw.jwt, &location) {
+        // Out of the address once read: a viewer who copies it to share
+        // the stream must not share their token with it.
+        let path = location.pathname().unwrap_or_default() + &location.search().unwrap_or_default();
+        if let Some(Ok(history)) = web_sys::window().map(|w| w.history()) {
+            let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&path));
+        }
+    }
     // The page's player lives as long as the page, as with mount_to_body.
     let example = "?input=<live input id>";
     let words = Words {

@@ -202,7 +202,7 @@ pub(crate) fn is_token(s: &str) -> bool {
 }
 
 /// A JWT as Jitsi issues it: three base64url parts.
-fn is_jwt(s: &str) -> bool {
+pub fn is_jwt(s: &str) -> bool {
     is_token(s) && s.bytes().filter(|b| *b == b'.').count() == 2
 }
 

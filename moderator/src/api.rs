@@ -79,18 +79,30 @@ impl LiveInput {
 
     /// The watch page as the preview: muted, without the recordings list,
     /// sending no viewing figures (the moderator is not an audience), on
-    /// `engine` (`auto`, `native` or `hlsjs`).
-    pub fn preview_url(&self, engine: &str) -> String {
+    /// `engine` (`auto`, `native` or `hlsjs`). A private room's watch URL
+    /// gets its tokens from `tokenUrl`, which may serve the room's
+    /// participants only: the moderator's own Jitsi token (`jwt`, a token
+    /// for this room) goes along as viewers' do, in the fragment, which no
+    /// browser sends to a server and the watch page takes out of its
+    /// address once read.
+    pub fn preview_url(&self, engine: &str, jwt: &str) -> String {
         let mut add = vec![("muted", "1"), ("qoe", "0")];
         if engine != "auto" {
             add.push(("engine", engine));
         }
-        with_params(
+        let url = with_params(
             &self.watch_url,
             &["recordings", "muted", "engine", "autoplay", "qoe"],
             &add,
             false,
-        )
+        );
+        let private = split_url(&url)
+            .is_some_and(|(_, query)| query_pairs(query).iter().any(|(k, _)| k == "tokenUrl"));
+        if private && player_core::config::is_jwt(jwt) {
+            format!("{url}#jwt={jwt}")
+        } else {
+            url
+        }
     }
 }
 
@@ -350,14 +362,25 @@ mod tests {
         );
         j.watch_url =
             "https://w.example/?input=a&recordings=%2Fapi&muted=0&qoe=%2Fq&base=b#x".into();
+        const JWT: &str = "eyJh.eyJz.c2ln";
         assert_eq!(
-            j.preview_url("auto"),
+            j.preview_url("auto", JWT),
             "https://w.example/?input=a&base=b&muted=1&qoe=0"
         );
         assert_eq!(
-            j.preview_url("hlsjs"),
+            j.preview_url("hlsjs", JWT),
             "https://w.example/?input=a&base=b&muted=1&qoe=0&engine=hlsjs"
         );
+        // A private room: the moderator's token in the fragment, for the
+        // token service (never for a public room, never a malformed one).
+        j.watch_url =
+            "https://w.example/?input=a&tokenUrl=%2Fapi%2Frooms%2Fr%2Fviewer-token%3Finput%3Da"
+                .into();
+        assert_eq!(
+            j.preview_url("auto", JWT),
+            "https://w.example/?input=a&tokenUrl=%2Fapi%2Frooms%2Fr%2Fviewer-token%3Finput%3Da&muted=1&qoe=0#jwt=eyJh.eyJz.c2ln"
+        );
+        assert!(!j.preview_url("auto", "a b#c").contains('#'));
         j.watch_url = "not a url".into();
         assert_eq!(j.delivery(), None);
         assert_eq!(j.replay_url("v"), "not a url");

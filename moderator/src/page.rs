@@ -515,7 +515,7 @@ fn Preview(ctx: Ctx) -> impl IntoView {
         ctx.input
             .get()
             .flatten()
-            .map(|i| i.preview_url(ctx.engine.get()))
+            .map(|i| i.preview_url(ctx.engine.get(), &ctx.token.get_value()))
     });
     let last_error = move || {
         ctx.health.with(|h| {

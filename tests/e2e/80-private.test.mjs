@@ -133,11 +133,45 @@ test('participants only: the viewer\'s Jitsi token (#jwt=) plays; without it, th
     const member = await env.open({ base: participants.url, query: `${query(c.watch)}#jwt=${jwt}`, name: 'member' });
     await member.waitForPlaying({ timeout: 90_000 });
     assert.ok(member.allRequests.every((r) => !r.url.includes(jwt)), 'the Jitsi token is in no URL');
+    const address = await member.peek('location.href');
+    assert.ok(!address.includes(jwt) && !address.includes('#'), `the token is out of the address once read (a viewer may copy it): ${address.slice(0, 120)}`);
+    assert.ok(address.includes(`input=${c.inputUID}`), 'the rest of the address stays');
     const stranger = await env.open({ base: participants.url, query: query(c.watch), name: 'stranger' });
     await saysPrivate(stranger);
     const other = await env.open({ base: participants.url, query: `${query(c.watch)}#jwt=${participant('another-room')}`, name: 'other-room' });
     await saysPrivate(other);
     assertNoPanic(assert, member, stranger, other);
+
+    // The room's moderator previews it on the moderator page: the preview
+    // (the watch page in a frame) gets its tokens with the moderator's own
+    // Jitsi token, which a participants-only room asks for.
+    const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const page = await context.newPage();
+      const errors = [], urls = [], tokenAsks = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      page.on('request', (r) => {
+        urls.push(r.url());
+        // allHeaders: `headers()` leaves out credentials.
+        if (r.method() === 'POST' && new URL(r.url()).pathname.endsWith('/viewer-token')) tokenAsks.push(r.allHeaders().then((h) => h.authorization || ''));
+      });
+      const mjwt = moderator('council');
+      await page.goto(`${participants.url}/moderator/?room=council&jwt=${mjwt}`, { waitUntil: 'commit' });
+      const frame = (expr) => page.evaluate(`(() => { const f = document.getElementById('mod-preview-frame');
+        const d = f && f.contentDocument; return d && d.readyState !== 'loading' ? (${expr}) : null; })()`);
+      const state = () => frame(`(d.querySelector('[data-player-state]') || {}).getAttribute?.('data-player-state')`);
+      await waitFor(async () => (await state()) === 'live', { timeout: 60_000, what: 'the moderator\'s preview of the private room live',
+        describe: async () => `state ${await state()}, message ${await frame(`(d.querySelector('[data-message]') || {}).textContent`)}` });
+      const frameAddress = await frame('f.contentWindow.location.href');
+      assert.ok(!frameAddress.includes(mjwt), 'the preview took the token out of its address');
+      const auth = await Promise.all(tokenAsks);
+      assert.ok(auth.length >= 1 && auth.every((a) => a === `Bearer ${mjwt}`),
+        `the preview asked for tokens with the moderator's Jitsi token: ${JSON.stringify(auth.map((a) => a.slice(0, 12)))}`);
+      assert.ok(urls.filter((u) => u.includes(mjwt)).length <= 1, 'the token in no URL but the moderator page\'s own address, which it drops');
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close().catch(() => {});
+    }
   } finally {
     jibri.kill('SIGINT');
   }
