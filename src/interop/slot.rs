@@ -181,11 +181,7 @@ impl Slot {
             .get_or_insert_with(|| signed_object(&self.prefix, ""));
         set_field(signed, "token", token);
         let old = std::mem::replace(&mut self.token, token.to_string());
-        if let Some(playback) = &mut self.playback {
-            if playback.is_native() && playback.plays_under(&self.prefix, &old) {
-                playback.swap_token(&self.prefix, token);
-            }
-        }
+        self.swap_native(&old, token);
     }
 
     /// The next token of the private recording being replayed, as
@@ -202,8 +198,14 @@ impl Slot {
             return;
         }
         set_field(signed, "token", token);
+        self.swap_native(&old, token);
+    }
+
+    /// A native playback under `old` is given its source again with
+    /// `token` (hls.js reads the new one from its object by itself).
+    fn swap_native(&mut self, old: &str, token: &str) {
         if let Some(playback) = &mut self.playback {
-            if playback.is_native() && playback.plays_under(&self.prefix, &old) {
+            if playback.is_native() && playback.plays_under(&self.prefix, old) {
                 playback.swap_token(&self.prefix, token);
             }
         }
