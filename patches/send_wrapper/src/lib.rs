@@ -154,12 +154,6 @@ mod futures {
             unsafe { self.map_unchecked_mut(|w| &mut **w) }.poll_next(cx)
         }
         fn size_hint(&self) -> (usize, Option<usize>) {
-            self.deref_size_hint()
-        }
-    }
-
-    impl<S: Stream> SendWrapper<S> {
-        fn deref_size_hint(&self) -> (usize, Option<usize>) {
             (**self).size_hint()
         }
     }
