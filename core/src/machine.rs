@@ -319,9 +319,9 @@ pub enum Command {
         uid: String,
         in_ms: u64,
     },
-    /// The replayed private recording's token, before its first load and
-    /// at each refresh: its delivery requests carry it from now on, as
-    /// [`Command::SetToken`] does for the broadcast.
+    /// The replayed private recording's next token (its first is in the
+    /// URL it loads): its delivery requests carry it from now on, as
+    /// [`Command::SetToken`] does for the broadcast's.
     SetVideoToken(String),
     /// The replay is over: no more tokens for it.
     StopVideoToken,
