@@ -38,10 +38,7 @@ node scripts/check-budget.mjs --budget budget-package.json
 node scripts/check-budget.mjs --budget budget-moderator.json
 
 step "end to end (headless Chromium, local origin)"
-# Two specs at a time: they spend most of their time waiting on live media
-# (each has its own stand-in, backend and ports), and one at a time took
-# 26 of the command's 52 minutes.
-node --test --test-concurrency=2 tests/e2e/
+node --test --test-concurrency=1 tests/e2e/
 
 step "viewing figures end to end on PostgreSQL (spec 60 again, the backend on a throwaway server)"
 scripts/pg-test.sh node --test tests/e2e/60-qoe.test.mjs
