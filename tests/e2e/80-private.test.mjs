@@ -277,7 +277,10 @@ test(`a private recording replayed for ${REPLAY_WATCH_MS / 1000} s, longer than 
   while (Date.now() - start < REPLAY_WATCH_MS) {
     await sleep(Math.min(15_000, REPLAY_WATCH_MS - (Date.now() - start)));
     for (const [i, p] of pages.entries()) {
-      const s = await p.snapshot();
+      // Read where the element has a position: in the ~0.1 s of a native
+      // source swap (readyState 0) it reads 0 until it seeks back.
+      const s = await waitFor(async () => { const x = await p.snapshot(); return x.video.readyState >= 1 ? x : null; },
+        { timeout: 5_000, what: `${p.name}: a position to read` });
       assert.equal(s.state, 'replay', `${p.name} at ${Math.round((Date.now() - start) / 1000)} s`);
       positions[i].push(Math.round(s.video.currentTime));
     }
