@@ -53,8 +53,10 @@ test('element: waits, then plays the broadcast; events reach the host; wasm from
   page = await openHost(env, { query: query(), name: 'element', viewport: { width: 1440, height: 900 } });
   const p = page;
 
-  const waiting = await waitFor(async () => { const r = await readHost(p); return r.state === 'waiting' && r; },
-    { timeout: 20_000, what: 'waiting inside the shadow root', describe: describe(p) });
+  // The host is zoneless: its template takes the event at its next change
+  // detection, a task after the element's own state, so wait for both.
+  const waiting = await waitFor(async () => { const r = await readHost(p); return r.state === 'waiting' && r.hostState === 'waiting' && r; },
+    { timeout: 20_000, what: 'waiting inside the shadow root and in the host\'s state line', describe: describe(p) });
   // Property bindings ([input], [muted], [autoplay]) reflect to attributes;
   // [attr.base] is an attribute binding; unset [attr.engine] leaves none.
   assert.deepEqual(waiting.attrs, { input: A.uid, base: env.server.url, engine: null, autoplay: true, muted: false });
