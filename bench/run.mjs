@@ -17,7 +17,19 @@
 //
 //   node bench/run.mjs [--runs 9] [--size 1280x720] [--preset veryfast] [--abr]
 //                      [--rpm-seconds 60] [--skip-rpm] [--no-qoe] [--warm]
-//                      [--players a,e,a2,b[,c,d]]
+//                      [--players a,e,a2,b[,c,d]] [--trace DIR]
+//                      [--page-from backend|stand-in]
+//
+// --page-from: who serves the watch page (a, a2). `backend` (the default) is
+// a deployment: our backend serves dist/ and the page names the delivery host
+// (`base=` the stand-in), so lifecycle is a cross-origin request the backend's
+// `Link` preload starts (backend/src/watch_page.rs). `stand-in`: the local
+// origin serves page and delivery from one address, as in the demo.
+//
+// --trace DIR: after the runs, one more cold load per player under Chromium's
+// tracing (DIR/<key>.json, for chrome://tracing or Perfetto), and a table of
+// the renderer main thread's tasks of ≥ 4 ms before the first frame: what
+// holds it back where two pages fetch the same media.
 //
 // About 1.5 minutes with --skip-rpm (9 runs × 4 players, 2 cores), plus
 // --rpm-seconds for the requests part.
@@ -27,7 +39,7 @@ import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer, launchBrowser, sleep, waitFor, classify, REPO, DIST } from '../tests/e2e/harness.mjs';
+import { startServer, startBackend, launchBrowser, sleep, waitFor, classify, REPO, DIST } from '../tests/e2e/harness.mjs';
 import { measureDist, sizesOf, fmt } from '../scripts/check-budget.mjs';
 import { hlsLiveConfig } from './hls-config.mjs';
 
@@ -43,6 +55,8 @@ const SKIP_RPM = args.includes('--skip-rpm');
 const NO_QOE = args.includes('--no-qoe');
 const ONLY = opt('--players', 'a,e,a2,b');
 const WARM = args.includes('--warm');
+const TRACE = opt('--trace', null);
+const PAGE_FROM = opt('--page-from', 'backend');
 const FRAME_TIMEOUT = 30_000;
 const STEP_KEYS = ['wasmStart', 'wasmEnd', 'appStarted', 'hlsjsStart', 'hlsjsEnd', 'lifecycleFetchCalled', 'lifecycleStart', 'lifecycleEnd', 'loadstart', 'manifestStart', 'manifestEnd', 'playlistStart', 'segmentStart', 'segmentEnd'];
 
@@ -121,7 +135,7 @@ const FIRST_FRAME = `(() => {
   Element.prototype.attachShadow = function (...a) { const root = attach.apply(this, a); listen(root); return root; };
 })();`;
 
-async function measureOnce(browser, url, { warm = false, hideNative = false } = {}) {
+async function measureOnce(browser, url, { warm = false, hideNative = false, trace = null } = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
   const external = [];
   context.on('request', (r) => { if (!/^(https?:\/\/127\.0\.0\.1|data:|blob:)/.test(r.url())) external.push(r.url()); });
@@ -164,12 +178,52 @@ async function measureOnce(browser, url, { warm = false, hideNative = false } = 
       }
       return { ...ff, nav, steps };
     };
+    if (trace) await browser.startTracing(page, { path: trace, categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8.execute', 'blink.user_timing', 'loading'] });
     const cold = await one();
+    if (trace) await browser.stopTracing();
     const warmRun = warm ? await one() : null;
     return { cold, warm: warmRun, errors, external };
   } finally {
     await context.close();
   }
+}
+
+// The renderer main thread's top-level tasks of ≥ 4 ms from navigation
+// start to the first frame, each named by its longest direct child
+// (EvaluateScript, ParseHTML, Layout, v8.compile, …): ms since navigation
+// start, duration, name.
+function mainThreadTasks(file, timeOrigin, frame) {
+  const raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const events = Array.isArray(raw) ? raw : raw.traceEvents;
+  const names = new Map();
+  for (const e of events) if (e.ph === 'M' && e.name === 'thread_name') names.set(`${e.pid}:${e.tid}`, e.args.name);
+  // The renderer whose main thread ran the page: the one with the most
+  // ParseHTML time (the browser process has none).
+  const main = new Map();
+  for (const e of events) {
+    if (names.get(`${e.pid}:${e.tid}`) !== 'CrRendererMain' || e.ph !== 'X') continue;
+    const k = `${e.pid}:${e.tid}`;
+    main.set(k, (main.get(k) || 0) + (e.name === 'ParseHTML' ? e.dur || 0 : 0));
+  }
+  const thread = [...main.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+  if (!thread) return [];
+  const xs = events.filter((e) => `${e.pid}:${e.tid}` === thread && e.ph === 'X' && typeof e.dur === 'number').sort((a, b) => a.ts - b.ts);
+  // Trace clock (µs) to ms since navigation start: the navigation's own
+  // mark, where the trace has it.
+  const nav = xs.find((e) => e.name === 'ParseHTML') || xs[0];
+  const navStart = events.find((e) => e.name === 'navigationStart' && `${e.pid}:${e.tid}` === thread)?.ts ?? nav.ts;
+  const tasks = xs.filter((e) => e.name === 'RunTask' || e.name === 'ThreadControllerImpl::RunTask');
+  const out = [];
+  for (const t of tasks) {
+    const at = (t.ts - navStart) / 1000;
+    if (t.dur < 4000 || at > frame) continue;
+    const kids = xs.filter((e) => e !== t && e.ts >= t.ts && e.ts + e.dur <= t.ts + t.dur && e.name !== t.name);
+    const top = kids.sort((a, b) => b.dur - a.dur)[0];
+    const url = top && top.args && top.args.data && (top.args.data.url || top.args.data.stackTrace?.[0]?.url);
+    out.push({ at: r0(at), ms: r0(t.dur / 1000), what: top ? `${top.name}${url ? ` ${String(url).split('/').pop().slice(0, 40)}` : ''}` : '' });
+  }
+  void timeOrigin;
+  return out;
 }
 
 function requestKind(url) {
@@ -187,11 +241,13 @@ const r0 = (x) => (x == null ? null : Math.round(x));
 async function main() {
   const t0 = Date.now();
   const result = { date: new Date().toISOString(), machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, settings: { runs: RUNS, size: SIZE, preset: PRESET, abr: ABR } };
-  let server, browser, statics;
+  let server, backend, browser, statics;
   try {
     say(`starting origin (broadcast ${SIZE} ${PRESET}${ABR ? ' abr' : ''})`);
     server = await startServer({ name: 'bench', videoSize: SIZE, preset: PRESET });
     statics = await startStatic();
+    if (PAGE_FROM === 'backend') backend = await startBackend({ name: 'bench-backend', standIn: server });
+    result.settings.pageFrom = PAGE_FROM;
     const S = `http://127.0.0.1:${statics.address().port}`;
     browser = await launchBrowser({ autoplay: true });
     result.chromium = browser.version();
@@ -207,6 +263,7 @@ async function main() {
     const hlsUrl = hlsFile ? `${S}/dist/${hlsFile}` : `${S}/node_modules/hls.js/dist/hls.light.min.js`;
     const hlsConfig = hlsLiveConfig();
     const enc = encodeURIComponent;
+    const watch = (q) => (backend ? `${backend.url}/?${q}&base=${enc(server.url)}` : `${server.url}/?${q}`);
     const nativeHls = await (async () => {
       const ctx = await browser.newContext();
       const pg = await ctx.newPage();
@@ -222,12 +279,12 @@ async function main() {
     let players = [
       // engine=native where the browser has it: `auto` is hls.js on
       // Chromium (core/src/engine.rs), which a2 measures.
-      { key: 'a', name: nativeHls ? '(a) watch page, engine=native' : '(a) watch page', url: `${server.url}/?input=${enc(uid)}${nativeHls ? '&engine=native' : ''}` },
+      { key: 'a', name: nativeHls ? '(a) watch page, engine=native' : '(a) watch page', url: watch(`input=${enc(uid)}${nativeHls ? '&engine=native' : ''}`) },
       { key: 'b', name: '(b) bare hls.js', url: `${S}/pages/bare-hlsjs.html?src=${enc(manifest)}&hls=${enc(hlsUrl)}&config=${enc(JSON.stringify(hlsConfig))}` },
       { key: 'c', name: '(c) Video.js 8', url: `${S}/pages/videojs.html?src=${enc(manifest)}` },
       { key: 'd', name: '(d) Mux Player 3', url: `${S}/pages/mux-player.html?src=${enc(manifest)}` },
       ...(nativeHls ? [
-        { key: 'a2', name: '(a2) watch page, native HLS hidden → hls.js', url: `${server.url}/?input=${enc(uid)}`, hideNative: true },
+        { key: 'a2', name: '(a2) watch page, native HLS hidden → hls.js', url: watch(`input=${enc(uid)}`), hideNative: true },
         { key: 'e', name: '(e) bare native <video src=m3u8>', url: `${S}/pages/bare-native.html?src=${enc(manifest)}` },
       ] : []),
     ];
@@ -251,6 +308,19 @@ async function main() {
           say(`run ${i + 1}/${RUNS} ${p.name}: FAILED ${e.message.split('\n')[0]}`);
         }
         await sleep(300);
+      }
+    }
+    if (TRACE) {
+      fs.mkdirSync(TRACE, { recursive: true });
+      result.traces = {};
+      for (const p of players) {
+        const file = path.join(TRACE, `${p.key}.json`);
+        try {
+          const m = await measureOnce(browser, p.url, { hideNative: p.hideNative, trace: file });
+          result.traces[p.key] = { file, frame: r0(m.cold.frame), tasks: mainThreadTasks(file, m.cold.nav.timeOrigin, m.cold.frame) };
+        } catch (e) {
+          say(`trace ${p.key} failed: ${e.message.split('\n')[0]}`);
+        }
       }
     }
     result.firstFrame = players.map((p) => {
@@ -339,6 +409,7 @@ async function main() {
   } finally {
     if (browser) await browser.close().catch(() => {});
     if (statics) statics.close();
+    if (backend) await backend.stop();
     if (server) await server.stop();
   }
 
@@ -351,6 +422,7 @@ async function main() {
 function report(r) {
   const L = [];
   L.push(`### First frame after navigation (ms; cold cache, ${r.settings.runs} interleaved runs; stream ${r.settings.size} ${r.settings.preset}${r.settings.abr ? ' ABR' : ''}; ${r.chromium ? 'Chromium ' + r.chromium : ''}, ${r.machine.cpus} cores)`, '');
+  L.push(`Watch page served by ${r.settings.pageFrom === 'stand-in' ? 'the stand-in (page and delivery on one origin)' : 'the backend, delivery on the stand-in (the deployment\'s layout; lifecycle preloaded from the page\'s headers)'}.`, '');
   L.push('| player | engine | min | median | warm median | `loadeddata` median | runs |', '| --- | --- | ---: | ---: | ---: | ---: | ---: |');
   for (const p of r.firstFrame) {
     L.push(`| ${p.name} | ${p.engine || '—'} | ${p.frame.min ?? '—'} | ${p.frame.median ?? '—'} | ${p.warmFrame.median ?? '—'} | ${p.loadeddata.median ?? '—'} | ${p.runs}${p.failures.length ? ` (+${p.failures.length} failed)` : ''} |`);
@@ -364,6 +436,12 @@ function report(r) {
   for (const p of r.paths) {
     const q = p.ratio;
     L.push(`| ${p.path} | (${p.page}) | (${p.floor}) | ${q ? `**${q.median}×**` : '—'} | ${q ? `${q.medianDeltaMs >= 0 ? '+' : ''}${q.medianDeltaMs} ms` : '—'} | ${q ? `${q.min}×` : '—'} |`);
+  }
+  if (r.traces) {
+    L.push('', 'Renderer main thread before the first frame (`--trace`; one traced load each; tasks ≥ 4 ms: start ms, duration ms, longest part):', '');
+    for (const [key, t] of Object.entries(r.traces)) {
+      L.push(`- (${key}) first frame ${t.frame} ms: ${t.tasks.length ? t.tasks.map((x) => `${x.at} +${x.ms} ${x.what}`).join('; ') : 'no task ≥ 4 ms'}`);
+    }
   }
   if (r.canPlayTypeMpegurl) L.push('', `This Chromium answers canPlayType('application/vnd.apple.mpegurl') = "${r.canPlayTypeMpegurl}", so the watch page plays natively here; the hls.js rows are what browsers without native HLS (Firefox, older Chromium) get.`);
   L.push('', '### Bytes shipped (player dist/)', '', '| file | raw | gzip | brotli |', '| --- | ---: | ---: | ---: |');

@@ -70,6 +70,9 @@ pub fn router_with_go_live(
         .merge(go_live.map(rooms_api::router).unwrap_or_default())
         .merge(extra)
         .fallback_service(player)
+        .layer(axum::middleware::from_fn(
+            crate::watch_page::preload_lifecycle,
+        ))
         // Pages may carry a Jitsi token in their address (?jwt=) until their
         // script takes it out: never let it leave in a Referer.
         .layer(SetResponseHeaderLayer::if_not_present(

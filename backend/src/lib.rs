@@ -33,3 +33,4 @@ pub mod rooms;
 pub mod rooms_api;
 pub mod signing_key;
 pub mod viewer_token;
+pub mod watch_page;

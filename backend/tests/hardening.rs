@@ -208,7 +208,28 @@ async fn security_headers_on_every_answer() {
             .starts_with("frame-ancestors 'self' https://host.example;"),
         "{page:?}"
     );
+    // The watch page starts its lifecycle request from the headers, where
+    // it names a public delivery host (backend/src/watch_page.rs).
+    assert_eq!(
+        h(&page, "link"),
+        "",
+        "no delivery host named: nothing to preload"
+    );
+    let (status, named, _) = fetch(&api, &seen, "/?input=abc&customer=f33zs165nr7gyfy4", &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        h(&named, "link"),
+        "<https://customer-f33zs165nr7gyfy4.cloudflarestream.com/abc/lifecycle>; rel=preload; as=fetch; crossorigin"
+    );
+    let private = "/?input=abc&customer=f33zs165nr7gyfy4&tokenUrl=/api/rooms/r/viewer-token";
+    let (_, private, _) = fetch(&api, &seen, private, &[]).await;
+    assert_eq!(
+        h(&private, "link"),
+        "",
+        "a private room's lifecycle waits for its token"
+    );
     let (_, m, _) = fetch(&api, &seen, "/moderator/?room=a&jwt=x.y.z", &[]).await;
+    assert_eq!(h(&m, "link"), "");
     assert!(h(&m, "content-security-policy").starts_with("frame-ancestors 'self';"));
     assert_eq!(h(&m, "cache-control"), "no-store");
     let path = "/api/inputs/abc/recordings";
