@@ -18,7 +18,11 @@
 //   node bench/run.mjs [--runs 9] [--size 1280x720] [--preset veryfast] [--abr]
 //                      [--rpm-seconds 60] [--skip-rpm] [--no-qoe] [--warm]
 //                      [--players a,e,a2,b[,c,d]] [--trace DIR]
-//                      [--page-from backend|stand-in]
+//                      [--page-from backend|stand-in] [--variant-dist DIR]
+//
+// --variant-dist DIR: one more row, (av), the watch page of another build
+// (DIR, a dist/ made otherwise) from a second backend, interleaved with the
+// others: an A/B of a change to the page under the same load.
 //
 // --page-from: who serves the watch page (a, a2). `backend` (the default) is
 // a deployment: our backend serves dist/ and the page names the delivery host
@@ -57,6 +61,7 @@ const ONLY = opt('--players', 'a,e,a2,b');
 const WARM = args.includes('--warm');
 const TRACE = opt('--trace', null);
 const PAGE_FROM = opt('--page-from', 'backend');
+const VARIANT = opt('--variant-dist', null);
 const FRAME_TIMEOUT = 30_000;
 const STEP_KEYS = ['wasmStart', 'wasmEnd', 'appStarted', 'hlsjsStart', 'hlsjsEnd', 'lifecycleFetchCalled', 'lifecycleStart', 'lifecycleEnd', 'loadstart', 'manifestStart', 'manifestEnd', 'playlistStart', 'segmentStart', 'segmentEnd'];
 
@@ -241,13 +246,14 @@ const r0 = (x) => (x == null ? null : Math.round(x));
 async function main() {
   const t0 = Date.now();
   const result = { date: new Date().toISOString(), machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, settings: { runs: RUNS, size: SIZE, preset: PRESET, abr: ABR } };
-  let server, backend, browser, statics;
+  let server, backend, variant, browser, statics;
   try {
     say(`starting origin (broadcast ${SIZE} ${PRESET}${ABR ? ' abr' : ''})`);
     server = await startServer({ name: 'bench', videoSize: SIZE, preset: PRESET });
     statics = await startStatic();
     if (PAGE_FROM === 'backend') backend = await startBackend({ name: 'bench-backend', standIn: server });
     result.settings.pageFrom = PAGE_FROM;
+    if (VARIANT) variant = await startBackend({ name: 'bench-variant', standIn: server, dist: path.resolve(VARIANT) });
     const S = `http://127.0.0.1:${statics.address().port}`;
     browser = await launchBrowser({ autoplay: true });
     result.chromium = browser.version();
@@ -280,6 +286,10 @@ async function main() {
       // engine=native where the browser has it: `auto` is hls.js on
       // Chromium (core/src/engine.rs), which a2 measures.
       { key: 'a', name: nativeHls ? '(a) watch page, engine=native' : '(a) watch page', url: watch(`input=${enc(uid)}${nativeHls ? '&engine=native' : ''}`) },
+      // The same page from the stand-in (one origin, no preload): what the
+      // backend's layout changes, under the same load.
+      ...(backend ? [{ key: 'as', name: '(as) watch page from the stand-in', url: `${server.url}/?input=${enc(uid)}${nativeHls ? '&engine=native' : ''}` }] : []),
+      ...(variant ? [{ key: 'av', name: `(av) watch page of ${VARIANT}`, url: `${variant.url}/?input=${enc(uid)}&base=${enc(server.url)}${nativeHls ? '&engine=native' : ''}` }] : []),
       { key: 'b', name: '(b) bare hls.js', url: `${S}/pages/bare-hlsjs.html?src=${enc(manifest)}&hls=${enc(hlsUrl)}&config=${enc(JSON.stringify(hlsConfig))}` },
       { key: 'c', name: '(c) Video.js 8', url: `${S}/pages/videojs.html?src=${enc(manifest)}` },
       { key: 'd', name: '(d) Mux Player 3', url: `${S}/pages/mux-player.html?src=${enc(manifest)}` },
@@ -409,6 +419,7 @@ async function main() {
   } finally {
     if (browser) await browser.close().catch(() => {});
     if (statics) statics.close();
+    if (variant) await variant.stop();
     if (backend) await backend.stop();
     if (server) await server.stop();
   }
