@@ -290,6 +290,7 @@ async function main() {
       // backend's layout changes, under the same load.
       ...(backend ? [{ key: 'as', name: '(as) watch page from the stand-in', url: `${server.url}/?input=${enc(uid)}${nativeHls ? '&engine=native' : ''}` }] : []),
       ...(variant ? [{ key: 'av', name: `(av) watch page of ${VARIANT}`, url: `${variant.url}/?input=${enc(uid)}&base=${enc(server.url)}${nativeHls ? '&engine=native' : ''}` }] : []),
+      ...(variant && nativeHls ? [{ key: 'av2', name: `(av2) watch page of ${VARIANT}, native HLS hidden → hls.js`, url: `${variant.url}/?input=${enc(uid)}&base=${enc(server.url)}`, hideNative: true }] : []),
       { key: 'b', name: '(b) bare hls.js', url: `${S}/pages/bare-hlsjs.html?src=${enc(manifest)}&hls=${enc(hlsUrl)}&config=${enc(JSON.stringify(hlsConfig))}` },
       { key: 'c', name: '(c) Video.js 8', url: `${S}/pages/videojs.html?src=${enc(manifest)}` },
       { key: 'd', name: '(d) Mux Player 3', url: `${S}/pages/mux-player.html?src=${enc(manifest)}` },
