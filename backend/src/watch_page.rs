@@ -26,12 +26,15 @@ use player_core::config::{PlayerConfig, RawConfig};
 pub fn lifecycle_preload(query: &str) -> Option<HeaderValue> {
     let raw = RawConfig::from_pairs(form_urlencoded::parse(query.as_bytes()).into_owned());
     let named = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
-    if !(named(&raw.customer) || named(&raw.base)) || named(&raw.token) || named(&raw.token_url) {
+    if !(named(&raw.customer) || named(&raw.base)) {
         return None;
     }
     // The origin only resolves relative `recordings`/`qoe` paths here, which
     // do not change the lifecycle URL.
     let config = PlayerConfig::parse(&raw, "http://localhost").ok()?;
+    if config.token.is_some() || config.token_url.is_some() {
+        return None;
+    }
     let url = config.lifecycle_url();
     // Core's URL rules already refuse spaces, quotes, `<>` and controls; a
     // `,` or `;` in a base would still read as the header's own syntax.
