@@ -37,7 +37,9 @@ function fakeHls({ supported = true } = {}) {
 }
 
 /** Runs the loader in a page at `search` on a browser with `caps`. */
-function load({ search = '', nativeHls = true, mse = true, vendor = 'Google Inc.', answer = { isInput: true, videoUID: 'v', live: true }, status = 200, moveBefore = true, frameCallback = true } = {}) {
+// `carried`: the answer our backend wrote into the page ({ url, text }).
+// `bodyLater`: #player not parsed yet when the loader runs.
+function load({ search = '', nativeHls = true, mse = true, vendor = 'Google Inc.', answer = { isInput: true, videoUID: 'v', live: true }, status = 200, moveBefore = true, frameCallback = true, carried = null, bodyLater = false } = {}) {
   const fetched = [], appended = [], videos = [];
   const host = {
     children: [],
@@ -53,13 +55,18 @@ function load({ search = '', nativeHls = true, mse = true, vendor = 'Google Inc.
         on: {}, addEventListener(type, f) { this.on[type] = f; },
         attrs: {}, setAttribute(k, v) { this.attrs[k] = String(v); },
         ...(frameCallback ? { requestVideoFrameCallback(f) { this.frame = f; } } : {}),
+        get isConnected() { return !!this.parentNode; },
       };
       if (tag === 'video') videos.push(el);
       return el;
     },
     head: { appendChild: (el) => appended.push(el) },
-    getElementById: (id) => (id === 'jlp-hls-live' ? { textContent: hlsConfig } : id === 'player' ? host : null),
+    getElementById: (id) => (id === 'jlp-hls-live' ? { textContent: hlsConfig }
+      : id === 'player' ? (parsed ? host : null)
+      : id === 'jlp-lifecycle' && carried ? { textContent: carried.text, getAttribute: (k) => (k === 'data-url' ? carried.url : null) }
+      : null),
   };
+  let parsed = !bodyLater;
   const timers = [], mounts = [];
   const window = {
     addEventListener(type, f) { if (type === 'TrunkApplicationStarted') window.appStarted = f; },
@@ -70,12 +77,15 @@ function load({ search = '', nativeHls = true, mse = true, vendor = 'Google Inc.
     navigator: { vendor },
     fetch: (url) => { fetched.push(url); return Promise.resolve(response); },
     URLSearchParams,
+    Response,
     ...(mse ? { MediaSource: function () {} } : {}),
   };
   window.window = window;
   vm.createContext(window);
   vm.runInContext(script, window);
-  return { window, fetched, appended, videos, host, timers, mounts, settle: () => new Promise((r) => setTimeout(r, 0)) };
+  // The body's own line right after #player (index.html).
+  const body = () => { parsed = true; if (window.__jlpShow) window.__jlpShow(); };
+  return { window, fetched, appended, videos, host, timers, mounts, body, settle: () => new Promise((r) => setTimeout(r, 0)) };
 }
 
 test('URLs: the loader builds what core builds, and leaves the rest to the player', () => {
@@ -304,4 +314,52 @@ test('the player mounts once the wasm is ready and the native start has decoded 
   h.window.appStarted();
   h.timers.find((t) => t.ms === 1500).f();
   assert.equal(h.mounts.length, 1);
+});
+
+test('an answer the page carries (our backend): nothing asked, and on native HLS the source set before the page is parsed', async () => {
+  const url = `${table.origin}/abc/lifecycle`;
+  const text = JSON.stringify({ isInput: true, videoUID: 'v', live: true });
+  const l = load({ search: '?input=abc', vendor: 'Apple Computer, Inc.', carried: { url, text }, bodyLater: true });
+  assert.deepEqual(l.fetched, [], 'no lifecycle request');
+  await Promise.resolve();
+  const start = l.window.__jlpStart;
+  assert.equal(start.video.src, `${table.origin}/abc/manifest/video.m3u8`, 'in the microtasks after the loader, before the body');
+  assert.equal(l.host.children.length, 0, '#player is not there yet');
+  l.body();
+  assert.deepEqual(l.host.children, [start.video], 'in the page as soon as #player is');
+  l.body();
+  assert.equal(l.host.children.length, 1, 'once');
+  // The player reads the same answer as a Response.
+  const r = await start.answer;
+  assert.equal(r.status, 200);
+  assert.deepEqual(await r.json(), JSON.parse(text));
+  l.window.appStarted();
+  start.video.on.loadeddata();
+  assert.equal(l.mounts.length, 0, 'shown: held until the frame is on screen');
+  // Idle: no source, the player mounts.
+  const idle = load({ search: '?input=abc', vendor: 'Apple Computer, Inc.', carried: { url, text: JSON.stringify({ isInput: true, videoUID: null, live: false }) } });
+  assert.deepEqual(idle.fetched, []);
+  await idle.settle();
+  assert.equal(idle.window.__jlpStart.video, undefined);
+  idle.window.appStarted();
+  assert.equal(idle.mounts.length, 1);
+  // hls.js: started from the carried answer once hls.js has run.
+  const j = load({ search: '?input=abc', carried: { url, text } });
+  assert.deepEqual(j.fetched, []);
+  const { Hls, made } = fakeHls();
+  j.window.Hls = Hls;
+  j.appended[0].onload();
+  await j.settle();
+  assert.equal(made.length, 1);
+  assert.deepEqual(made[0].calls.at(-1), ['loadSource', `${table.origin}/abc/manifest/video.m3u8`]);
+});
+
+test('a carried answer for another URL, or not JSON: not used, the loader asks as before', async () => {
+  const text = JSON.stringify({ isInput: true, videoUID: 'v', live: true });
+  for (const carried of [{ url: 'http://elsewhere/abc/lifecycle', text }, { url: `${table.origin}/abc/lifecycle`, text: '{"live": tru' }, { url: `${table.origin}/abc/lifecycle`, text: 'null' }]) {
+    const l = load({ search: '?input=abc', vendor: 'Apple Computer, Inc.', carried });
+    assert.deepEqual(l.fetched, [`${table.origin}/abc/lifecycle`], JSON.stringify(carried));
+    await l.settle();
+    assert.equal(l.window.__jlpStart.video.src, `${table.origin}/abc/manifest/video.m3u8`, 'from the fetched answer');
+  }
 });

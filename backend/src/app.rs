@@ -35,6 +35,8 @@ pub struct Services {
     pub recordings: Arc<RecordingsService>,
     /// Who may read the recordings endpoint.
     pub recordings_cors: CorsOrigins,
+    /// The watch page's lifecycle answer or preload.
+    pub watch_page: Arc<crate::watch_page::WatchPage>,
 }
 
 /// The whole HTTP surface: the API, then the player. Nothing else: any other
@@ -70,8 +72,9 @@ pub fn router_with_go_live(
         .merge(go_live.map(rooms_api::router).unwrap_or_default())
         .merge(extra)
         .fallback_service(player)
-        .layer(axum::middleware::from_fn(
-            crate::watch_page::preload_lifecycle,
+        .layer(axum::middleware::from_fn_with_state(
+            services.watch_page,
+            crate::watch_page::watch_page,
         ))
         // Pages may carry a Jitsi token in their address (?jwt=) until their
         // script takes it out: never let it leave in a Referer.
@@ -164,6 +167,7 @@ pub async fn run(cfg: Config) -> Result<(), String> {
     let token = cfg.read_token()?;
     let client = AccountClient::new(cfg.client(token)?)?;
     let delivery_base = cfg.delivery_base()?;
+    let watch_page = Arc::new(crate::watch_page::WatchPage::new(delivery_base.as_deref())?);
     let recordings_cors = recordings_api::parse_cors_origins(&cfg.recordings_cors_origins)
         .map_err(|e| format!("--recordings-cors-origins: {e}"))?;
     let frames = http_common::headers::FramePolicy::parse(&cfg.frame_ancestors)
@@ -225,6 +229,7 @@ pub async fn run(cfg: Config) -> Result<(), String> {
         Services {
             recordings,
             recordings_cors,
+            watch_page,
         },
         go_live,
         extra,

@@ -148,7 +148,9 @@ fn dist_in(dir: &Path) -> PathBuf {
     std::fs::create_dir_all(dist.join("moderator")).expect("dist");
     std::fs::write(
         dist.join("index.html"),
-        "<!doctype html><title>player</title>",
+        // With the loader's opening tag, before which the backend writes
+        // lifecycle's answer (backend/src/watch_page.rs).
+        "<!doctype html><title>player</title><script id=\"jlp-loader\">/* loader */</script>",
     )
     .expect("index.html");
     std::fs::write(
