@@ -3,12 +3,14 @@
 // source before the wasm arrives, and the player takes both over (no second
 // lifecycle request, no second manifest load, the same element). On hls.js
 // the loader starts hls.js itself, with the <video> in the page, and the
-// player takes over that instance the same way.
+// player takes over that instance the same way. Served by our backend, the
+// page carries lifecycle's answer (backend/src/watch_page.rs): the loader
+// asks nothing before the manifest, and the player starts from that answer.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { useEnv, assertNoPanic } from './harness.mjs';
+import { useEnv, assertNoPanic, waitFor } from './harness.mjs';
 
-const env = useEnv({ name: 'loader-start' });
+const env = useEnv({ name: 'loader-start', backend: true });
 
 async function openLive(engine) {
   const { uid } = await env.input(engine);
@@ -37,6 +39,36 @@ describe('the loader starts, the player takes over', { concurrency: true }, () =
     // have fallen back to hls.js).
     assert.deepEqual(took, { closed: true, left: true, cls: 'jlp-video', part: 'video', inline: true, controls: false, early: 0 },
       'the loader\'s element, with the view\'s attributes, in the player');
+    assertNoPanic(assert, p);
+  });
+
+  it('served by our backend: the page carries lifecycle\'s answer; no lifecycle request before the manifest, on both engines; a waiting page goes live by itself', { timeout: 180_000 }, async () => {
+    const live = (uid) => waitFor(async () => (await (await fetch(`${env.server.url}/${uid}/lifecycle`)).json()).live, { timeout: 20_000, what: 'lifecycle live' });
+    for (const engine of ['native', 'hlsjs']) {
+      const { uid } = await env.input(`carried-${engine}`);
+      await env.control.startBroadcast(uid);
+      await live(uid);
+      const query = { input: uid, base: env.server.url, ...(engine === 'native' ? { engine } : {}) };
+      const p = await env.open({ base: env.backend.url, query, id: uid, name: `carried-${engine}`, engine });
+      await p.waitForState('live', 30_000);
+      const playing = await p.waitForPlaying({ timeout: 30_000, advance: 1.0 });
+      assert.equal(playing.video.engine, engine === 'native' ? 'native' : 'mse');
+      const first = p.requestsOf('manifest')[0];
+      assert.equal(p.requestsOf('lifecycle').filter((r) => r.t <= first.t).length, 0, `${engine}: the page's own answer, nothing asked`);
+      assert.equal(p.requestsOf('manifest').length, 1, `${engine}: the player carried on with the loader's load`);
+      const took = await p.peek(`(() => ({ closed: window.__jlpStart.closed, carried: !!document.getElementById('jlp-lifecycle'), early: document.querySelectorAll('#player > video').length }))()`);
+      assert.deepEqual(took, { closed: true, carried: true, early: 0 }, engine);
+      assertNoPanic(assert, p);
+    }
+    // Idle when the page was served: the player starts from the carried
+    // "not live", then its own polls see the broadcast start.
+    const { uid } = await env.input('carried-idle');
+    const p = await env.open({ base: env.backend.url, query: { input: uid, base: env.server.url, engine: 'native' }, id: uid, name: 'carried-idle', engine: 'native' });
+    await p.waitForState('waiting', 15_000);
+    assert.equal(p.requestsOf('manifest').length, 0, 'no manifest while waiting');
+    await env.control.startBroadcast(uid);
+    await p.waitForState('live', 60_000);
+    await p.waitForPlaying({ timeout: 30_000, advance: 1.0 });
     assertNoPanic(assert, p);
   });
 
