@@ -289,32 +289,33 @@ impl Player {
         &self.machine
     }
 
-    pub fn step(&mut self, event: Event, ctx: Ctx) -> Vec<Command> {
-        let before = self.machine.phase();
-        let mut out = Vec::new();
+    /// A token may have expired unseen (a tab asleep past its refresh):
+    /// back in view, each token past its refresh time (the broadcast's,
+    /// a private replay's) is asked again at once, and so is the
+    /// broadcast's when delivery refuses it, unless one was just had.
+    fn tokens_to_refetch(&self, event: &Event, now: u64, out: &mut Vec<Command>) {
+        let back_in_view = matches!(event, Event::Visible);
+        let refused = matches!(event, Event::Lifecycle(Err(FetchError::Status(401 | 403))));
         if let Some(access) = &self.access {
-            let now = ctx.now_ms;
-            let refetch = match &event {
-                // The token may have expired unseen (a tab asleep past its
-                // refresh): get a new one, unless one was just had.
-                Event::Lifecycle(Err(FetchError::Status(401 | 403))) => {
-                    access.refetch_on_refusal(now)
-                }
-                Event::Visible => access.overdue(now),
-                _ => false,
-            };
-            if refetch {
+            if (back_in_view && access.overdue(now)) || (refused && access.refetch_on_refusal(now))
+            {
                 out.push(Command::FetchToken { in_ms: 0 });
             }
         }
-        if let (Event::Visible, Some((uid, access))) = (&event, &self.replay_access) {
-            if access.overdue(ctx.now_ms) {
+        if let Some((uid, access)) = self.replay_access.as_ref().filter(|_| back_in_view) {
+            if access.overdue(now) {
                 out.push(Command::FetchVideoToken {
                     uid: uid.clone(),
                     in_ms: 0,
                 });
             }
         }
+    }
+
+    pub fn step(&mut self, event: Event, ctx: Ctx) -> Vec<Command> {
+        let before = self.machine.phase();
+        let mut out = Vec::new();
+        self.tokens_to_refetch(&event, ctx.now_ms, &mut out);
         match event {
             Event::FirstFrame => {
                 self.media.shown = true;
@@ -2016,6 +2017,14 @@ mod tests {
                 );
             }
         }
+        // Back in view: a token past its refresh (a tab asleep through it)
+        // is asked at once; one still fresh is not.
+        let fresh_asked = |at: u64| {
+            let (_, cmds) = run(private(), NATIVE, &[(0, token("t1")), (at, Event::Visible)]);
+            cmds.contains(&C::FetchToken { in_ms: 0 })
+        };
+        assert!(fresh_asked(200_000), "asleep past the refresh");
+        assert!(!fresh_asked(20_000), "before the refresh");
         // The first commands: no lifecycle before the token.
         let (_, start) = Player::new(private(), NATIVE, 0);
         assert!(start.contains(&C::FetchToken { in_ms: 0 }));
