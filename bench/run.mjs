@@ -26,8 +26,8 @@
 //
 // --page-from: who serves the watch page (a, a2). `backend` (the default) is
 // a deployment: our backend serves dist/ and the page names the delivery host
-// (`base=` the stand-in), so lifecycle is a cross-origin request the backend's
-// `Link` preload starts (backend/src/watch_page.rs). `stand-in`: the local
+// (`base=` the stand-in, the backend's --delivery-base), so the page arrives
+// with lifecycle's answer in it (backend/src/watch_page.rs). `stand-in`: the local
 // origin serves page and delivery from one address, as in the demo.
 //
 // --trace DIR: after the runs, one more cold load per player under Chromium's
@@ -434,7 +434,7 @@ async function main() {
 function report(r) {
   const L = [];
   L.push(`### First frame after navigation (ms; cold cache, ${r.settings.runs} interleaved runs; stream ${r.settings.size} ${r.settings.preset}${r.settings.abr ? ' ABR' : ''}; ${r.chromium ? 'Chromium ' + r.chromium : ''}, ${r.machine.cpus} cores)`, '');
-  L.push(`Watch page served by ${r.settings.pageFrom === 'stand-in' ? 'the stand-in (page and delivery on one origin)' : 'the backend, delivery on the stand-in (the deployment\'s layout; lifecycle preloaded from the page\'s headers)'}.`, '');
+  L.push(`Watch page served by ${r.settings.pageFrom === 'stand-in' ? 'the stand-in (page and delivery on one origin)' : 'the backend, delivery on the stand-in (the deployment\'s layout: the page carries lifecycle\'s answer, backend/src/watch_page.rs)'}.`, '');
   L.push('| player | engine | min | median | warm median | `loadeddata` median | runs |', '| --- | --- | ---: | ---: | ---: | ---: | ---: |');
   for (const p of r.firstFrame) {
     L.push(`| ${p.name} | ${p.engine || '—'} | ${p.frame.min ?? '—'} | ${p.frame.median ?? '—'} | ${p.warmFrame.median ?? '—'} | ${p.loadeddata.median ?? '—'} | ${p.runs}${p.failures.length ? ` (+${p.failures.length} failed)` : ''} |`);

@@ -166,6 +166,8 @@ test('hls.js (Chromium, Firefox), live: hls.js loaded beside the wasm, then star
     assert.equal(typeof l.window.__jlpHls.then, 'function', 'the player takes the promise');
     await l.settle();
     assert.equal(l.window.__jlpStart.hls, undefined, 'not before hls.js has run');
+    assert.deepEqual(l.appended.slice(1).map((e) => [e.tag, e.rel, e.as, e.crossOrigin, e.href]),
+      [['link', 'preload', 'fetch', 'anonymous', `${table.origin}/abc/manifest/video.m3u8`]], 'live: the manifest asked meanwhile, for hls.js to take');
     const { Hls, made } = fakeHls();
     l.window.Hls = Hls;
     l.appended[0].onload();
@@ -196,6 +198,7 @@ test('hls.js: not live, unsupported, or the player took over first: no instance;
     await l.settle();
     assert.equal(made.length, 0, JSON.stringify([opts, supported, closed]));
     assert.equal(l.window.__jlpStart.video, undefined);
+    if (opts.answer) assert.equal(l.appended.length, 1, 'not live: no manifest preload');
   }
   const l = load({ search: '?input=abc' });
   const { Hls, made } = fakeHls();
