@@ -229,9 +229,10 @@ async fn the_page_carries_lifecycle_read_once_a_second_from_its_own_delivery_bas
     assert!(!s.log_text().contains("panicked"));
 }
 
-async fn futures_join<F: std::future::Future>(fs: Vec<F>) -> Vec<F::Output>
+/// Runs the page loads at once and collects their answers in order.
+async fn futures_join<F>(fs: Vec<F>) -> Vec<F::Output>
 where
-    F: Send + 'static,
+    F: std::future::Future + Send + 'static,
     F::Output: Send + 'static,
 {
     let handles: Vec<_> = fs.into_iter().map(tokio::spawn).collect();
