@@ -14,6 +14,8 @@ node scripts/minify-wasm.mjs dist/player-*.js dist/player-*_bg.wasm dist/index.h
 node scripts/hold-init.mjs dist/index.html
 rm -rf target/wasm-bindgen/release/snippets && trunk build moderator.html --release --offline --dist dist/moderator --public-url /moderator/ # after the player (its build empties dist/), without the player's wasm-bindgen snippets (trunk copies whatever that folder holds)
 node scripts/minify-wasm.mjs dist/moderator/moderator-*.js dist/moderator/moderator-*_bg.wasm dist/moderator/index.html
+# Brotli and gzip copies the backend serves (see the script).
+node scripts/precompress.mjs dist
 scripts/package.sh
 # Each installs its own toolchain from npm (once) and skips an unchanged build.
 examples/react/build.sh

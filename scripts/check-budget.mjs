@@ -34,7 +34,8 @@ function walk(dir, base = dir) {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) out.push(...walk(p, base));
-    else if (e.isFile()) out.push(path.relative(base, p).split(path.sep).join('/'));
+    // The .br/.gz copies scripts/precompress.mjs writes are the same bytes.
+    else if (e.isFile() && !/\.(br|gz)$/.test(e.name)) out.push(path.relative(base, p).split(path.sep).join('/'));
   }
   return out.sort();
 }

@@ -229,6 +229,38 @@ async fn the_page_carries_lifecycle_read_once_a_second_from_its_own_delivery_bas
     assert!(!s.log_text().contains("panicked"));
 }
 
+#[tokio::test]
+async fn the_players_files_go_out_precompressed_to_browsers_that_accept_it() {
+    let cf = fake_cloudflare::start(CF_TOKEN, CF_ACCOUNT).await;
+    let s = procs::backend(
+        "precompressed",
+        &["--cf-account", CF_ACCOUNT, "--cf-api-base", &cf.base],
+        &[("CF_API_TOKEN", CF_TOKEN)],
+    );
+    let http = reqwest::Client::new();
+    for (accept, encoding, body) in [
+        ("br, gzip, deflate", "br", "/* brotli */"),
+        ("gzip, deflate", "gzip", "/* gzip */"),
+        ("identity", "", "/* identity */"),
+        ("", "", "/* identity */"),
+    ] {
+        let r = http
+            .get(format!("{}/player.js", s.http))
+            .header("accept-encoding", accept)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{accept}");
+        assert_eq!(h(r.headers(), "content-encoding"), encoding, "{accept}");
+        assert!(
+            h(r.headers(), "content-type").contains("javascript"),
+            "{accept}"
+        );
+        assert_eq!(h(r.headers(), "vary"), "accept-encoding", "{accept}");
+        assert_eq!(r.text().await.unwrap(), body, "{accept}");
+    }
+}
+
 /// Runs the page loads at once and collects their answers in order.
 async fn futures_join<F>(fs: Vec<F>) -> Vec<F::Output>
 where

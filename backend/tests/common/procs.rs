@@ -158,6 +158,15 @@ fn dist_in(dir: &Path) -> PathBuf {
         "<!doctype html><title>moderator</title>",
     )
     .expect("moderator/index.html");
+    // A script with the copies scripts/precompress.mjs writes (stand-in
+    // bytes: the tests check which one is served, not the codec).
+    for (name, body) in [
+        ("player.js", "/* identity */"),
+        ("player.js.br", "/* brotli */"),
+        ("player.js.gz", "/* gzip */"),
+    ] {
+        std::fs::write(dist.join(name), body).expect(name);
+    }
     dist
 }
 
