@@ -337,8 +337,11 @@ test('an answer the page carries (our backend): nothing asked, and on native HLS
   assert.equal(r.status, 200);
   assert.deepEqual(await r.json(), JSON.parse(text));
   l.window.appStarted();
+  assert.equal(start.video.frame, undefined, 'no frame callback asked before `loadeddata` (one asked that early made Chromium\'s HLS fail the stream once moved)');
   start.video.on.loadeddata();
   assert.equal(l.mounts.length, 0, 'shown: held until the frame is on screen');
+  start.video.frame();
+  assert.equal(l.timers.at(-1).ms, 0, 'a frame after it does, in a task of its own');
   // Idle: no source, the player mounts.
   const idle = load({ search: '?input=abc', vendor: 'Apple Computer, Inc.', carried: { url, text: JSON.stringify({ isInput: true, videoUID: null, live: false }) } });
   assert.deepEqual(idle.fetched, []);
