@@ -193,6 +193,9 @@ impl WatchPage {
                 .or_default(),
         );
         let _turn = flight.lock().await;
+        // The flight ends with this turn, even when the page that took it
+        // goes away mid-read (its future dropped), so none is left behind.
+        let _landed = Landed { page: self, url };
         if let Some(hit) = self.cached(url, Instant::now()) {
             return hit;
         }
@@ -204,10 +207,6 @@ impl WatchPage {
             Err(_) => None,
         };
         self.remember(url, element.clone(), Instant::now());
-        self.flights
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(url);
         element
     }
 
@@ -223,6 +222,22 @@ impl WatchPage {
             return None;
         }
         serde_json::from_slice(&bytes).ok()
+    }
+}
+
+/// Removes a URL's flight when its turn ends.
+struct Landed<'a> {
+    page: &'a WatchPage,
+    url: &'a str,
+}
+
+impl Drop for Landed<'_> {
+    fn drop(&mut self) {
+        self.page
+            .flights
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(self.url);
     }
 }
 
