@@ -130,6 +130,10 @@ test('two elements, events, reactive input, removal and re-adding', { timeout: 1
   const startsA = (await events(p, 'livestart', 'pa')).map((e) => e.detail.videoUID);
   assert.deepEqual(startsA, [v1.videoUID, v2.videoUID], 'the new element session announced the new broadcast');
 
+  // B, waiting on the same input, finds the broadcast at its own next
+  // lifecycle poll (up to ~6 s after A did): live before the count below.
+  await waitFor(async () => (await p.peek(READ)).pb?.state === 'live', { timeout: 30_000, what: 'B live on its input' });
+
   // Removing the element releases its video; re-adding mounts again.
   await p.peek(`window.__pa = document.getElementById('pa'); window.__pa.remove()`);
   await sleep(500);
