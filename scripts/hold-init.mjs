@@ -1,12 +1,19 @@
 #!/usr/bin/env node
-// Makes the watch page's wasm start when the page's loader says so: trunk's
-// module script (`const wasm = await init(...)`) first awaits
-// `window.__jlpGo`, which index.html's loader resolves once what it started
-// has got somewhere (at once when it starts nothing, at the latest after
-// 1.6 s). The wasm's download is not held (trunk preloads it), only its
-// compile and instantiation, which would otherwise compete with hls.js and
-// the media pipeline for the main thread and the cores before the first
-// frame. Fails the build when trunk's script is not what it expects.
+// Makes the watch page's wasm wait for the page's loader: index.html's
+// loader resolves `window.__jlpGo` once what it started has got somewhere
+// (at once when it starts nothing, at the latest after 1.6 s). Until then
+// nothing of the player is fetched, compiled or run:
+//   - trunk's module script awaits `__jlpGo` first, then imports the glue
+//     (a dynamic `import()` instead of trunk's static one, which fetched
+//     and compiled it with the page) and instantiates the wasm;
+//   - trunk's `modulepreload` (glue, snippets) and `preload` (wasm) links go.
+// Those downloads started with the page and competed with the manifest and
+// the first segments for the network and the two cores: without them the
+// native first frame came 76 ms sooner (347 vs 423 ms, 72 interleaved cold
+// loads each; README, Benchmarks). The player mounts after the first frame
+// anyway, so what it costs is the mount ~0.2 s later on loopback.
+// The files are our own origin's, so the glue's `integrity` goes with its
+// link. Fails the build when trunk's script is not what it expects.
 //
 //   node scripts/hold-init.mjs dist/index.html
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -16,12 +23,19 @@ if (!page) {
   console.error('usage: hold-init.mjs <page.html>');
   process.exit(2);
 }
-const html = readFileSync(page, 'utf8');
-const INIT = /^(\s*)const wasm = await init\(/m;
+let html = readFileSync(page, 'utf8');
 if (html.includes('await window.__jlpGo;')) process.exit(0);
-if (!INIT.test(html) || !html.includes('w.__jlpGo = new Promise')) {
-  console.error(`hold-init: ${page} has no trunk init line or no loader defining __jlpGo`);
+const IMPORT = /^(\s*)import init, \* as bindings from '([^']+)';\n/m;
+if (!IMPORT.test(html) || !/^\s*const wasm = await init\(/m.test(html) || !html.includes('w.__jlpGo = new Promise')) {
+  console.error(`hold-init: ${page} has no trunk import and init lines or no loader defining __jlpGo`);
   process.exit(1);
 }
-writeFileSync(page, html.replace(INIT, '$1await window.__jlpGo;\n$1const wasm = await init('));
-console.log(`hold-init: ${page}: the wasm starts when the loader says so`);
+html = html.replace(IMPORT, "$1await window.__jlpGo;\n$1const bindings = await import('$2');\n$1const init = bindings.default;\n");
+const before = html.length;
+html = html.replace(/<link rel="modulepreload"[^>]*>/g, '').replace(/<link rel="preload" href="[^"]*_bg\.wasm"[^>]*>/g, '');
+if (html.length === before || /rel="modulepreload"|_bg\.wasm" [^>]*as="fetch"/.test(html)) {
+  console.error(`hold-init: ${page}: trunk's preload links are not what this script expects`);
+  process.exit(1);
+}
+writeFileSync(page, html);
+console.log(`hold-init: ${page}: the player is fetched when the loader says so`);

@@ -69,7 +69,7 @@ describe('the loader starts, the player takes over', { concurrency: false }, () 
       // preload was not used within seconds of the load event.
       const integrity = p.console.filter((c) => /integrity/i.test(c.text)).map((c) => c.text);
       assert.deepEqual(integrity, [], `${engine}: no console warning about integrity`);
-      assert.equal(p.allRequests.filter((r) => /_bg\.wasm$/.test(new URL(r.url).pathname)).length, 1, `${engine}: the wasm fetched once (its preload taken)`);
+      assert.equal(p.allRequests.filter((r) => /_bg\.wasm$/.test(new URL(r.url).pathname)).length, 1, `${engine}: the wasm fetched once`);
       assertNoPanic(assert, p);
     }
     // Idle when the page was served: the player starts from the carried
