@@ -3,9 +3,10 @@
 // loader resolves `window.__jlpGo` once what it started has got somewhere
 // (at once when it starts nothing, at the latest after 1.6 s). Until then
 // nothing of the player is fetched, compiled or run:
-//   - trunk's module script awaits `__jlpGo` first, then imports the glue
-//     (a dynamic `import()` instead of trunk's static one, which fetched
-//     and compiled it with the page) and instantiates the wasm;
+//   - trunk's module script awaits `__jlpGo` first, then has the loader's
+//     `__jlpFetchPlayer` import the glue (a dynamic `import()` instead of
+//     trunk's static one, which fetched and compiled it with the page) and
+//     instantiate the wasm, trying again while a download fails;
 //   - trunk's `modulepreload` (glue, snippets) and `preload` (wasm) links go.
 // Those downloads started with the page and competed with the manifest and
 // the first segments for the network and the two cores: without them the
@@ -26,11 +27,15 @@ if (!page) {
 let html = readFileSync(page, 'utf8');
 if (html.includes('await window.__jlpGo;')) process.exit(0);
 const IMPORT = /^(\s*)import init, \* as bindings from '([^']+)';\n/m;
-if (!IMPORT.test(html) || !/^\s*const wasm = await init\(/m.test(html) || !html.includes('w.__jlpGo = new Promise')) {
-  console.error(`hold-init: ${page} has no trunk import and init lines or no loader defining __jlpGo`);
+const INIT = /^(\s*)const wasm = await init\(\{ module_or_path: '([^']+)' \}\);\n/m;
+if (!IMPORT.test(html) || !INIT.test(html) || !html.includes('w.__jlpGo = new Promise') || !html.includes('w.__jlpFetchPlayer = function')) {
+  console.error(`hold-init: ${page} has no trunk import and init lines or no loader defining __jlpGo and __jlpFetchPlayer`);
   process.exit(1);
 }
-html = html.replace(IMPORT, "$1await window.__jlpGo;\n$1const bindings = await import('$2');\n$1const init = bindings.default;\n");
+const glue = html.match(IMPORT)[2];
+html = html.replace(IMPORT, '$1await window.__jlpGo;\n');
+html = html.replace(INIT, (_, indent, wasm) =>
+  `${indent}const { bindings, wasm } = await window.__jlpFetchPlayer((n) => import(n ? '${glue}?try=' + n : '${glue}'), '${wasm}');\n`);
 const before = html.length;
 html = html.replace(/<link rel="modulepreload"[^>]*>/g, '').replace(/<link rel="preload" href="[^"]*_bg\.wasm"[^>]*>/g, '');
 if (html.length === before || /rel="modulepreload"|_bg\.wasm" [^>]*as="fetch"/.test(html)) {

@@ -369,3 +369,42 @@ test('a carried answer for another URL, or not JSON: not used, the loader asks a
     assert.equal(l.window.__jlpStart.video.src, `${table.origin}/abc/manifest/video.m3u8`, 'from the fetched answer');
   }
 });
+
+test('the player\'s files: a failed download is tried again, later each time, with a note in the player\'s place until they come', async () => {
+  const l = load({ search: '?input=abc&tokenUrl=%2Ft' }); // starts nothing
+  const asked = [];
+  let glueFails = 2, inits = 0;
+  const bindings = {
+    default: async (o) => {
+      assert.equal(o.module_or_path, '/p_bg.wasm');
+      inits += 1;
+      if (inits === 1) throw new Error('the wasm did not come');
+      return 'instance';
+    },
+  };
+  const glue = (n) => { asked.push(n); return glueFails-- > 0 ? Promise.reject(new Error('offline')) : Promise.resolve(bindings); };
+  let done = null;
+  l.window.__jlpFetchPlayer(glue, '/p_bg.wasm').then((x) => { done = x; });
+  const before = l.timers.length;
+  const waits = [];
+  for (let i = 0; i < 3; i++) {
+    for (let k = 0; k < 5; k++) await l.settle();
+    assert.equal(done, null, `not yet after ${i + 1} failures`);
+    assert.equal(l.host.children.length, 1, 'one note, however many failures');
+    assert.equal(l.host.children[0].className, 'page-retry');
+    assert.equal(l.host.children[0].attrs.role, 'status');
+    assert.match(l.host.children[0].textContent, /could not be loaded.*try again by itself/);
+    const t = l.timers[before + i];
+    waits.push(t.ms);
+    t.f();
+  }
+  for (let k = 0; k < 5; k++) await l.settle();
+  assert.ok(done && done.bindings === bindings && done.wasm === 'instance', 'the glue\'s module and the instance');
+  assert.deepEqual(asked, [0, 1, 2], 'the glue under another query each try, not again once it came');
+  assert.equal(inits, 2, 'the wasm tried again on its own');
+  assert.equal(l.host.children.length, 0, 'the note goes when the player comes');
+  for (const [i, ms] of waits.entries()) {
+    const base = 1000 * 2 ** i;
+    assert.ok(ms >= base * 0.8 && ms <= base * 1.2, `wait ${i}: ${ms} ms within ±20 % of ${base}`);
+  }
+});

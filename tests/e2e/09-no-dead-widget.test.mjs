@@ -3,7 +3,7 @@
 // a clear state with a message, and plays the next broadcast.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { useEnv, assertNoPanic, waitForClearState } from './harness.mjs';
+import { useEnv, assertNoPanic, waitForClearState, waitFor } from './harness.mjs';
 
 const env = useEnv({ name: 'no-dead-widget' });
 
@@ -45,4 +45,30 @@ describe('no dead widget', { concurrency: true }, () => {
     scenario('segments404', (uid) => env.control.setFaults(uid, { segments404: true }), { allowStarting: true }));
   it('abrupt encoder stop', { timeout: 200_000 }, () =>
     scenario('abrupt', (uid) => env.control.stop(uid, 'abrupt'), { allowStarting: false }));
+});
+
+// The player's own files (its glue and wasm) fail to download at first, as
+// on a flaky connection: the page says so in the player's place, tries
+// again by itself (index.html's __jlpFetchPlayer) and the player starts
+// without a reload.
+it('the player\'s files fail to download at first', { timeout: 120_000 }, async () => {
+  const { uid } = await env.input('files');
+  let glueFails = 1, wasmFails = 2;
+  const routes = [
+    [(url) => /\/player-[0-9a-f]+\.js$/.test(url.pathname), (route) => (glueFails-- > 0 ? route.abort('connectionreset') : route.continue())],
+    [(url) => /\/player-[0-9a-f]+_bg\.wasm$/.test(url.pathname), (route) => (wasmFails-- > 0 ? route.abort('connectionreset') : route.continue())],
+  ];
+  const p = await env.open({ query: { input: uid }, id: uid, name: 'files', routes });
+  const note = () => p.peek(`(() => { const n = document.querySelector('#player > .page-retry'); return n && { text: n.textContent, role: n.getAttribute('role') }; })()`);
+  const said = await waitFor(note, { timeout: 10_000, what: 'a note in the player\'s place' });
+  assert.equal(said.role, 'status');
+  assert.match(said.text, /could not be loaded\. It will try again by itself\./);
+  await p.waitForState('waiting', 30_000);
+  assert.equal(await note(), null, 'the note is gone once the player is there');
+  const asked = (re) => p.allRequests.filter((r) => re.test(new URL(r.url).pathname)).map((r) => new URL(r.url).search);
+  assert.deepEqual(asked(/\/player-[0-9a-f]+\.js$/), ['', '?try=1'], 'the glue again, under another query');
+  assert.equal(asked(/_bg\.wasm$/).length, 3, 'the wasm until it came');
+  assert.equal(glueFails, -1);
+  assert.equal(wasmFails, -1);
+  assertNoPanic(assert, p);
 });

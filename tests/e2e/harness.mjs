@@ -582,8 +582,11 @@ export class PlayerPage {
   // MutationObserver on the whole document), for host pages whose own
   // objects a test counts; `waitUntil` is Playwright's goto option.
   // Subclasses (host-harness.mjs's HostPage) open through this too.
-  static async open(browser, baseUrl, { query = '', id = null, name = 'player', viewport = { width: 1280, height: 720 }, context: ctxOpts = {}, engine = 'auto', root = ROOT.light, initScripts = [], stateLog = true, waitUntil = 'commit' } = {}) {
+  static async open(browser, baseUrl, { query = '', id = null, name = 'player', viewport = { width: 1280, height: 720 }, context: ctxOpts = {}, engine = 'auto', root = ROOT.light, initScripts = [], stateLog = true, waitUntil = 'commit', routes = [] } = {}) {
     const context = await browser.newContext({ viewport, ...ctxOpts });
+    // `routes`: [pattern, handler] pairs for Playwright's context.route (a
+    // request the test fails or answers itself), set before the page loads.
+    for (const [pattern, handler] of routes) await context.route(pattern, handler);
     const page = await context.newPage();
     // Chromium: reads through raw CDP (see the top of this file). Firefox
     // (autoplay allowed by its prefs): through the adapter's evaluate.
