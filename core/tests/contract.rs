@@ -198,6 +198,29 @@ fn the_wasm_load_backs_off_as_the_stream() {
     assert!(js.contains("Math.min(RETRY.maxDelayMs, RETRY.delayMs * 2 ** failures++)"));
 }
 
+/// The watch page's loader fetches the player's files itself
+/// (`__jlpFetchPlayer` in index.html): its retries and its note are the
+/// package's and core's.
+#[test]
+fn the_watch_page_fetches_its_player_as_the_package_does() {
+    let html = read("index.html");
+    let retry = between(&html, "var RETRY = {", "}");
+    let field = |name: &str| between(retry, &format!("{name}: "), ",").trim().to_string();
+    assert_eq!(js_number(&field("delayMs")), ORIGIN_RETRY.delay_ms);
+    assert_eq!(js_number(&field("maxDelayMs")), ORIGIN_RETRY.max_delay_ms);
+    let jitter: f64 = retry
+        .split("jitter: ")
+        .nth(1)
+        .and_then(|j| j.trim().parse().ok())
+        .expect("jitter");
+    assert_eq!(jitter, ORIGIN_RETRY.jitter);
+    assert_eq!(ORIGIN_RETRY.backoff, Backoff::Exponential);
+    assert!(html.contains("Math.min(RETRY.maxDelayMs, RETRY.delayMs * Math.pow(2, n))"));
+    assert!(html.contains("(1 - RETRY.jitter + 2 * RETRY.jitter * Math.random())"));
+    let note = between(&html, "note.textContent = \"", "\"");
+    assert_eq!(note, player_core::i18n::Key::PlayerUnavailable.english());
+}
+
 #[test]
 fn the_fallback_card_reads_as_the_players() {
     let js = read("embed/index.js");
