@@ -572,7 +572,12 @@ mod tests {
             ..quick()
         };
         tokio::spawn(serve(listener, app, limits, std::future::pending()));
-        let mut s = TcpStream::connect(addr).await.unwrap();
+        // A small receive window of its own: Linux grows a loopback one up
+        // to tcp_rmem's maximum (32 MB on CI's machine), which held the
+        // whole answer, so the server never waited and the test failed.
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(64 << 10).unwrap();
+        let mut s = socket.connect(addr).await.unwrap();
         s.write_all(b"GET /big HTTP/1.1\r\nHost: t\r\n\r\n")
             .await
             .unwrap();
