@@ -13,7 +13,10 @@
 //   2. bytes shipped per dist asset (raw / gzip / brotli) and what the
 //      alternatives ship;
 //   3. requests per viewer per minute while waiting and while live.
-// Writes bench/output/latest.json and prints markdown tables.
+// Writes bench/output/latest.json and prints markdown tables. Each path's
+// ratio comes with a 95 % interval (bench/stats.mjs), and a target is called
+// met or missed only when the whole interval says so; copies of several
+// runs' latest.json pool with `node bench/pool.mjs A.json B.json ...`.
 //
 //   node bench/run.mjs [--runs 9] [--size 1280x720] [--preset veryfast] [--abr]
 //                      [--rpm-seconds 60] [--skip-rpm] [--no-qoe] [--warm]
@@ -46,6 +49,7 @@ import { fileURLToPath } from 'node:url';
 import { startServer, startBackend, launchBrowser, sleep, waitFor, classify, REPO, DIST } from '../tests/e2e/harness.mjs';
 import { measureDist, sizesOf, fmt } from '../scripts/check-budget.mjs';
 import { hlsLiveConfig } from './hls-config.mjs';
+import { median, pathsOf, pathTable } from './stats.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -239,7 +243,6 @@ function requestKind(url) {
   return ['lifecycle', 'manifest', 'playlist', 'segment'].includes(k) ? k : null;
 }
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 const r0 = (x) => (x == null ? null : Math.round(x));
 
 // ------------------------------------------------------------ main
@@ -351,13 +354,7 @@ async function main() {
     });
     // Each path of the watch page against its own floor (same engine).
     const row = (k) => result.firstFrame.find((x) => x.key === k);
-    const ratio = (x, y) => (x && y && x.frame.median && y.frame.median
-      ? { median: +(x.frame.median / y.frame.median).toFixed(2), min: +(x.frame.min / y.frame.min).toFixed(2), medianDeltaMs: x.frame.median - y.frame.median }
-      : null);
-    result.paths = [
-      ...(nativeHls ? [{ path: 'native HLS', page: 'a', floor: 'e' }] : []),
-      { path: 'hls.js', page: nativeHls ? 'a2' : 'a', floor: 'b' },
-    ].map((p) => ({ ...p, ratio: ratio(row(p.page), row(p.floor)) }));
+    result.paths = pathsOf(result.firstFrame, nativeHls);
 
     // ---- bytes shipped
     result.dist = measureDist({ dist: DIST });
@@ -444,11 +441,7 @@ function report(r) {
   for (const p of r.firstFrame) {
     L.push(`| (${p.key}) | ${STEP_KEYS.map((k) => (p.steps && Number.isFinite(p.steps[k]) ? p.steps[k] : '—')).join(' | ')} | ${p.frame.median ?? '—'} |`);
   }
-  L.push('', '| path | watch page | floor | median ratio | Δ median | ratio of minimums |', '| --- | --- | --- | ---: | ---: | ---: |');
-  for (const p of r.paths) {
-    const q = p.ratio;
-    L.push(`| ${p.path} | (${p.page}) | (${p.floor}) | ${q ? `**${q.median}×**` : '—'} | ${q ? `${q.medianDeltaMs >= 0 ? '+' : ''}${q.medianDeltaMs} ms` : '—'} | ${q ? `${q.min}×` : '—'} |`);
-  }
+  L.push('', ...pathTable(r.paths));
   if (r.traces) {
     L.push('', 'Renderer main thread before the first frame (`--trace`; one traced load each; tasks ≥ 4 ms: start ms, duration ms, longest part):', '');
     for (const [key, t] of Object.entries(r.traces)) {

@@ -23,8 +23,9 @@ step "native tests (core, local stand-in, RTMP ingest, backend)"
 cargo build --quiet --manifest-path localcf/Cargo.toml --bin localcf
 cargo test --quiet --manifest-path localcf/Cargo.toml --workspace
 cargo test --quiet -p player-core -p stream-api -p http-common -p backend -p moderator -p send_wrapper
-# The watch page's loader against the start-up table it shares with core.
-node --test tests/loader.test.mjs
+# The watch page's loader against the start-up table it shares with core;
+# the benchmark's ratios and their intervals (bench/stats.mjs).
+node --test tests/loader.test.mjs tests/bench-stats.test.mjs
 
 step "viewing figures on PostgreSQL (a throwaway server from Debian's package)"
 scripts/pg-test.sh cargo test --quiet -p backend --test qoe --test room_qoe
