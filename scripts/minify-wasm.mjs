@@ -5,15 +5,30 @@
 // them and prints the map; this rewrites the glue with the same map and, given
 // pages, the Subresource Integrity hashes trunk wrote for both files.
 //
+// Then it minifies the glue and the wasm-bindgen snippets beside it
+// (`snippets/**/*.js`) with esbuild, which wasm-bindgen and trunk leave as
+// written: 7.5 → 4.9 KB gzip for the watch page's glue, 1.1 → 0.7 KB for
+// its hls.js loader.
+//
 //   node scripts/minify-wasm.mjs <glue.js> <module_bg.wasm> [page.html ...]
 //
-// Idempotent: a module already minified (no import named `__wbg…`/`__wbindgen…`)
-// is left alone, so build.sh may run it on a cached trunk output.
+// Idempotent: a glue already minified (it starts with MARK) is left alone,
+// so build.sh may run it on a cached trunk output.
 import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
+import { transform } from "esbuild";
+
+const gzipSize = (b) => execFileSync("gzip", ["-9c"], { input: b }).length;
+
+const MARK = "/* minified: scripts/minify-wasm.mjs */\n";
+// Whitespace, comments and local names; property names stay, since the
+// import object's keys are the wasm's import names. es2020: what the
+// player's browsers run (the glue already needs ES modules and BigInt).
+const minify = async (code) =>
+  MARK + (await transform(code, { minify: true, format: "esm", target: "es2020", legalComments: "none", charset: "utf8" })).code;
 
 const [glue, wasmPath, ...pages] = process.argv.slice(2);
 if (!glue || !wasmPath) {
@@ -22,12 +37,12 @@ if (!glue || !wasmPath) {
 }
 
 let js = readFileSync(glue, "utf8");
+if (js.startsWith(MARK)) {
+  console.log(`minify-wasm: ${basename(wasmPath)} already minified`);
+  process.exit(0);
+}
 const moduleKey = /\n {8}"(\.\/[\w.-]+_bg\.js)": import0,\n/.exec(js);
 if (!moduleKey) {
-  if (/\n {8}"a": import0,\n/.test(js)) {
-    console.log(`minify-wasm: ${basename(wasmPath)} already minified`);
-    process.exit(0);
-  }
   throw new Error("minify-wasm: the glue's import object was not found (wasm-bindgen changed its output?)");
 }
 
@@ -92,6 +107,21 @@ for (const [name] of map.exports) {
   }
 }
 
+const before = gzipSize(js);
+js = await minify(js);
+const snippets = join(dirname(glue), "snippets");
+let snippetBytes = [0, 0];
+if (existsSync(snippets)) {
+  for (const f of readdirSync(snippets, { recursive: true })) {
+    if (!String(f).endsWith(".js")) continue;
+    const file = join(snippets, String(f));
+    const code = readFileSync(file, "utf8");
+    if (code.startsWith(MARK)) continue;
+    const small = await minify(code);
+    snippetBytes = [snippetBytes[0] + gzipSize(code), snippetBytes[1] + gzipSize(small)];
+    writeFileSync(file, small);
+  }
+}
 writeFileSync(glue, js);
 writeFileSync(wasmPath, wasm);
 
@@ -109,7 +139,7 @@ for (const page of pages) {
   if (linkTo(wasmPath, ` integrity=`).test(html)) throw new Error(`minify-wasm: ${page}: the wasm's preload still has integrity`);
   writeFileSync(page, html);
 }
-const gz = (b) => execFileSync("gzip", ["-9c"], { input: b }).length;
 console.log(
-  `minify-wasm: ${basename(wasmPath)} ${map.imports.length} imports, ${map.exports.length} exports renamed; wasm ${gz(wasm)} B gzip`,
+  `minify-wasm: ${basename(wasmPath)} ${map.imports.length} imports, ${map.exports.length} exports renamed; wasm ${gzipSize(wasm)} B gzip;` +
+    ` glue ${before} → ${gzipSize(js)} B gzip, snippets ${snippetBytes[0]} → ${snippetBytes[1]} B gzip`,
 );
