@@ -353,7 +353,6 @@ async function main() {
       };
     });
     // Each path of the watch page against its own floor (same engine).
-    const row = (k) => result.firstFrame.find((x) => x.key === k);
     result.paths = pathsOf(result.firstFrame, nativeHls);
 
     // ---- bytes shipped

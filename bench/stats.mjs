@@ -59,15 +59,18 @@ export const TARGET = 1.1;
 // the first-frame rows of one run or of several pooled (`key`, `samples`).
 // Where the browser has no native HLS, (a) is itself the hls.js path.
 export function pathsOf(rows, nativeHls) {
-  const samples = (k) => (rows.find((x) => x.key === k) || { samples: [] }).samples.filter((x) => typeof x === 'number');
-  return [
+  const samples = (k) => (rows.find((x) => x.key === k)?.samples ?? []).filter((x) => typeof x === 'number');
+  const paths = [
     ...(nativeHls ? [{ path: 'native HLS', page: 'a', floor: 'e' }] : []),
     { path: 'hls.js', page: nativeHls ? 'a2' : 'a', floor: 'b' },
-    ...(rows.some((x) => x.key === 'av') ? [{ path: 'A/B: the other build', page: 'av', floor: 'a' }] : []),
-  ].filter((p) => samples(p.page).length || samples(p.floor).length).map((p) => {
+    { path: 'A/B: the other build', page: 'av', floor: 'a' },
+  ];
+  const out = [];
+  for (const p of paths) {
     const page = samples(p.page), floor = samples(p.floor);
+    if (p.page === 'av' ? !page.length : !page.length && !floor.length) continue;
     const r = ratioOfMedians(page, floor);
-    return {
+    out.push({
       ...p,
       ratio: r && {
         median: +r.ratio.toFixed(2), low: +r.low.toFixed(2), high: +r.high.toFixed(2), loads: r.loads,
@@ -75,8 +78,9 @@ export function pathsOf(rows, nativeHls) {
         min: +(Math.min(...page) / Math.min(...floor)).toFixed(2),
         verdict: p.page === 'av' ? null : verdict(r, TARGET),
       },
-    };
-  });
+    });
+  }
+  return out;
 }
 
 // Markdown lines for `paths`.
