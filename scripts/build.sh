@@ -7,12 +7,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # wasm-opt from npm's binaryen: Debian's is too old (see TOOLCHAIN.md).
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
-trunk build --release --offline
+. scripts/wasm-toolchain.sh
+wasm trunk build --release --offline
 # Short import/export names between the wasm and its glue (−4 KB gzip; see the script).
 node scripts/minify-wasm.mjs dist/player-*.js dist/player-*_bg.wasm dist/index.html
 # The wasm's compile waits for the page's loader (see the script).
 node scripts/hold-init.mjs dist/index.html
-rm -rf target/wasm-bindgen/release/snippets && trunk build moderator.html --release --offline --dist dist/moderator --public-url /moderator/ # after the player (its build empties dist/), without the player's wasm-bindgen snippets (trunk copies whatever that folder holds)
+rm -rf target/wasm-bindgen/release/snippets && wasm trunk build moderator.html --release --offline --dist dist/moderator --public-url /moderator/ # after the player (its build empties dist/), without the player's wasm-bindgen snippets (trunk copies whatever that folder holds)
 node scripts/minify-wasm.mjs dist/moderator/moderator-*.js dist/moderator/moderator-*_bg.wasm dist/moderator/index.html
 # Brotli and gzip copies the backend serves (see the script).
 node scripts/precompress.mjs dist

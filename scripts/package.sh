@@ -11,7 +11,8 @@ out=pkg/jitsi-live-player
 # unchanged package must keep its files' times (the demo then skips them).
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-cargo build --lib --release --target wasm32-unknown-unknown --quiet
+. scripts/wasm-toolchain.sh
+wasm cargo build --lib --release --target wasm32-unknown-unknown --quiet
 wasm-bindgen --target web --no-typescript --out-dir "$tmp" --out-name jitsi_live_player \
   target/wasm32-unknown-unknown/release/jitsi_live_player.wasm
 # As trunk does for the watch page (index.html, where the flags are explained).

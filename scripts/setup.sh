@@ -29,6 +29,20 @@ if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
   say "rustup target add wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown
 fi
+# The viewers' wasm is built with the machine's nightly, std rebuilt for
+# size (scripts/wasm-toolchain.sh): its wasm target and std's sources.
+if ! rustup toolchain list | grep -q '^nightly-'; then
+  say "rustup toolchain install nightly"
+  rustup toolchain install nightly --profile minimal
+fi
+if ! rustup target list --installed --toolchain nightly | grep -q '^wasm32-unknown-unknown$'; then
+  say "rustup target add wasm32-unknown-unknown --toolchain nightly"
+  rustup target add wasm32-unknown-unknown --toolchain nightly
+fi
+if ! rustup component list --installed --toolchain nightly | grep -q '^rust-src$'; then
+  say "rustup component add rust-src --toolchain nightly"
+  rustup component add rust-src --toolchain nightly
+fi
 
 # trunk 0.21 (0.22 needs a newer rustc than the machine has).
 if ! trunk --version 2>/dev/null | grep -q "trunk $TRUNK_VERSION"; then
@@ -44,10 +58,15 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q "wasm-bindgen $WB_VERSION"; th
   cargo install wasm-bindgen-cli --version "=$WB_VERSION"
 fi
 
-# npm packages (hls.js, binaryen's wasm-opt, playwright-core, benchmark
-# players), exactly as the lockfile says; skipped when already in place.
-if [ ! -f node_modules/.package-lock.json ] || ! cmp -s <(node -e 'const l=require("./package-lock.json");console.log(JSON.stringify(Object.keys(l.packages).sort()))') <(node -e 'const l=require("./node_modules/.package-lock.json");console.log(JSON.stringify(Object.keys(l.packages).map(k=>k).sort()))'); then
+# npm packages (hls.js, binaryen's wasm-opt, esbuild, playwright-core,
+# benchmark players), exactly as the lockfile says; skipped while the
+# lockfile is the one the last `npm ci` installed (a comparison of package
+# lists would never match: the lockfile names esbuild's binaries for every
+# platform, and npm installs only this one's).
+lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ "$(cat node_modules/.setup-lock.sha256 2>/dev/null)" != "$lock_sum" ]; then
   say "npm ci"
   npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_sum" > node_modules/.setup-lock.sha256
 fi
 say "toolchain ready"
