@@ -11,10 +11,9 @@
 # target and std sources.
 WASM_TOOLCHAIN=nightly
 wasm() {
-  # The remap is .cargo/config.toml's: this variable replaces that list.
   RUSTUP_TOOLCHAIN="$WASM_TOOLCHAIN" \
   CARGO_UNSTABLE_BUILD_STD=std,panic_abort \
   CARGO_UNSTABLE_BUILD_STD_FEATURES=optimize_for_size \
-  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort --remap-path-prefix=$HOME/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/=" \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" \
     "$@"
 }
