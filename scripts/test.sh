@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Each step says when it began and how far in the run is (minutes).
+step() { printf '\n\033[1m== %s\033[0m (%s, +%d min)\n' "$*" "$(date +%T)" $((SECONDS / 60)); }
 
 step "setup"
 scripts/setup.sh
@@ -39,7 +40,9 @@ node scripts/check-budget.mjs --budget budget-package.json
 node scripts/check-budget.mjs --budget budget-moderator.json
 
 step "end to end (headless Chromium, local origin)"
-node --test --test-concurrency=1 tests/e2e/
+# Two specs at a time (most wait on the stream's clock, not the CPU); 14
+# measures start-up and runs alone after them (tests/e2e/lanes.mjs).
+node tests/e2e/lanes.mjs --lanes 2 --alone 14-loader-start
 
 step "viewing figures end to end on PostgreSQL (spec 60 again, the backend on a throwaway server)"
 scripts/pg-test.sh node --test tests/e2e/60-qoe.test.mjs
@@ -47,8 +50,10 @@ scripts/pg-test.sh node --test tests/e2e/60-qoe.test.mjs
 step "end to end, second engine (headless Firefox ESR over WebDriver BiDi): the viewer's states"
 # Waiting, live, ended, the next broadcast, faults, recordings: the same
 # specs through the page object's Firefox adapter (tests/e2e/harness.mjs).
-E2E_BROWSER=firefox node --test --test-concurrency=1 \
+E2E_BROWSER=firefox node tests/e2e/lanes.mjs --lanes 2 \
   tests/e2e/01-idle-waiting.test.mjs tests/e2e/02-live-plays.test.mjs \
   tests/e2e/04-stop-ended-waiting.test.mjs tests/e2e/05-restart-new-video.test.mjs \
   tests/e2e/07-lifecycle-faults.test.mjs tests/e2e/09-no-dead-widget.test.mjs \
   tests/e2e/20-recordings-replay.test.mjs
+
+step "done"
