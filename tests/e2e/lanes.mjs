@@ -64,9 +64,12 @@ function runSpec(file) {
       children.delete(child);
       const seconds = (Date.now() - t0) / 1000;
       const ok = code === 0;
-      process.stdout.write(Buffer.concat(out));
+      const text = Buffer.concat(out).toString();
+      // node --test's own closing counts for the file (absent if it died).
+      const count = (what) => Number((text.match(new RegExp(`^# ${what} (\\d+)$`, 'm')) || [])[1] || 0);
+      process.stdout.write(text);
       process.stdout.write(`# lanes: ${specName(file)} ${ok ? 'passed' : `FAILED (${signal || `exit ${code}`})`} in ${seconds.toFixed(0)} s\n\n`);
-      resolve({ name: specName(file), ok, seconds });
+      resolve({ name: specName(file), ok, seconds, pass: count('pass'), fail: count('fail'), skipped: count('skipped') });
     });
   });
 }
@@ -91,6 +94,8 @@ const alone = opts.files.filter(isAlone);
 const t0 = Date.now();
 const results = [...await runPool(shared, opts.lanes), ...await runPool(alone, 1)];
 const failed = results.filter((r) => !r.ok);
+const sum = (k) => results.reduce((n, r) => n + r[k], 0);
 console.log(`# lanes: ${results.length} spec files (${shared.length} on ${opts.lanes} lanes, ${alone.length} alone) in ` +
-  `${((Date.now() - t0) / 60000).toFixed(1)} min; ${failed.length === 0 ? 'all passed' : `failed: ${failed.map((r) => r.name).join(', ')}`}`);
+  `${((Date.now() - t0) / 60000).toFixed(1)} min; tests: ${sum('pass')} passed, ${sum('fail')} failed, ${sum('skipped')} skipped; ` +
+  `${failed.length === 0 ? 'every file passed' : `failed: ${failed.map((r) => r.name).join(', ')}`}`);
 if (failed.length > 0 || results.length < opts.files.length) process.exitCode = 1;
