@@ -67,7 +67,7 @@ const TRACE = opt('--trace', null);
 const PAGE_FROM = opt('--page-from', 'backend');
 const VARIANT = opt('--variant-dist', null);
 const FRAME_TIMEOUT = 30_000;
-const STEP_KEYS = ['wasmStart', 'wasmEnd', 'appStarted', 'hlsjsStart', 'hlsjsEnd', 'lifecycleFetchCalled', 'lifecycleStart', 'lifecycleEnd', 'loadstart', 'manifestStart', 'manifestEnd', 'playlistStart', 'segmentStart', 'segmentEnd'];
+const STEP_KEYS = ['responseStart', 'responseEnd', 'domInteractive', 'wasmStart', 'wasmEnd', 'appStarted', 'hlsjsStart', 'hlsjsEnd', 'lifecycleFetchCalled', 'lifecycleStart', 'lifecycleEnd', 'loadstart', 'manifestStart', 'manifestEnd', 'playlistStart', 'segmentStart', 'segmentEnd'];
 
 process.env.E2E_QUIET = process.env.E2E_QUIET ?? '1';
 const say = (...a) => console.error('[bench]', ...a);
@@ -167,9 +167,9 @@ async function measureOnce(browser, url, { warm = false, hideNative = false, tra
       const nav = await page.evaluate(() => {
         const n = performance.getEntriesByType('navigation')[0];
         const res = performance.getEntriesByType('resource').map((e) => ({ url: e.name, start: e.startTime, end: e.responseEnd }));
-        return { timeOrigin: performance.timeOrigin, res, ...(n ? { responseEnd: n.responseEnd, domContentLoaded: n.domContentLoadedEventEnd, load: n.loadEventEnd } : {}) };
+        return { timeOrigin: performance.timeOrigin, res, ...(n ? { responseStart: n.responseStart, responseEnd: n.responseEnd, domInteractive: n.domInteractive, domContentLoaded: n.domContentLoadedEventEnd, load: n.loadEventEnd } : {}) };
       });
-      const steps = { appStarted: ff.appStarted, lifecycleFetchCalled: ff.lifecycleFetchCalled, loadstart: ff.loadstart };
+      const steps = { responseStart: nav.responseStart, responseEnd: nav.responseEnd, domInteractive: nav.domInteractive, appStarted: ff.appStarted, lifecycleFetchCalled: ff.lifecycleFetchCalled, loadstart: ff.loadstart };
       // The page's own Resource Timing where it has the request (exact);
       // else when Playwright saw it (late by the CDP round trip: the
       // browser's own HLS requests are not in Resource Timing).
