@@ -789,9 +789,14 @@ impl Player {
         // broadcast is on air: ask again rather than stop for good.
         let unknown = self.machine.phase() == Phase::Loading && !self.processing_uids.is_empty();
         let processing = self.processing() || unknown;
-        if let Some(in_ms) =
-            recordings_refresh(self.recordings_failures, processing, since, ctx.rand01)
-        {
+        let live = matches!(self.machine.phase(), Phase::Live | Phase::Starting);
+        if let Some(in_ms) = recordings_refresh(
+            self.recordings_failures,
+            processing,
+            live,
+            since,
+            ctx.rand01,
+        ) {
             out.push(Command::PollRecordings { in_ms });
         }
     }
@@ -1130,10 +1135,10 @@ mod tests {
                 ],
             ),
             (
-                "then every 15 s",
+                "then every 30 s",
                 "auto",
                 vec![(0, live("a")), (100, views(3))],
-                vec![PollViews { in_ms: 15_000 }],
+                vec![PollViews { in_ms: 30_000 }],
             ),
             (
                 "a 429's Retry-After is a floor",
@@ -1452,9 +1457,17 @@ mod tests {
                 1,
             ),
             (
-                "one on its way: every 15 s",
+                "one on its way: every 30 s",
                 vec![(0, idle()), (1, list(&["r1"], &["r2"]))],
-                vec![PollRecordings { in_ms: 15_000 }],
+                vec![PollRecordings { in_ms: 30_000 }],
+                true,
+                false,
+                1,
+            ),
+            (
+                "the previous broadcast's, while the next is live: every 60 s",
+                vec![(0, live("b")), (1, list(&["r1"], &["a"]))],
+                vec![PollRecordings { in_ms: 60_000 }],
                 true,
                 false,
                 1,
@@ -1473,7 +1486,7 @@ mod tests {
                 // shortly" forever.
                 "before lifecycle answers nothing is 'on its way', but the list is asked again",
                 vec![(1, list(&[], &["a"]))],
-                vec![PollRecordings { in_ms: 15_000 }],
+                vec![PollRecordings { in_ms: 30_000 }],
                 false,
                 false,
                 0,
@@ -1529,7 +1542,7 @@ mod tests {
                     (400_000, idle()),
                     (402_000, list(&[], &["a"])),
                 ],
-                vec![PollRecordings { in_ms: 15_000 }],
+                vec![PollRecordings { in_ms: 30_000 }],
                 true,
                 false,
                 0,
@@ -1542,7 +1555,7 @@ mod tests {
                     (400_000, idle()),
                     (402_000, list(&["r1"], &[])),
                 ],
-                vec![PollRecordings { in_ms: 15_000 }],
+                vec![PollRecordings { in_ms: 30_000 }],
                 true,
                 false,
                 1,

@@ -105,14 +105,16 @@ pub struct PollPolicy {
 }
 
 impl Default for PollPolicy {
-    /// Waiting: lifecycle every 6 s (10 a minute, within the 12 budget).
-    /// Live: lifecycle every 20 s plus views every 15 s (7 a minute, within 8).
+    /// Waiting: lifecycle every 6 s (10 a minute). Live: lifecycle every
+    /// 20 s plus views every 30 s (5 a minute), which leaves room for the
+    /// viewing-figure beacons and the recordings list within the budgets
+    /// ([`REQUESTS_PER_MINUTE_WAITING`], [`REQUESTS_PER_MINUTE_LIVE`]).
     /// Failures: 2 s, 4 s, 8 s ... capped at 60 s. Hidden tab: 3× slower.
     fn default() -> Self {
         PollPolicy {
             waiting_ms: 6_000,
             live_ms: 20_000,
-            views_ms: 15_000,
+            views_ms: 30_000,
             jitter: 0.2,
             retry: ORIGIN_RETRY,
             hidden_factor: 3,
@@ -184,12 +186,28 @@ pub fn playback_retry_delay(attempt: u32, starting: bool, rand01: f64) -> u64 {
 /// recording ready; past five minutes the list stops polling.
 pub const RECORDINGS_WINDOW_MS: u64 = 300_000;
 
-/// Delay before the next recordings request, or `None` to stop: every 15 s
-/// while a recording is processing, backing off as [`ORIGIN_RETRY`] on
-/// failures, nothing once all are ready or the window has passed.
+/// The recordings list's refresh while a recording is processing: a
+/// waiting viewer then asks lifecycle 10 times a minute and the list twice,
+/// 12 in all.
+pub const RECORDINGS_REFRESH_MS: u64 = 30_000;
+/// The same while a broadcast is live (the previous one's recording still
+/// processing): lifecycle, views and beacons already take 7 of the 8.
+pub const RECORDINGS_REFRESH_LIVE_MS: u64 = 60_000;
+
+/// Requests a viewer's page makes per minute, the media aside, at most:
+/// while waiting (or ended) ...
+pub const REQUESTS_PER_MINUTE_WAITING: f64 = 12.0;
+/// ... and while a broadcast is live.
+pub const REQUESTS_PER_MINUTE_LIVE: f64 = 8.0;
+
+/// Delay before the next recordings request, or `None` to stop: every
+/// [`RECORDINGS_REFRESH_MS`] while a recording is processing (less often
+/// while `live`), backing off as [`ORIGIN_RETRY`] on failures, nothing once
+/// all are ready or the window has passed.
 pub fn recordings_refresh(
     failures: u32,
     processing: bool,
+    live: bool,
     since_trigger_ms: u64,
     rand01: f64,
 ) -> Option<u64> {
@@ -200,7 +218,11 @@ pub fn recordings_refresh(
         // Jittered: every viewer of a broadcast asks at its end.
         return Some(ORIGIN_RETRY.jittered(failures - 1, rand01));
     }
-    processing.then_some(15_000)
+    processing.then_some(if live {
+        RECORDINGS_REFRESH_LIVE_MS
+    } else {
+        RECORDINGS_REFRESH_MS
+    })
 }
 
 /// Parses a `Retry-After` header: delta-seconds (the form Cloudflare sends).
@@ -220,7 +242,7 @@ mod tests {
         for (poll, base) in [
             (Poll::LifecycleWaiting, 6_000),
             (Poll::LifecycleLive, 20_000),
-            (Poll::Views, 15_000),
+            (Poll::Views, 30_000),
         ] {
             let lo = p.next_delay(poll, 0, None, false, 0.0);
             let mid = p.next_delay(poll, 0, None, false, 0.5);
@@ -292,16 +314,26 @@ mod tests {
             p.next_delay(Poll::LifecycleWaiting, 0, None, true, 0.5),
             18_000
         );
-        assert_eq!(p.next_delay(Poll::Views, 0, None, true, 0.5), 45_000);
+        assert_eq!(p.next_delay(Poll::Views, 0, None, true, 0.5), 90_000);
     }
 
     #[test]
     fn request_budgets_hold_on_average() {
-        // Requests per viewer per minute at the mean delay.
+        // Every request of a viewer's page but the media, per minute at the
+        // mean delay. Waiting or ended: lifecycle, and the recordings list
+        // while a recording is processing. Live: lifecycle, views, the
+        // viewing-figure beacons (one every 30 s while watching; a stall or
+        // an error may add one, never past three a minute) and the list
+        // while the previous broadcast's recording is processing.
         let p = PollPolicy::default();
         let per_min = |ms: u64| 60_000.0 / ms as f64;
-        assert!(per_min(p.waiting_ms) <= 12.0);
-        assert!(per_min(p.live_ms) + per_min(p.views_ms) <= 8.0);
+        let waiting = per_min(p.waiting_ms) + per_min(RECORDINGS_REFRESH_MS);
+        let live = per_min(p.live_ms)
+            + per_min(p.views_ms)
+            + per_min(crate::qoe::FLUSH_EVERY_MS)
+            + per_min(RECORDINGS_REFRESH_LIVE_MS);
+        assert!(waiting <= REQUESTS_PER_MINUTE_WAITING, "waiting: {waiting}");
+        assert!(live <= REQUESTS_PER_MINUTE_LIVE, "live: {live}");
     }
 
     #[test]
@@ -326,21 +358,23 @@ mod tests {
 
     #[test]
     fn recordings_poll_only_while_useful() {
+        // (failures, processing, live, ms since the trigger, delay)
         let table = [
-            (0, false, 0, None),
-            (0, true, 0, Some(15_000)),
-            (0, true, 299_999, Some(15_000)),
-            (0, true, 300_000, None),
-            (1, false, 10_000, Some(2_000)),
-            (3, true, 10_000, Some(8_000)),
-            (9, false, 10_000, Some(60_000)),
-            (9, false, 400_000, None),
+            (0, false, false, 0, None),
+            (0, true, false, 0, Some(30_000)),
+            (0, true, false, 299_999, Some(30_000)),
+            (0, true, true, 10_000, Some(60_000)),
+            (0, true, false, 300_000, None),
+            (1, false, false, 10_000, Some(2_000)),
+            (3, true, false, 10_000, Some(8_000)),
+            (9, false, false, 10_000, Some(60_000)),
+            (9, false, false, 400_000, None),
         ];
-        for (failures, processing, since, want) in table {
+        for (failures, processing, live, since, want) in table {
             assert_eq!(
-                recordings_refresh(failures, processing, since, 0.5),
+                recordings_refresh(failures, processing, live, since, 0.5),
                 want,
-                "{failures} {processing} {since}"
+                "{failures} {processing} {live} {since}"
             );
         }
     }
