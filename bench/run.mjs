@@ -463,6 +463,15 @@ function report(r) {
       const api = +((o.lifecycle ?? 0) + (o.views ?? 0) + beacons).toFixed(1);
       L.push(`| ${k} | ${+(q[k].originTotal + beacons).toFixed(1)} | ${o.lifecycle ?? 0} | ${o.views ?? 0} | ${o.manifest ?? 0} | ${o.playlist ?? 0} | ${o.segment ?? 0} | ${o.thumbnail ?? 0} | ${beacons} | ${api} |`);
     }
+    // The product's budgets (core/src/policy.rs, REQUESTS_PER_MINUTE_*):
+    // every request but the media. A window shorter than a few polls can
+    // catch one more or one less than the average.
+    const verdict = (k, max) => {
+      const o = q[k].origin || {};
+      const api = +((o.lifecycle ?? 0) + (o.views ?? 0) + (q[k].page?.qoe ?? 0)).toFixed(1);
+      return `${k} ${api} (budget ${max}: ${api <= max ? 'ok' : 'over'})`;
+    };
+    L.push('', `Budgets, media aside: ${verdict('waiting', 12)}; ${verdict('live', 8)}.`);
   }
   return L.join('\n');
 }
