@@ -41,6 +41,11 @@ impl Phase {
         Phase::Error,
     ];
 
+    /// A broadcast is on air for this viewer: playing it, or about to.
+    pub fn on_air(self) -> bool {
+        matches!(self, Phase::Live | Phase::Starting)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Phase::Loading => "loading",

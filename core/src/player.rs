@@ -523,7 +523,7 @@ impl Player {
                 in_ms: RECORDING_AFTER_END_MS,
             });
         }
-        let live = matches!(phase, Phase::Live | Phase::Starting);
+        let live = phase.on_air();
         if live && !self.views_on {
             self.views_on = true;
             out.push(Command::PollViews { in_ms: 0 });
@@ -789,7 +789,7 @@ impl Player {
         // broadcast is on air: ask again rather than stop for good.
         let unknown = self.machine.phase() == Phase::Loading && !self.processing_uids.is_empty();
         let processing = self.processing() || unknown;
-        let live = matches!(self.machine.phase(), Phase::Live | Phase::Starting);
+        let live = self.machine.phase().on_air();
         if let Some(in_ms) = recordings_refresh(
             self.recordings_failures,
             processing,
@@ -806,10 +806,9 @@ impl Player {
     /// answer it is not known which one that is.
     fn processing(&self) -> bool {
         let m = &self.machine;
-        let on_air = m.live_now().or_else(|| {
-            m.video_uid()
-                .filter(|_| matches!(m.phase(), Phase::Live | Phase::Starting))
-        });
+        let on_air = m
+            .live_now()
+            .or_else(|| m.video_uid().filter(|_| m.phase().on_air()));
         let awaited = self
             .awaited_recording
             .as_deref()
@@ -831,7 +830,7 @@ impl Player {
             .video_uid()
             .filter(|_| matches!(phase, Phase::Waiting | Phase::Ended))
             .and_then(|uid| m.config().thumbnail_url(uid, 360));
-        let behind_live = self.media.behind && matches!(phase, Phase::Live | Phase::Starting);
+        let behind_live = self.media.behind && phase.on_air();
         View {
             phase,
             since_ms: m.since_ms(),
